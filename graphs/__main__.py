@@ -1,0 +1,3 @@
+from factloom.graphs.cli import main
+
+main()

@@ -1,0 +1,79 @@
+"""The knowledge-graph model: evidence, mentions, entities, relations.
+
+Every fact carries its evidence; offsets index the document text (``Document.text``).
+IDs are deterministic so that a re-run updates instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """Return a short deterministic id built from ``parts``."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()
+    return f"{prefix}_{digest[:16]}"
+
+
+class Evidence(BaseModel):
+    """Where a fact is stated: ``doc.text[start:end] == quote``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc_id: str
+    page: int
+    start: int
+    end: int
+    quote: str
+    chunk_id: str | None = None
+    agent: str = ""
+
+
+class Mention(BaseModel):
+    """A typed span of a document that names an entity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    mention_id: str
+    doc_id: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str
+    type: str
+    page: int
+    confidence: float = 1.0
+
+    @staticmethod
+    def make_id(doc_id: str, start: int, end: int, type_: str) -> str:
+        """Return the deterministic id of a mention."""
+        return stable_id("m", doc_id, start, end, type_)
+
+
+class Entity(BaseModel):
+    """A canonical entity with its aliases and all its mentions."""
+
+    entity_id: str
+    name: str
+    type: str
+    aliases: list[str] = Field(default_factory=list)
+    mentions: list[Mention] = Field(default_factory=list)
+
+
+class Relation(BaseModel):
+    """A typed, directed relation between two entities with all its evidence."""
+
+    relation_id: str
+    head: str
+    type: str
+    tail: str
+    confidence: float = 1.0
+    reasoning: str = ""
+    evidence: list[Evidence] = Field(default_factory=list)
+
+    @staticmethod
+    def make_id(head: str, type_: str, tail: str) -> str:
+        """Return the deterministic id of a relation between two entities."""
+        return stable_id("r", head, type_, tail)
