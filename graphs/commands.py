@@ -5,3 +5,19 @@ from __future__ import annotations
 import click
 
 ALL: list[click.Command] = []
+
+from factloom.graphs.cmd_demos import demos  # noqa: E402
+
+ALL.append(demos)
+
+from factloom.graphs.cmd_collection import conflicts, merges, resolve, stats  # noqa: E402
+
+ALL.extend([resolve, merges, conflicts, stats])
+
+from factloom.graphs.cmd_ingest import ingest, inspect, search  # noqa: E402
+
+ALL.extend([ingest, search, inspect])
+
+from factloom.graphs.cmd_ask import ask, chat, serve  # noqa: E402
+
+ALL.extend([ask, chat, serve])

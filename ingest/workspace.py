@@ -27,10 +27,13 @@ class Workspace:
     Args:
         root: the workspace folder; created if missing.
         create: create the folder when it does not exist (otherwise raise).
+        chroma_url: a Chroma server (``http://HOST:PORT``, started with ``chroma run``) holding the
+            vector index when several processes share it; None for the embedded store in ``chroma_path``.
     """
 
-    def __init__(self, root: str | Path, *, create: bool = True) -> None:
+    def __init__(self, root: str | Path, *, create: bool = True, chroma_url: str | None = None) -> None:
         self.root = Path(root)
+        self.chroma_url = chroma_url
         if not self.root.exists():
             if not create:
                 raise WorkspaceError(f"{self.root}: no such workspace; run `factloom ingest` first")

@@ -123,6 +123,11 @@ def load_graph(ws: Workspace) -> tuple[list[Entity], list[Relation]]:
 
     The collection-merge step replaces this with the resolved collection graph once it exists.
     """
+    from factloom.tools.collection import load_collection_graph  # the collection layer imports this module
+
+    collection = load_collection_graph(ws)
+    if collection is not None:
+        return collection
     entities: list[Entity] = []
     relations: list[Relation] = []
     for _doc_id, ents, rels in iter_document_graphs(ws):

@@ -152,10 +152,9 @@ def load_schema(name_or_path: str | Path) -> Schema:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
-        raise SchemaError(f"{origin}:{where}: not valid YAML ({problem})") from e
+        raise SchemaError(f"{origin}:{_yaml_where(text, e)} not valid YAML ({_yaml_problem(e)})") from e
+    except (ValueError, RecursionError) as e:  # an impossible date ("2001-02-30"), nesting too deep
+        raise SchemaError(f"{origin}: not a usable YAML value ({type(e).__name__}: {e})") from e
     if not isinstance(data, dict):
         raise SchemaError(f"{origin}: expected a mapping with entity_types and relation_types")
     try:
@@ -182,11 +181,42 @@ def _read_schema_text(name_or_path: str | Path) -> tuple[str, str]:
         raise SchemaError(f"{path}: not a UTF-8 text file") from e
 
 
+def _yaml_where(text: str, error: yaml.YAMLError) -> str:
+    """Return `` line L, column C:`` of a YAML error (empty when PyYAML gives no position)."""
+    mark = getattr(error, "problem_mark", None)
+    if mark is not None:
+        return f" line {mark.line + 1}, column {mark.column + 1}:"
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text.count("\n", 0, error.position) + 1
+        return f" line {line}, column {error.position - text.rfind(chr(10), 0, error.position)}:"
+    return ""
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """Return the problem of a YAML error as one line."""
+    if isinstance(error, yaml.reader.ReaderError):
+        code = error.character if isinstance(error.character, int) else ord(error.character[:1] or " ")
+        return f"unacceptable character #x{code:04x}"
+    problem = getattr(error, "problem", None) or str(error)
+    return " ".join(str(problem).split())
+
+
 def _line_of(text: str, loc: tuple[object, ...]) -> int | None:
-    """Find the line of the deepest named key of ``loc`` in the YAML text (best effort)."""
-    keys = [k for k in loc if isinstance(k, str)]
-    if not keys:
+    """Return the line of the deepest YAML node on the path ``loc`` (keys and list indexes)."""
+    try:
+        node = yaml.compose(text)
+    except (yaml.YAMLError, RecursionError):
         return None
-    pattern = re.compile(rf"^\s*-?\s*{re.escape(keys[-1])}\s*:", re.M)
-    match = pattern.search(text)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+    line = None
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            pair = next(((k, v) for k, v in node.value if k.value == key), None)
+            if pair is None:
+                break
+            line, node = pair[0].start_mark.line + 1, pair[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line

@@ -1,1 +1,43 @@
-"""x."""
+"""LLM backends behind one interface: chat messages + a pydantic output type -> a validated object.
+
+Build one with ``make_llm(BackendConfig(...), ws)``; the backend modules (llama.cpp, openai,
+vllm) are imported only when chosen.
+"""
+
+from factloom.tools.llm.base import (
+    LLM,
+    CallTag,
+    Completion,
+    LLMError,
+    LLMOutputError,
+    LLMRequestError,
+    LLMUnavailableError,
+    Message,
+    Sampling,
+    Usage,
+)
+from factloom.tools.llm.cache import CachedLLM, UsageReport, usage_report
+from factloom.tools.llm.factory import BackendConfig, BackendConfigError, make_llm
+from factloom.tools.llm.structured import Bounds, output_schema, parse_reply
+
+__all__ = [
+    "LLM",
+    "BackendConfig",
+    "BackendConfigError",
+    "Bounds",
+    "CachedLLM",
+    "CallTag",
+    "Completion",
+    "LLMError",
+    "LLMOutputError",
+    "LLMRequestError",
+    "LLMUnavailableError",
+    "Message",
+    "Sampling",
+    "Usage",
+    "UsageReport",
+    "make_llm",
+    "output_schema",
+    "parse_reply",
+    "usage_report",
+]

@@ -87,9 +87,10 @@ class LLMRequestError(LLMError):
 class LLMOutputError(LLMError):
     """The model's output did not validate, even after one repair attempt."""
 
-    def __init__(self, message: str, raw: str = "") -> None:
+    def __init__(self, message: str, raw: str = "", usage: Usage | None = None) -> None:
         super().__init__(message)
         self.raw = raw
+        self.usage = usage if usage is not None else Usage()
 
 
 class LLM(Protocol):

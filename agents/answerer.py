@@ -1,0 +1,205 @@
+"""The answer agent: reply to a question from numbered evidence passages, citing them by id.
+
+The model sees a fixed instruction prefix (byte-identical across calls, for prefix caches), the earlier
+turns of the conversation, then the evidence and the question. Its output names evidence ids from a
+closed list, so it cannot invent a citation; the deterministic checks then keep only citations whose
+offsets still reproduce their quote in the stored document. An answer left without a citation, and a
+question without any evidence, get the fixed reply "The documents do not say ..." instead of a guess.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, Protocol, TypedDict
+
+from factloom.tools.llm.base import LLM, CallTag, Message, Sampling, Usage
+from factloom.tools.subgraph import EvidenceItem
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+log = logging.getLogger(__name__)
+
+AGENT = "answerer"
+MAX_ANSWER_CHARS = 600
+MAX_CITATIONS = 5
+
+SYSTEM_PROMPT = (
+    "You answer questions about a collection of documents. Use only the numbered evidence passages "
+    "you are given, never outside knowledge. Answer in one to three plain sentences. List in "
+    '"evidence_ids" the ids (such as "E1") of the passages that state what you say. If the passages do '
+    'not answer the question, reply with an empty "answer" and an empty "evidence_ids".'
+)
+"""The instruction prefix: no placeholders, so every call starts with the same bytes."""
+
+HISTORY_QUESTION_TEMPLATE = "Earlier question: {question}"
+HISTORY_ANSWER_TEMPLATE = "{answer}"
+EVIDENCE_LINE_TEMPLATE = "[{evidence_id}] (page {page}) {quote}{fact}"
+FACT_TEMPLATE = " [graph: {fact}]"
+USER_TEMPLATE = (
+    'Evidence:\n{evidence}\n\nQuestion: {question}\nReply in JSON with "answer" and "evidence_ids".'
+)
+NO_ANSWER_WH_TEMPLATE = "The documents do not say {clause}."
+NO_ANSWER_TEMPLATE = 'The documents do not say anything that answers "{question}".'
+
+_WH_WORDS = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
+
+
+class Turn(BaseModel):
+    """One earlier exchange of a conversation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    question: str
+    answer: str
+    entity_ids: list[str] = Field(default_factory=list)
+
+
+class Citation(BaseModel):
+    """A cited passage that was checked against the stored document."""
+
+    model_config = ConfigDict(frozen=True)
+
+    evidence_id: str
+    doc_id: str
+    page: int
+    start: int
+    end: int
+    quote: str
+
+
+class AnswerResult(BaseModel):
+    """The agent's reply: the text, its checked citations, and what was dropped."""
+
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    supported: bool = False
+    dropped_citations: int = 0
+    usage: Usage = Field(default_factory=Usage)
+
+
+class AnswerInput(TypedDict):
+    """What the answer node reads from the query state."""
+
+    question: str
+    history: list[Turn]
+    evidence: list[EvidenceItem]
+
+
+class AnswerDeps(Protocol):
+    """What the answer node needs from the runtime context."""
+
+    llm: LLM
+
+    def doc_text(self, doc_id: str) -> str | None:
+        """Return a document's text, or None when it is not in the workspace."""
+        ...
+
+
+@functools.cache
+def output_model(n_evidence: int) -> type[BaseModel]:
+    """Return the output schema for ``n_evidence`` passages: ids are a closed list ``E1``..``En``."""
+    ids = tuple(f"E{i}" for i in range(1, n_evidence + 1))
+    return create_model(
+        f"AnswerOutput{n_evidence}",
+        __config__=ConfigDict(extra="forbid", frozen=True),
+        answer=(str, Field(max_length=MAX_ANSWER_CHARS)),
+        evidence_ids=(list[Literal[ids]], Field(max_length=MAX_CITATIONS)),  # type: ignore[valid-type]
+    )
+
+
+def no_answer(question: str) -> str:
+    """Return the fixed reply for a question the documents do not answer."""
+    q = " ".join(question.split()).rstrip("?.! ")
+    first = q.split(" ", 1)[0].casefold() if q else ""
+    if first in _WH_WORDS:
+        return NO_ANSWER_WH_TEMPLATE.format(clause=q[0].lower() + q[1:])
+    return NO_ANSWER_TEMPLATE.format(question=question.strip())
+
+
+def build_messages(
+    question: str, evidence: Sequence[EvidenceItem], history: Sequence[Turn] = ()
+) -> list[Message]:
+    """Return the chat messages: the fixed prefix, earlier turns, then evidence and question."""
+    messages = [Message(role="system", content=SYSTEM_PROMPT)]
+    for turn in history:
+        messages.append(
+            Message(role="user", content=HISTORY_QUESTION_TEMPLATE.format(question=turn.question))
+        )
+        messages.append(Message(role="assistant", content=HISTORY_ANSWER_TEMPLATE.format(answer=turn.answer)))
+    lines = [
+        EVIDENCE_LINE_TEMPLATE.format(
+            evidence_id=ev.evidence_id,
+            page=ev.page,
+            quote=" ".join(ev.quote.split()),
+            fact=FACT_TEMPLATE.format(fact=ev.fact) if ev.fact else "",
+        )
+        for ev in evidence
+    ]
+    messages.append(
+        Message(role="user", content=USER_TEMPLATE.format(evidence="\n".join(lines), question=question))
+    )
+    return messages
+
+
+def check_citations(
+    cited: Sequence[str], evidence: Sequence[EvidenceItem], doc_text: Callable[[str], str | None]
+) -> tuple[list[Citation], int]:
+    """Keep the cited ids that are in the evidence list and whose offsets reproduce their quote.
+
+    Returns:
+        The checked citations in citation order (duplicates removed) and how many were dropped.
+    """
+    by_id = {ev.evidence_id: ev for ev in evidence}
+    kept: list[Citation] = []
+    dropped = 0
+    for evidence_id in dict.fromkeys(cited):
+        ev = by_id.get(evidence_id)
+        text = doc_text(ev.doc_id) if ev else None
+        if ev is None or text is None or text[ev.start : ev.end] != ev.quote:
+            log.warning("dropped citation %s: not a passage of the workspace", evidence_id)
+            dropped += 1
+            continue
+        kept.append(
+            Citation(**ev.model_dump(include={"evidence_id", "doc_id", "page", "start", "end", "quote"}))
+        )
+    return kept, dropped
+
+
+_CITE_MARK = re.compile(r"\s*\[(E\d+)\]")
+
+
+async def answer(
+    question: str,
+    evidence: Sequence[EvidenceItem],
+    llm: LLM,
+    doc_text: Callable[[str], str | None],
+    history: Sequence[Turn] = (),
+) -> AnswerResult:
+    """Answer ``question`` from ``evidence`` with checked citations, or say the documents do not say."""
+    if not evidence:
+        log.info("no evidence for %r: not calling the model", question)
+        return AnswerResult(text=no_answer(question))
+    completion = await llm.complete(
+        build_messages(question, evidence, history),
+        output_model(len(evidence)),
+        sampling=Sampling(max_tokens=256),
+        tag=CallTag(agent=AGENT),
+    )
+    out: Any = completion.value
+    citations, dropped = check_citations(out.evidence_ids, evidence, doc_text)
+    text = _CITE_MARK.sub("", out.answer).strip()
+    if not text or not citations:
+        return AnswerResult(text=no_answer(question), dropped_citations=dropped, usage=completion.usage)
+    return AnswerResult(
+        text=text, citations=citations, supported=True, dropped_citations=dropped, usage=completion.usage
+    )
+
+
+async def answer_node(state: AnswerInput, runtime: Runtime[AnswerDeps]) -> dict[str, AnswerResult]:
+    """LangGraph node: answer the state's question from its evidence."""
+    deps = runtime.context
+    result = await answer(state["question"], state["evidence"], deps.llm, deps.doc_text, state["history"])
+    return {"answer": result}

@@ -1,0 +1,198 @@
+"""Consolidator: a document's mentions and verified facts -> entities and deduplicated, cited relations.
+
+Mentions become entities deterministically (``agents.entity_merge``). Facts between the same two entities
+with the same type become one relation that keeps all its evidence. Entity pairs that never share a chunk
+but that the schema allows to be related are judged by the LLM on one passage from each place
+(multiple choice, at most ``cross_chunk_pairs`` pairs per document).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import TypedDict
+
+from factloom.agents.context import AgentContext
+from factloom.agents.entity_merge import build_entities, entity_index
+from factloom.agents.facts import Counts, Drop, Fact, count, page_at
+from factloom.agents.relation_pairs import legal_options
+from factloom.agents.schema_prompt import relation_types_text
+from factloom.ingest.models import Document, Page
+from factloom.tools.grounding import sentence_bounds
+from factloom.tools.kg import Entity, Evidence, Mention, Relation
+from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.output_models import NONE_CHOICE, choice_output_model
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, ConfigDict, Field
+
+log = logging.getLogger(__name__)
+
+AGENT = "consolidator"
+CROSS_CHUNK_CONFIDENCE = 0.5
+MAX_PASSAGE_CHARS = 400
+SAMPLING = Sampling(max_tokens=8)
+
+SYSTEM_TEMPLATE = """\
+You decide which statement two passages of one document support together.
+Relation types:
+{relation_types}
+Reply with JSON: {{"answer": "<letter>"}}"""
+
+USER_TEMPLATE = "Passage 1: {first}\nPassage 2: {second}\nWhich statement do the passages support?\n{options}"
+
+
+class ConsolidatorInput(BaseModel):
+    """Everything the chunks of one document found."""
+
+    model_config = ConfigDict(frozen=True)
+
+    doc: Document
+    mentions: list[Mention] = Field(default_factory=list)
+    accepted: list[Fact] = Field(default_factory=list)
+
+
+class ConsolidatorUpdate(TypedDict):
+    """What the consolidator writes to the graph state."""
+
+    entities: list[Entity]
+    relations: list[Relation]
+    drops: Counts
+    usage: Usage
+
+
+def merge_facts(
+    facts: Sequence[Fact], entity_of: dict[str, str], symmetric: frozenset[str] = frozenset()
+) -> tuple[list[Relation], Counts]:
+    """Merge facts into relations between entities, keeping all evidence; drop self-relations."""
+    grouped: dict[tuple[str, str, str], list[Fact]] = defaultdict(list)
+    drops: list[Drop] = []
+    for fact in facts:
+        head, tail = entity_of.get(fact.head.mention_id), entity_of.get(fact.tail.mention_id)
+        if head is None or tail is None or head == tail:
+            drops.append(Drop.RELATION_SELF)
+            continue
+        if fact.type in symmetric:
+            head, tail = sorted((head, tail))
+        grouped[(head, fact.type, tail)].append(fact)
+    relations = [_relation(key, group) for key, group in grouped.items()]
+    return sorted(relations, key=lambda r: r.relation_id), count(drops)
+
+
+def _relation(key: tuple[str, str, str], facts: list[Fact]) -> Relation:
+    evidence = {(f.evidence.start, f.evidence.end): f.evidence for f in facts}
+    best = max(facts, key=lambda f: (f.confidence, -f.evidence.start))
+    head, type_, tail = key
+    return Relation(
+        relation_id=Relation.make_id(head, type_, tail),
+        head=head,
+        type=type_,
+        tail=tail,
+        confidence=best.confidence,
+        reasoning=best.reasoning,
+        evidence=[evidence[k] for k in sorted(evidence)],
+    )
+
+
+def cross_chunk_pairs(entities: Sequence[Entity], ctx: AgentContext, related: set[frozenset[str]]) -> list:
+    """Return up to ``cross_chunk_pairs`` entity pairs that never share a chunk and may be related."""
+    limit = ctx.settings.cross_chunk_pairs
+    if limit <= 0:
+        return []
+    chunks = {e.entity_id: {m.chunk_id for m in e.mentions} for e in entities}
+    pairs = []
+    for a, b in itertools.combinations(entities, 2):
+        if chunks[a.entity_id] & chunks[b.entity_id] or frozenset((a.entity_id, b.entity_id)) in related:
+            continue
+        if legal_options(a.mentions[0], b.mentions[0], ctx.schema):
+            pairs.append((a, b))
+    pairs.sort(key=lambda p: (-len(p[0].mentions) * len(p[1].mentions), p[0].entity_id, p[1].entity_id))
+    return pairs[:limit]
+
+
+def _passage(text: str, pages: Sequence[Page], m: Mention, doc_id: str) -> Evidence:
+    start, end = sentence_bounds(text, m.start, m.end)
+    start, end = max(start, m.start - MAX_PASSAGE_CHARS // 2), min(end, m.end + MAX_PASSAGE_CHARS // 2)
+    quote = text[start:end]
+    lead = len(quote) - len(quote.lstrip())
+    quote = quote.strip()
+    start += lead
+    return Evidence(
+        doc_id=doc_id,
+        page=page_at(pages, start),
+        start=start,
+        end=start + len(quote),
+        quote=quote,
+        agent=AGENT,
+    )
+
+
+async def judge_cross_chunk(
+    inp: ConsolidatorInput, a: Entity, b: Entity, ctx: AgentContext
+) -> tuple[Relation | None, Usage]:
+    """Ask which relation, if any, one passage about ``a`` and one about ``b`` support together."""
+    options = legal_options(a.mentions[0], b.mentions[0], ctx.schema)
+    first, second = (_passage(inp.doc.text, inp.doc.pages, e.mentions[0], inp.doc.doc_id) for e in (a, b))
+    names = {a.mentions[0].mention_id: a, b.mentions[0].mention_id: b}
+    letters = [chr(ord("A") + i) for i in range(len(options) + 1)]
+    lines = [
+        f"{x}. {h.text} {t.replace('_', ' ')} {tl.text}"
+        for x, (t, h, tl) in zip(letters, options, strict=False)
+    ]
+    lines.append(f"{letters[-1]}. {NONE_CHOICE} of these")
+    messages = [
+        Message(
+            role="system", content=SYSTEM_TEMPLATE.format(relation_types=relation_types_text(ctx.schema))
+        ),
+        Message(
+            role="user",
+            content=USER_TEMPLATE.format(first=first.quote, second=second.quote, options="\n".join(lines)),
+        ),
+    ]
+    tag = CallTag(agent=AGENT, doc_id=inp.doc.doc_id)
+    completion = await ctx.llm.complete(
+        messages, choice_output_model(len(letters)), sampling=SAMPLING, tag=tag
+    )
+    index = ord(completion.value.answer) - ord("A")
+    if index >= len(options):
+        return None, completion.usage
+    type_, head, tail = options[index]
+    h, t = names[head.mention_id].entity_id, names[tail.mention_id].entity_id
+    relation = Relation(
+        relation_id=Relation.make_id(h, type_, t),
+        head=h,
+        type=type_,
+        tail=t,
+        confidence=CROSS_CHUNK_CONFIDENCE,
+        reasoning="stated across two passages of the document",
+        evidence=sorted([first, second], key=lambda ev: ev.start),
+    )
+    return relation, completion.usage
+
+
+async def consolidate(inp: ConsolidatorInput, runtime: Runtime[AgentContext]) -> ConsolidatorUpdate:
+    """Build the document's entities and relations (a LangGraph node)."""
+    ctx = runtime.context
+    entities = build_entities(inp.doc.doc_id, inp.mentions, inp.doc.text, merge=ctx.settings.consolidate)
+    symmetric = frozenset(r.name for r in ctx.schema.relation_types if r.symmetric)
+    relations, drops = merge_facts(inp.accepted, entity_index(entities), symmetric)
+    usage = Usage()
+    if ctx.settings.consolidate:
+        related = {frozenset((r.head, r.tail)) for r in relations}
+        for a, b in cross_chunk_pairs(entities, ctx, related):
+            try:
+                relation, cost = await judge_cross_chunk(inp, a, b, ctx)
+            except LLMOutputError as e:
+                log.warning("%s: %s: unusable cross-chunk answer: %s", AGENT, inp.doc.doc_id, e)
+                continue
+            usage = usage + cost
+            if relation is not None:
+                relations.append(relation)
+    log.info("%s: %s: %d entities, %d relations", AGENT, inp.doc.doc_id, len(entities), len(relations))
+    return {
+        "entities": entities,
+        "relations": sorted(relations, key=lambda r: r.relation_id),
+        "drops": drops,
+        "usage": usage,
+    }

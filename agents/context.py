@@ -1,0 +1,63 @@
+"""What every agent node receives through LangGraph's runtime context: the LLM, the schema, its settings.
+
+The graph layer builds one ``AgentContext`` (or a subclass) per run and passes it as
+``graph.ainvoke(..., context=ctx)``; nodes read it as ``runtime.context``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from factloom.tools.llm.base import LLM
+from factloom.tools.schema import Schema
+
+RelationMode = Literal["joint", "pairs"]
+
+
+class DemoSource(Protocol):
+    """Anything that returns annotated examples similar to a text (``tools.demos.DemoStore``)."""
+
+    def retrieve(self, text: str, k: int, token_budget: int) -> list:  # list[Demonstration]
+        """Return up to ``k`` demonstrations similar to ``text`` within ``token_budget`` tokens."""
+        ...
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """Knobs of the agents; part of the prompt version, so changing one re-runs finished chunks.
+
+    Attributes:
+        cot: the relation reasoner writes a short reasoning before its relations.
+        verify: the verifier asks the LLM to judge support (deterministic checks always run).
+        relation_mode: ``joint`` (one call per chunk lists all relations) or ``pairs`` (one multiple-choice
+            call per candidate mention pair, the QA4RE formulation that suits small models).
+        k_demos: demonstrations per prompt (0 = zero-shot).
+        demo_token_budget: most tokens the demonstrations of one prompt may take.
+        context_token_budget: most tokens of retrieved context (other chunks) given to the reasoner.
+        fuzzy_threshold: minimum rapidfuzz score for a fuzzily grounded quote.
+        consolidate: merge aliases, abbreviations and repeated names into one entity per document.
+        cross_chunk_pairs: most cross-chunk entity pairs judged per document (0 = none).
+        max_pairs_per_chunk: most mention pairs asked about per chunk in ``pairs`` mode.
+    """
+
+    cot: bool = True
+    verify: bool = True
+    relation_mode: RelationMode = "joint"
+    k_demos: int = 4
+    demo_token_budget: int = 600
+    context_token_budget: int = 160
+    fuzzy_threshold: float = 90.0
+    consolidate: bool = True
+    cross_chunk_pairs: int = 4
+    max_pairs_per_chunk: int = 12
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    """Run-scoped dependencies of the agent nodes."""
+
+    llm: LLM
+    schema: Schema
+    settings: AgentSettings = field(default_factory=AgentSettings)
+    demos: DemoSource | None = None

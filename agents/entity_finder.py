@@ -1,0 +1,140 @@
+"""Entity finder: chunk + schema + retrieved demonstrations -> typed mentions grounded in the text.
+
+The model lists each entity once, quoting it; every quote is grounded in the chunk (exact, normalised,
+then fuzzy) and each further exact occurrence of the grounded text in the chunk becomes a mention too.
+Ungrounded and off-schema mentions are dropped and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TypedDict
+
+from factloom.agents.context import AgentContext
+from factloom.agents.demos_prompt import entity_demo_messages
+from factloom.agents.facts import Counts, Drop, count, page_at
+from factloom.agents.schema_prompt import entity_types_text
+from factloom.ingest.models import Chunk, Page
+from factloom.tools.grounding import ground
+from factloom.tools.kg import Mention
+from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.output_models import entity_output_model, entity_types_of
+from factloom.tools.schema import Schema, normalise_type
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, ConfigDict, Field
+
+log = logging.getLogger(__name__)
+
+AGENT = "entity_finder"
+MAX_MENTIONS = 24
+SAMPLING = Sampling(max_tokens=400)
+
+SYSTEM_TEMPLATE = """\
+You find named entities in a text.
+Entity types:
+{entity_types}
+Rules: copy each entity exactly as it is written in the text; list each distinct entity once; \
+use only the types above; skip pronouns and generic words.
+Reply with JSON: {{"entities": [{{"text": "...", "type": "..."}}]}}"""
+
+USER_TEMPLATE = "Text:\n{text}"
+
+
+class EntityFinderInput(BaseModel):
+    """One chunk to read, and the pages of its document (to attribute mentions to pages)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chunk: Chunk
+    pages: list[Page] = Field(default_factory=list)
+
+
+class EntityFinderUpdate(TypedDict):
+    """What the entity finder writes to the graph state."""
+
+    mentions: list[Mention]
+    drops: Counts
+    usage: Usage
+
+
+def build_messages(chunk: Chunk, schema: Schema, demos: list) -> list[Message]:
+    """Return the prompt: a schema-only system prefix, demonstrations, then the chunk."""
+    system = SYSTEM_TEMPLATE.format(entity_types=entity_types_text(schema))
+    return [
+        Message(role="system", content=system),
+        *entity_demo_messages(demos, USER_TEMPLATE),
+        Message(role="user", content=USER_TEMPLATE.format(text=chunk.text)),
+    ]
+
+
+def _checked_type(raw: str, schema: Schema) -> str | None:
+    if raw in schema.entity_names:
+        return raw
+    if schema.open:
+        return normalise_type(raw) or None
+    return None
+
+
+def _occurrences(chunk: Chunk, surface: str) -> list[int]:
+    """Return the document offsets of every whole-word exact occurrence of ``surface`` in the chunk."""
+    pattern = re.compile(rf"(?<!\w){re.escape(surface)}(?!\w)")
+    return [chunk.start + m.start() for m in pattern.finditer(chunk.text)]
+
+
+def check_mentions(
+    items: list[tuple[str, str]], chunk: Chunk, pages: list[Page], schema: Schema, threshold: float
+) -> tuple[list[Mention], Counts]:
+    """Ground and type-check ``(quote, type)`` pairs; return mentions (sorted, unique) and drop counts."""
+    found: dict[str, Mention] = {}
+    drops: list[Drop] = []
+    for quote, raw_type in items:
+        type_ = _checked_type(raw_type, schema)
+        if type_ is None:
+            drops.append(Drop.MENTION_SCHEMA)
+            continue
+        span = ground(chunk.text, chunk.start, quote, threshold=threshold)
+        if span is None:
+            drops.append(Drop.MENTION_GROUNDING)
+            continue
+        surface = chunk.text[span.start - chunk.start : span.end - chunk.start]
+        starts = _occurrences(chunk, surface) or [span.start]
+        for start in {span.start, *starts}:
+            mention = _mention(chunk, pages, start, start + len(surface), surface, type_)
+            found.setdefault(mention.mention_id, mention)
+    mentions = sorted(found.values(), key=lambda m: (m.start, m.end, m.type))
+    return mentions, count(drops)
+
+
+def _mention(chunk: Chunk, pages: list[Page], start: int, end: int, text: str, type_: str) -> Mention:
+    return Mention(
+        mention_id=Mention.make_id(chunk.doc_id, start, end, type_),
+        doc_id=chunk.doc_id,
+        chunk_id=chunk.chunk_id,
+        start=start,
+        end=end,
+        text=text,
+        type=type_,
+        page=page_at(pages, start),
+    )
+
+
+async def find_entities(inp: EntityFinderInput, runtime: Runtime[AgentContext]) -> EntityFinderUpdate:
+    """Find, ground and type-check the entity mentions of one chunk (a LangGraph node)."""
+    ctx = runtime.context
+    settings = ctx.settings
+    demos = []
+    if ctx.demos is not None and settings.k_demos > 0:
+        demos = ctx.demos.retrieve(inp.chunk.text, settings.k_demos, settings.demo_token_budget)
+    output = entity_output_model(entity_types_of(ctx.schema), MAX_MENTIONS)
+    messages = build_messages(inp.chunk, ctx.schema, demos)
+    tag = CallTag(agent=AGENT, doc_id=inp.chunk.doc_id)
+    try:
+        completion = await ctx.llm.complete(messages, output, sampling=SAMPLING, tag=tag)
+    except LLMOutputError as e:
+        log.warning("%s: chunk %s: unusable model output, no mentions: %s", AGENT, inp.chunk.chunk_id, e)
+        return {"mentions": [], "drops": count([Drop.INVALID_OUTPUT]), "usage": Usage()}
+    items = [(e.text, e.type) for e in completion.value.entities]
+    mentions, drops = check_mentions(items, inp.chunk, inp.pages, ctx.schema, settings.fuzzy_threshold)
+    log.debug("%s: chunk %s: %d mentions, dropped %s", AGENT, inp.chunk.chunk_id, len(mentions), drops)
+    return {"mentions": mentions, "drops": drops, "usage": completion.usage}

@@ -1,0 +1,129 @@
+"""Per-pair multiple choice for relations (the QA4RE formulation): small decisions for small models.
+
+For each pair of mentions that share a sentence and that the schema allows to be related, the model
+picks one statement among the legal relation types in both directions, or "none". The shared sentence
+is the evidence, so grounding is exact by construction.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from factloom.agents.context import AgentContext
+from factloom.agents.facts import Candidate, Counts, Drop, Rejection, count
+from factloom.agents.schema_prompt import relation_types_text
+from factloom.ingest.models import Chunk
+from factloom.tools.grounding import sentence_bounds
+from factloom.tools.kg import Mention
+from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.output_models import NONE_CHOICE, choice_output_model
+from factloom.tools.schema import Schema
+
+log = logging.getLogger(__name__)
+
+AGENT = "relation_reasoner"
+SAMPLING = Sampling(max_tokens=8)
+
+SYSTEM_TEMPLATE = """\
+You decide which statement a sentence supports.
+Relation types:
+{relation_types}
+Reply with JSON: {{"answer": "<letter>"}}"""
+
+USER_TEMPLATE = "Sentence: {sentence}\n{note}\nWhich statement does the sentence support?\n{options}"
+NOTE_TEMPLATE = "Note: an earlier answer was rejected: {reason}\n"
+
+
+@dataclass(frozen=True)
+class _Question:
+    head: Mention
+    tail: Mention
+    sentence: str
+    options: tuple[tuple[str, Mention, Mention], ...]  # (relation type, head, tail)
+    note: str = ""
+
+
+def legal_options(a: Mention, b: Mention, schema: Schema) -> tuple[tuple[str, Mention, Mention], ...]:
+    """Return the (relation type, head, tail) statements the schema allows between two mentions."""
+    opts = []
+    for rel in schema.relation_types:
+        for head, tail in ((a, b), (b, a)):
+            if schema.allows(head.type, rel.name, tail.type):
+                opts.append((rel.name, head, tail))
+    return tuple(opts[:25])
+
+
+def _questions(chunk: Chunk, mentions: Sequence[Mention], ctx: AgentContext) -> list[_Question]:
+    """Return one question per distinct mention pair that shares a sentence and may be related."""
+    seen: set[tuple[str, str]] = set()
+    out: list[_Question] = []
+    for a, b in itertools.combinations(mentions, 2):
+        key = tuple(sorted((a.text, b.text)))
+        if a.text == b.text or key in seen:
+            continue
+        left, right = sentence_bounds(chunk.text, a.start - chunk.start, a.end - chunk.start)
+        if not (left <= b.start - chunk.start and b.end - chunk.start <= right):
+            continue
+        options = legal_options(a, b, ctx.schema)
+        if options:
+            seen.add(key)  # type: ignore[arg-type]
+            out.append(_Question(a, b, chunk.text[left:right].strip(), options))
+    return out[: ctx.settings.max_pairs_per_chunk]
+
+
+def _retry_questions(chunk: Chunk, feedback: Sequence[Rejection], ctx: AgentContext) -> list[_Question]:
+    """Return the questions of rejected candidates again, each with the reason it was rejected."""
+    out = []
+    for rej in feedback:
+        c = rej.candidate
+        options = legal_options(c.head, c.tail, ctx.schema)
+        if options:
+            note = NOTE_TEMPLATE.format(reason=f"{c.describe()}: {rej.reason}")
+            out.append(_Question(c.head, c.tail, c.quote, options, note))
+    return out
+
+
+def build_messages(q: _Question, relation_types: str) -> list[Message]:
+    """Return the prompt of one question; the system prefix is shared by every question."""
+    letters = [chr(ord("A") + i) for i in range(len(q.options) + 1)]
+    lines = [
+        f"{x}. {h.text} {t.replace('_', ' ')} {tl.text}"
+        for x, (t, h, tl) in zip(letters, q.options, strict=False)
+    ]
+    lines.append(f"{letters[-1]}. {NONE_CHOICE} of these")
+    user = USER_TEMPLATE.format(sentence=q.sentence, note=q.note, options="\n".join(lines))
+    return [
+        Message(role="system", content=SYSTEM_TEMPLATE.format(relation_types=relation_types)),
+        Message(role="user", content=user),
+    ]
+
+
+async def ask_pairs(
+    chunk: Chunk, mentions: Sequence[Mention], ctx: AgentContext, feedback: Sequence[Rejection] = ()
+) -> tuple[list[Candidate], Counts, Usage]:
+    """Ask one multiple-choice question per candidate pair; return the chosen relations."""
+    questions = _retry_questions(chunk, feedback, ctx) if feedback else _questions(chunk, mentions, ctx)
+    relation_types = relation_types_text(ctx.schema)
+    tag = CallTag(agent=AGENT, doc_id=chunk.doc_id)
+    candidates: list[Candidate] = []
+    drops: list[Drop] = []
+    usage = Usage()
+    for q in questions:
+        output = choice_output_model(len(q.options) + 1)
+        try:
+            completion = await ctx.llm.complete(
+                build_messages(q, relation_types), output, sampling=SAMPLING, tag=tag
+            )
+        except LLMOutputError as e:
+            log.warning("%s: chunk %s: unusable answer: %s", AGENT, chunk.chunk_id, e)
+            drops.append(Drop.INVALID_OUTPUT)
+            continue
+        usage = usage + completion.usage
+        index = ord(completion.value.answer) - ord("A")
+        if index < len(q.options):
+            type_, head, tail = q.options[index]
+            candidates.append(Candidate(head=head, type=type_, tail=tail, quote=q.sentence))
+    return candidates, count(drops), usage

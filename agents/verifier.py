@@ -1,0 +1,198 @@
+"""Verifier: deterministic checks first, then the LLM judges whether each fact's evidence supports it.
+
+Deterministic checks: the evidence quote is grounded in the chunk, and it names both the head and the tail.
+Only facts that pass are shown to the LLM, all in one call. Rejected facts go back to the reasoner once
+with their reasons (``feedback``); every rejection is counted as a drop (by grounding or by the verifier).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypedDict
+
+from factloom.agents.context import AgentContext
+from factloom.agents.facts import Candidate, Counts, Drop, Fact, Rejection, count, page_at
+from factloom.agents.schema_prompt import relation_types_text
+from factloom.ingest.models import Chunk, Page
+from factloom.tools.grounding import Span, ground
+from factloom.tools.kg import Evidence, Mention
+from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.output_models import verifier_output_model
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, ConfigDict, Field
+
+log = logging.getLogger(__name__)
+
+AGENT = "verifier"
+MAX_ATTEMPTS = 2
+UNVERIFIED_CONFIDENCE = 0.5
+SAMPLING = Sampling(max_tokens=256)
+
+SYSTEM_TEMPLATE = """\
+You check facts against their evidence. For each numbered fact answer "supported" if the evidence \
+states it, "wrong_type" if the evidence relates the two entities in another way, else "unsupported"; \
+give a confidence between 0 and 1.
+Relation types:
+{relation_types}
+Reply with JSON: {{"verdicts": [{{"fact": 1, "verdict": "supported", "confidence": 0.9}}]}}"""
+
+USER_TEMPLATE = "{facts}"
+FACT_TEMPLATE = '{number}. Fact: {head} --{type}--> {tail}\n   Evidence: "{evidence}"'
+
+REASON_UNGROUNDED = "the evidence is not copied from the text"
+REASON_UNNAMED = "the evidence does not name {name}"
+REASON_UNSUPPORTED = "the verifier found that the evidence does not state this relation"
+REASON_WRONG_TYPE = "the verifier found that the evidence states a different relation type"
+
+
+class VerifierInput(BaseModel):
+    """The candidates of one chunk, with the chunk's mentions and what was already accepted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chunk: Chunk
+    pages: list[Page] = Field(default_factory=list)
+    mentions: list[Mention]
+    candidates: list[Candidate] = Field(default_factory=list)
+    accepted: list[Fact] = Field(default_factory=list)
+    attempts: int = 1
+
+
+class VerifierUpdate(TypedDict):
+    """What the verifier writes to the graph state."""
+
+    accepted: list[Fact]
+    feedback: list[Rejection]
+    drops: Counts
+    usage: Usage
+
+
+def _nearest(mentions: Sequence[Mention], text: str, span: Span) -> Mention | None:
+    """Return the mention of ``text`` inside the evidence span, else the nearest one."""
+    same = [m for m in mentions if m.text == text]
+    if not same:
+        return None
+    return min(
+        same,
+        key=lambda m: (0 if span.start <= m.start and m.end <= span.end else 1, abs(m.start - span.start)),
+    )
+
+
+def check_evidence(
+    cand: Candidate, chunk: Chunk, pages: Sequence[Page], mentions: Sequence[Mention], threshold: float
+) -> Fact | Rejection:
+    """Ground a candidate's evidence and check that it names head and tail; return a fact or a rejection."""
+    span = ground(chunk.text, chunk.start, cand.quote, threshold=threshold)
+    if span is None:
+        return Rejection(candidate=cand, reason=REASON_UNGROUNDED)
+    quote = chunk.text[span.start - chunk.start : span.end - chunk.start]
+    for name in (cand.head.text, cand.tail.text):
+        if name.casefold() not in quote.casefold():
+            return Rejection(candidate=cand, reason=REASON_UNNAMED.format(name=name))
+    head = _nearest(mentions, cand.head.text, span) or cand.head
+    tail = _nearest(mentions, cand.tail.text, span) or cand.tail
+    evidence = Evidence(
+        doc_id=chunk.doc_id,
+        page=page_at(pages, span.start),
+        start=span.start,
+        end=span.end,
+        quote=quote,
+        chunk_id=chunk.chunk_id,
+        agent="relation_reasoner",
+    )
+    return Fact(head=head, type=cand.type, tail=tail, evidence=evidence, reasoning=cand.reasoning)
+
+
+def build_messages(facts: Sequence[Fact], relation_types: str) -> list[Message]:
+    """Return the prompt: a fixed system prefix, then the numbered facts with their evidence."""
+    lines = [
+        FACT_TEMPLATE.format(
+            number=i, head=f.head.text, type=f.type, tail=f.tail.text, evidence=f.evidence.quote
+        )
+        for i, f in enumerate(facts, start=1)
+    ]
+    return [
+        Message(role="system", content=SYSTEM_TEMPLATE.format(relation_types=relation_types)),
+        Message(role="user", content=USER_TEMPLATE.format(facts="\n".join(lines))),
+    ]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The LLM's verdict on one fact: its confidence, and why it was rejected (None when supported)."""
+
+    confidence: float
+    reason: str | None = None
+
+
+async def judge(facts: Sequence[Fact], ctx: AgentContext, doc_id: str) -> tuple[list[Judgement], Usage]:
+    """Ask the LLM to judge the support of ``facts`` in one call; return one judgement per fact.
+
+    A fact the model gives no verdict for is rejected as unsupported.
+    """
+    output = verifier_output_model(len(facts))
+    messages = build_messages(facts, relation_types_text(ctx.schema))
+    tag = CallTag(agent=AGENT, doc_id=doc_id)
+    completion = await ctx.llm.complete(messages, output, sampling=SAMPLING, tag=tag)
+    verdicts = {v.fact: v for v in completion.value.verdicts}
+    judgements = []
+    for i in range(1, len(facts) + 1):
+        v = verdicts.get(i)
+        if v is None:
+            judgements.append(Judgement(0.0, REASON_UNSUPPORTED))
+        elif v.verdict == "supported":
+            judgements.append(Judgement(round(v.confidence, 3)))
+        else:
+            reason = REASON_WRONG_TYPE if v.verdict == "wrong_type" else REASON_UNSUPPORTED
+            judgements.append(Judgement(round(v.confidence, 3), reason))
+    return judgements, completion.usage
+
+
+def _deterministic(
+    inp: VerifierInput, threshold: float
+) -> tuple[list[tuple[Candidate, Fact]], list[Rejection]]:
+    """Run the checks that need no LLM on the candidates not accepted yet."""
+    done = {(f.head.text, f.type, f.tail.text) for f in inp.accepted}
+    passed: list[tuple[Candidate, Fact]] = []
+    rejected: list[Rejection] = []
+    for cand in inp.candidates:
+        if cand.key in done:
+            continue
+        result = check_evidence(cand, inp.chunk, inp.pages, inp.mentions, threshold)
+        if isinstance(result, Rejection):
+            rejected.append(result)
+        else:
+            passed.append((cand, result))
+    return passed, rejected
+
+
+async def verify(inp: VerifierInput, runtime: Runtime[AgentContext]) -> VerifierUpdate:
+    """Check one chunk's candidates (a LangGraph node); rejections go back to the reasoner once."""
+    ctx = runtime.context
+    passed, rejected = _deterministic(inp, ctx.settings.fuzzy_threshold)
+    drops = [Drop.RELATION_GROUNDING] * len(rejected)
+    accepted = [fact.model_copy(update={"confidence": UNVERIFIED_CONFIDENCE}) for _, fact in passed]
+    usage = Usage()
+    if ctx.settings.verify and passed:
+        try:
+            judgements, usage = await judge([fact for _, fact in passed], ctx, inp.chunk.doc_id)
+        except LLMOutputError as e:
+            log.warning(
+                "%s: chunk %s: unusable verdicts, facts kept unverified: %s", AGENT, inp.chunk.chunk_id, e
+            )
+            drops.append(Drop.INVALID_OUTPUT)
+        else:
+            accepted = []
+            for (cand, fact), j in zip(passed, judgements, strict=True):
+                if j.reason is None:
+                    accepted.append(fact.model_copy(update={"confidence": j.confidence}))
+                else:
+                    rejected.append(Rejection(candidate=cand, reason=j.reason))
+                    drops.append(Drop.RELATION_VERIFIER)
+    feedback = rejected if inp.attempts < MAX_ATTEMPTS else []
+    log.debug(
+        "%s: chunk %s: %d accepted, %d rejected", AGENT, inp.chunk.chunk_id, len(accepted), len(rejected)
+    )
+    return {"accepted": accepted, "feedback": feedback, "drops": count(drops), "usage": usage}

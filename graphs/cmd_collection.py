@@ -1,0 +1,168 @@
+"""``factloom resolve | merges list | merges undo | conflicts | stats``: the collection graph.
+
+The extraction command builds the collection graph at its end by calling ``resolve_workspace``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from factloom.graphs.cli import user_errors
+from factloom.graphs.lock_option import wait_option
+
+if TYPE_CHECKING:
+    from factloom.ingest.workspace import Workspace
+    from factloom.tools.collection import BuildSummary
+    from factloom.tools.llm.base import LLM
+    from factloom.tools.schema import Schema
+
+workspace_option = click.option(
+    "-w", "--workspace", "workspace", required=True, type=click.Path(path_type=Path), help="Workspace folder."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+
+
+def resolve_workspace(
+    ws: Workspace, schema: Schema | None = None, llm: LLM | None = None, *, embeddings: bool = False
+) -> BuildSummary:
+    """Build the collection graph of ``ws``; ``llm`` (if given) judges the ambiguous pairs.
+
+    This is the function the extraction command calls once its documents are done.
+    """
+    from factloom.agents.entity_judge import EntityJudge
+    from factloom.tools.collection import build_collection
+    from factloom.tools.resolve_embed import entity_neighbours
+
+    judge = EntityJudge(llm) if llm is not None else None
+    neighbours = entity_neighbours(ws) if embeddings else None
+    return build_collection(ws, schema, judge=judge, neighbours=neighbours)
+
+
+@click.command("resolve")
+@workspace_option
+@click.option("--schema", "schema_name", default=None, help="Schema preset or YAML file (for conflicts).")
+@click.option("--judge/--no-judge", default=False, show_default=True, help="Ask the LLM about ambiguous pairs.")
+@click.option("--backend", type=click.Choice(["embedded", "openai", "vllm"]), default="embedded",
+              show_default=True, help="LLM backend of the judge.")
+@click.option("--base-url", default=None, help="OpenAI-compatible server URL (openai backend).")
+@click.option("--model", default=None, help="Model name (openai) or folder (vllm).")
+@click.option("--embeddings", is_flag=True, help="Also block by nearest neighbours of entity embeddings.")
+@wait_option
+@user_errors
+def resolve(workspace: Path, schema_name: str | None, judge: bool, backend: str, base_url: str | None,
+            model: str | None, embeddings: bool, wait: float) -> None:
+    """Merge the document graphs of the workspace into one collection graph."""
+    from factloom.ingest.lock import workspace_lock
+    from factloom.ingest.workspace import Workspace
+    from factloom.tools.collection_log import stored_schema
+    from factloom.tools.llm.factory import BackendConfig, make_llm
+    from factloom.tools.schema import load_schema
+
+    with Workspace(workspace, create=False) as ws, workspace_lock(ws, wait=wait):
+        schema = load_schema(schema_name) if schema_name else stored_schema(ws)
+        llm = make_llm(BackendConfig(backend=backend, base_url=base_url, model=model), ws) if judge else None
+        s = resolve_workspace(ws, schema, llm, embeddings=embeddings)
+    click.echo(f"{s.documents} documents: {s.document_entities} document entities -> {s.entities} entities, "
+               f"{s.relations} relations, {s.merges} merges, {s.conflicts} conflicts"
+               + (f", {s.judged_pairs} pairs judged" if judge else ""))
+
+
+@click.group("merges")
+def merges() -> None:
+    """List or undo the merges of entities across documents."""
+
+
+@merges.command("list")
+@workspace_option
+@click.option("--all", "include_undone", is_flag=True, help="Also list the merges that were undone.")
+@json_option
+@user_errors
+def list_merges(workspace: Path, include_undone: bool, as_json: bool) -> None:
+    """Show every merge: its id, the merged entities with their documents, the score and the reason."""
+    from factloom.ingest.workspace import Workspace
+    from factloom.tools.collection_log import list_merges as read_merges
+
+    with Workspace(workspace, create=False) as ws:
+        found = read_merges(ws, include_undone=include_undone)
+    if as_json:
+        click.echo(json.dumps([m.model_dump() for m in found], indent=2, ensure_ascii=False))
+        return
+    for m in found:
+        state = "  (undone)" if m.undone else ""
+        click.echo(f"{m.merge_id}  {m.name!r}  score {m.score:.2f}{state}")
+        for e in m.entities:
+            click.echo(f"    {e.entity_id}  {e.name!r} [{e.type}] in {e.doc_id}")
+        click.echo(f"    reason: {m.reason}")
+    click.echo(f"{len(found)} merges")
+
+
+@merges.command("undo")
+@click.argument("merge_id")
+@workspace_option
+@wait_option
+@user_errors
+def undo(merge_id: str, workspace: Path, wait: float) -> None:
+    """Split MERGE_ID back into its document entities; later rebuilds keep them apart."""
+    from factloom.ingest.lock import workspace_lock
+    from factloom.ingest.workspace import Workspace
+    from factloom.tools.collection import undo_merge
+
+    with Workspace(workspace, create=False) as ws, workspace_lock(ws, wait=wait):
+        merge = undo_merge(ws, merge_id)
+    click.echo(f"undone {merge.merge_id}: {len(merge.entities)} entities are separate again "
+               f"({', '.join(repr(e.name) for e in merge.entities)})")
+
+
+@click.command("conflicts")
+@workspace_option
+@json_option
+@user_errors
+def conflicts(workspace: Path, as_json: bool) -> None:
+    """Show functional relations with different values in different documents, with both sources."""
+    from factloom.ingest.workspace import Workspace
+    from factloom.tools.collection_log import list_conflicts
+
+    with Workspace(workspace, create=False) as ws:
+        found = list_conflicts(ws)
+    if as_json:
+        click.echo(json.dumps([c.model_dump() for c in found], indent=2, ensure_ascii=False))
+        return
+    for c in found:
+        click.echo(f"{c.head_name!r} {c.type}: {len(c.values)} different values")
+        for v in c.values:
+            for ev in v.evidence:
+                click.echo(f"    {v.tail_name!r}  [{ev.doc_id} p.{ev.page}] \"{ev.quote}\"")
+    click.echo(f"{len(found)} conflicts")
+
+
+@click.command("stats")
+@workspace_option
+@json_option
+@user_errors
+def stats(workspace: Path, as_json: bool) -> None:
+    """Show documents, entities and relations by type, merges and conflicts."""
+    from factloom.ingest.workspace import Workspace
+    from factloom.tools.collection_log import stats as read_stats
+
+    with Workspace(workspace, create=False) as ws:
+        s = read_stats(ws)
+    if as_json:
+        click.echo(s.model_dump_json(indent=2))
+        return
+    graph = "collection graph" if s.collection_fresh else (
+        "document graphs (collection graph out of date: run `factloom resolve`)" if s.collection_built
+        else "document graphs (no collection graph yet: run `factloom resolve`)")
+    click.echo(f"graph: {graph}")
+    click.echo(f"documents: {s.documents}")
+    click.echo(f"entities: {s.entities}")
+    for name, n in s.entities_by_type.items():
+        click.echo(f"    {name}: {n}")
+    click.echo(f"relations: {s.relations}")
+    for name, n in s.relations_by_type.items():
+        click.echo(f"    {name}: {n}")
+    click.echo(f"merges: {s.merges} ({s.merged_entities} document entities merged, {s.undone_merges} undone)")
+    click.echo(f"conflicts: {s.conflicts}")

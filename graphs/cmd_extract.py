@@ -1,0 +1,172 @@
+"""``factloom extract`` (ingest what is new, then run the extraction graph) and ``factloom graph``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+from factloom.graphs.chroma_option import chroma_url_option
+from factloom.graphs.cli import user_errors
+from factloom.graphs.llm_options import backend_config_from_options, backend_options
+from factloom.graphs.lock_option import wait_option
+
+if TYPE_CHECKING:
+    from factloom.agents.context import RelationMode
+    from factloom.graphs.extract_options import CollectionReport, DocumentGraph, ExtractOptions
+    from factloom.ingest.workspace import Workspace
+    from factloom.tools.llm.base import LLM
+    from factloom.tools.schema import Schema
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "-w",
+    "--workspace",
+    "root",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Workspace.",
+)
+@click.option(
+    "--schema", "schema_name", default="news", show_default=True, help="Schema preset or YAML file."
+)
+@click.option(
+    "--demos",
+    "demo_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Annotated examples to add as demonstrations first (repeatable; any `demos add` format).",
+)
+@click.option(
+    "--k-demos", default=4, show_default=True, type=click.IntRange(min=0), help="Demonstrations per prompt."
+)
+@click.option("--cot/--no-cot", default=True, show_default=True, help="Reasoning before relations.")
+@click.option("--verifier/--no-verifier", default=True, show_default=True, help="LLM judges each fact.")
+@click.option(
+    "--consolidation/--no-consolidation",
+    default=True,
+    show_default=True,
+    help="Merge aliases and judge cross-chunk pairs.",
+)
+@click.option(
+    "--relation-mode",
+    type=click.Choice(["joint", "pairs"]),
+    default="joint",
+    show_default=True,
+    help="One call per chunk, or one multiple-choice call per mention pair.",
+)
+@click.option(
+    "--self-annotation", is_flag=True, help="Keep verified high-confidence facts as demonstrations."
+)
+@click.option(
+    "--concurrency", default=4, show_default=True, type=click.IntRange(min=1), help="Chunks at once."
+)
+@backend_options
+@wait_option
+@chroma_url_option
+@user_errors
+def extract(
+    paths: tuple[str, ...],
+    root: Path,
+    schema_name: str,
+    demo_files: tuple[Path, ...],
+    k_demos: int,
+    cot: bool,
+    verifier: bool,
+    consolidation: bool,
+    relation_mode: RelationMode,
+    self_annotation: bool,
+    concurrency: int,
+    wait: float,
+    chroma_url: str | None,
+    **backend: object,
+) -> None:
+    """Ingest PATHS (what is new) and extract a cited knowledge graph from every document."""
+    import asyncio
+
+    from factloom.graphs.extract_options import ExtractOptions
+    from factloom.ingest.lock import workspace_lock
+    from factloom.ingest.workspace import Workspace
+    from factloom.tools.llm.factory import make_llm
+    from factloom.tools.schema import load_schema
+
+    schema = load_schema(schema_name)
+    options = ExtractOptions(
+        demos=k_demos > 0,
+        k_demos=k_demos,
+        cot=cot,
+        verifier=verifier,
+        consolidation=consolidation,
+        concurrency=concurrency,
+        self_annotation=self_annotation,
+        relation_mode=relation_mode,
+    )
+    config = backend_config_from_options(**backend)
+    with Workspace(root, chroma_url=chroma_url) as ws, workspace_lock(ws, wait=wait):
+        doc_ids = _ingest(ws, list(paths))
+        if demo_files:
+            _add_demos(ws, demo_files, schema)
+        llm = make_llm(config, ws)
+        report = asyncio.run(_run(ws, doc_ids, schema, llm, options))
+    _summary(report)
+    if report.failed:
+        raise SystemExit(1)
+
+
+def _ingest(ws: Workspace, paths: list[str]) -> list[str]:
+    """Ingest what is new or changed; return the ids of every document the paths name."""
+    from factloom.ingest.pipeline import ingest_paths
+
+    report = ingest_paths(ws, paths)
+    for r in report.failed:
+        click.echo(f"error: {r.message}", err=True)
+    return [r.doc_id for r in report.results if r.doc_id and r.status in ("ingested", "skipped")]
+
+
+def _add_demos(ws: Workspace, files: tuple[Path, ...], schema: Schema) -> None:
+    from factloom.ingest.corpora import read_corpus
+    from factloom.tools.demos import DemoStore, demos_from_gold
+
+    store = DemoStore(ws)
+    for path in files:
+        found = demos_from_gold(read_corpus(path, "auto"), schema, source=path.name)
+        click.echo(f"{path.name}: {store.add(found, schema.name)} new demonstrations", err=True)
+
+
+async def _run(
+    ws: Workspace, doc_ids: list[str], schema: Schema, llm: LLM, options: ExtractOptions
+) -> CollectionReport:
+    from factloom.graphs.extract import extract_collection
+    from tqdm import tqdm
+
+    with tqdm(total=len(doc_ids), unit="doc", desc="extract", disable=None, leave=False) as bar:
+
+        def step(graph: DocumentGraph) -> None:
+            bar.update(1)
+            bar.set_postfix_str(f"{graph.doc_id[:16]}: {graph.stats.relations} relations")
+
+        return await extract_collection(ws, doc_ids, schema, llm, options, progress=step)
+
+
+def _summary(report: CollectionReport) -> None:
+    t = report.totals()
+    drops = ", ".join(f"{k} {v}" for k, v in sorted(t.drops.items())) or "none"
+    click.echo(
+        f"{len(report.documents)} documents, {t.chunks} chunks ({t.chunks_resumed} resumed), "
+        f"{t.entities} entities, {t.relations} relations; dropped: {drops}; "
+        f"{t.usage.calls} LLM calls, {t.usage.prompt_tokens} prompt + {t.usage.completion_tokens} "
+        "completion tokens"
+    )
+    for doc_id, message in report.failed.items():
+        click.echo(f"error: {doc_id}: {message}", err=True)
+
+
+@click.command("graph")
+@click.option("--mermaid", is_flag=True, required=True, help="Print the extraction graph as Mermaid.")
+def graph(mermaid: bool) -> None:
+    """Print the extraction graph (LangGraph's own drawing, subgraphs expanded)."""
+    from factloom.graphs.extract import build_graph
+
+    click.echo(build_graph().get_graph(xray=True).draw_mermaid())

@@ -1,0 +1,94 @@
+"""The systems ``factloom eval`` compares, each run on one ingested document -> predictions in its offsets.
+
+- ``factloom``: the extraction graph (``graphs.extract.extract_document``), with its ablation switches;
+- ``single-prompt``: one call per chunk (``agents.single_prompt``), no retrieval, CoT, verifier or merging;
+- ``langextract``: the peer library through an OpenAI-compatible server (``tools.langextract_peer``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from factloom.graphs.extract_options import ExtractOptions
+from factloom.ingest.workspace import Workspace
+from factloom.tools.kg import Entity, Relation
+from factloom.tools.llm.base import LLM, Usage
+from factloom.tools.schema import Schema
+from factloom.tools.scoring import DocPrediction, PredEntity, PredRelation
+
+SystemName = Literal["factloom", "single-prompt", "langextract"]
+SYSTEMS: tuple[SystemName, ...] = ("factloom", "single-prompt", "langextract")
+
+
+@dataclass
+class SystemRun:
+    """One document's predictions (offsets into the ingested ``Document.text``) and what they cost."""
+
+    prediction: DocPrediction
+    usage: Usage = field(default_factory=Usage)
+
+
+async def run_factloom(
+    ws: Workspace, doc_id: str, schema: Schema, llm: LLM, options: ExtractOptions
+) -> SystemRun:
+    """Run the extraction graph on one document."""
+    from factloom.graphs.extract import extract_document
+
+    graph = await extract_document(ws, doc_id, schema, llm, options)
+    return SystemRun(graph_prediction(doc_id, graph.entities, graph.relations), graph.stats.usage)
+
+
+def graph_prediction(doc_id: str, entities: list[Entity], relations: list[Relation]) -> DocPrediction:
+    """Turn a document graph into predictions; a relation's arguments are the mentions inside its evidence."""
+    preds = tuple(
+        PredEntity(e.entity_id, e.type, tuple((m.start, m.end) for m in e.mentions)) for e in entities
+    )
+    spans = {p.id: p.mentions for p in preds}
+    rels = []
+    for r in relations:
+        ev = r.evidence[0] if r.evidence else None
+        rels.append(
+            PredRelation(
+                r.head, r.type, r.tail, _inside(spans.get(r.head, ()), ev), _inside(spans.get(r.tail, ()), ev)
+            )
+        )
+    return DocPrediction(doc_id, preds, tuple(rels))
+
+
+def _inside(mentions: tuple[tuple[int, int], ...], ev: object) -> tuple[int, int] | None:
+    if ev is None:
+        return None
+    start, end = ev.start, ev.end  # type: ignore[attr-defined]
+    return next((m for m in mentions if start <= m[0] and m[1] <= end), None)
+
+
+async def run_single_prompt(ws: Workspace, doc_id: str, schema: Schema, llm: LLM) -> SystemRun:
+    """Run the single-prompt baseline over every chunk of one document (each mention is its own entity)."""
+    from factloom.agents.single_prompt import extract_chunk
+    from factloom.ingest.store import get_chunks
+
+    usage = Usage()
+    entities: dict[str, PredEntity] = {}
+    relations: list[PredRelation] = []
+    for chunk in get_chunks(ws, doc_id):
+        found = await extract_chunk(chunk.text, chunk.start, schema, llm, doc_id)
+        usage = usage + found.usage
+        for m in found.mentions:
+            entities.setdefault(_mid(m), PredEntity(_mid(m), m.type, ((m.start, m.end),)))
+        relations.extend(PredRelation(_mid(r.head), r.type, _mid(r.tail)) for r in found.relations)
+    return SystemRun(DocPrediction(doc_id, tuple(entities.values()), tuple(relations)), usage)
+
+
+def _mid(m: object) -> str:
+    return f"{m.start}:{m.end}:{m.type}"  # type: ignore[attr-defined]
+
+
+async def run_langextract(ws: Workspace, doc_id: str, schema: Schema, peer: object) -> SystemRun:
+    """Run the langextract peer on one document's text (``peer`` is a ``tools.langextract_peer.Peer``)."""
+    from factloom.ingest.store import get_document
+
+    doc = get_document(ws, doc_id)
+    found = await peer.extract(doc.text)  # type: ignore[attr-defined]
+    entities = tuple(PredEntity(f"x{i}", m.type, ((m.start, m.end),)) for i, m in enumerate(found.mentions))
+    return SystemRun(DocPrediction(doc_id, entities, ()), found.usage)

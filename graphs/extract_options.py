@@ -1,0 +1,140 @@
+"""Options, run context and results of an extraction run (the public types of ``graphs.extract``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from factloom.agents.context import AgentContext, AgentSettings, RelationMode
+from factloom.ingest.errors import FactloomError
+from factloom.tools.jobs import JobTable
+from factloom.tools.kg import Entity, Mention, Relation, stable_id
+from factloom.tools.llm.base import Usage
+
+PROMPT_VERSION = "extract-v1"
+"""Bump when a prompt template or a check changes, so finished chunks are extracted again."""
+
+
+class ExtractOptionsError(FactloomError):
+    """Extraction options that do not fit together."""
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """How to extract; frozen, built once by the caller.
+
+    Attributes:
+        demos: use retrieved demonstrations (when the workspace has some for the schema).
+        k_demos: demonstrations per prompt.
+        cot: the relation reasoner writes a short reasoning first.
+        verifier: the LLM judges each fact's support (deterministic checks always run).
+        consolidation: merge aliases/abbreviations and judge cross-chunk pairs.
+        concurrency: chunks processed at once (LangGraph ``max_concurrency``).
+        self_annotation: store verified high-confidence facts as demonstrations for later documents.
+        relation_mode: ``joint`` (one call per chunk) or ``pairs`` (QA4RE multiple choice per mention pair).
+        cross_chunk_pairs: most cross-chunk entity pairs judged per document.
+        resume: reuse finished chunk results from the job table.
+    """
+
+    demos: bool = True
+    k_demos: int = 4
+    cot: bool = True
+    verifier: bool = True
+    consolidation: bool = True
+    concurrency: int = 4
+    self_annotation: bool = False
+    relation_mode: RelationMode = "joint"
+    cross_chunk_pairs: int = 4
+    resume: bool = True
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ExtractOptionsError(f"concurrency must be at least 1, not {self.concurrency}")
+        if self.k_demos < 0 or self.cross_chunk_pairs < 0:
+            raise ExtractOptionsError("k_demos and cross_chunk_pairs cannot be negative")
+        if self.relation_mode not in ("joint", "pairs"):
+            raise ExtractOptionsError(f"relation_mode must be joint or pairs, not {self.relation_mode!r}")
+
+    def settings(self) -> AgentSettings:
+        """Return the agents' settings these options ask for."""
+        return AgentSettings(
+            cot=self.cot,
+            verify=self.verifier,
+            relation_mode=self.relation_mode,
+            k_demos=self.k_demos if self.demos else 0,
+            consolidate=self.consolidation,
+            cross_chunk_pairs=self.cross_chunk_pairs if self.consolidation else 0,
+        )
+
+
+def run_version(settings: AgentSettings, schema_version: str, model: str) -> str:
+    """Return the version stamp of chunk results: prompts, settings, schema and model."""
+    knobs = [(f.name, getattr(settings, f.name)) for f in fields(settings)]
+    return stable_id("v", PROMPT_VERSION, knobs, schema_version, model)
+
+
+@dataclass(frozen=True)
+class ExtractContext(AgentContext):
+    """The graph's runtime context: the agents' context plus the job table and the result version."""
+
+    jobs: JobTable | None = None
+    version: str = ""
+
+
+@dataclass
+class ExtractStats:
+    """What one document's extraction did and cost.
+
+    Attributes:
+        chunks: chunks of the document; ``chunks_resumed`` of them came from the job table.
+        mentions: distinct grounded mentions.
+        facts: verified relation facts, before merging into relations.
+        drops: proposals dropped, by reason (``agents.facts.Drop``).
+        usage: LLM calls, tokens and seconds spent in calls.
+        seconds: wall time of the run.
+    """
+
+    chunks: int = 0
+    chunks_resumed: int = 0
+    mentions: int = 0
+    facts: int = 0
+    entities: int = 0
+    relations: int = 0
+    drops: dict[str, int] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    seconds: float = 0.0
+
+
+@dataclass
+class DocumentGraph:
+    """The knowledge graph of one document, its mentions, and the run's statistics."""
+
+    doc_id: str
+    entities: list[Entity]
+    relations: list[Relation]
+    mentions: list[Mention]
+    stats: ExtractStats
+
+
+@dataclass
+class CollectionReport:
+    """What an extraction run over several documents produced; failed maps doc id -> message."""
+
+    documents: list[DocumentGraph] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def totals(self) -> ExtractStats:
+        """Return the statistics summed over the documents."""
+        total = ExtractStats()
+        for doc in self.documents:
+            s = doc.stats
+            total.chunks += s.chunks
+            total.chunks_resumed += s.chunks_resumed
+            total.mentions += s.mentions
+            total.facts += s.facts
+            total.entities += s.entities
+            total.relations += s.relations
+            total.usage = total.usage + s.usage
+            total.seconds += s.seconds
+            for key, value in s.drops.items():
+                total.drops[key] = total.drops.get(key, 0) + value
+        return total

@@ -1,0 +1,219 @@
+// factloom web page: chat, graph of the answer's neighbourhood, evidence view.
+// Every piece of document or model text is put in the page with textContent, never as HTML.
+"use strict";
+
+const TOKEN = new URLSearchParams(location.search).get("token");
+const SVG_NS = "http://www.w3.org/2000/svg";
+const COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"];
+const typeColors = new Map();
+let history = [];
+let graph = { nodes: [], edges: [] };
+
+function $(id) { return document.getElementById(id); }
+
+function el(tag, text, cls) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (cls) node.className = cls;
+  return node;
+}
+
+async function api(path, options = {}) {
+  const headers = Object.assign({ "Accept": "application/json" }, options.headers || {});
+  if (TOKEN) headers["Authorization"] = "Bearer " + TOKEN;
+  const response = await fetch(path, Object.assign({}, options, { headers }));
+  if (!response.ok) throw new Error(`${response.status} ${response.statusText}: ${await response.text()}`);
+  return response.json();
+}
+
+function colorOf(type) {
+  if (!typeColors.has(type)) typeColors.set(type, COLORS[typeColors.size % COLORS.length]);
+  return typeColors.get(type);
+}
+
+// ---- chat -------------------------------------------------------------------------------------
+
+function addMessage(text, cls) {
+  const box = el("div", text, "message " + cls);
+  $("messages").appendChild(box);
+  $("messages").scrollTop = $("messages").scrollHeight;
+  return box;
+}
+
+function renderAnswer(result) {
+  const box = addMessage(result.answer, "answer" + (result.supported ? "" : " unsupported"));
+  if (result.citations.length) {
+    const list = el("ol", null, "citations");
+    for (const c of result.citations) {
+      const item = el("li", `p. ${c.page}: “${c.quote}”`);
+      item.dataset.evidenceId = c.evidence_id;
+      item.addEventListener("click", () => showPage(c.doc_id, c.page, c.start, c.end));
+      list.appendChild(item);
+    }
+    box.appendChild(list);
+  }
+  if (result.entities.length) {
+    const line = el("div", "Entities: ", "entities-line");
+    for (const e of result.entities) {
+      const chip = el("span", `${e.name} (${e.type})`, "chip");
+      chip.addEventListener("click", () => showEntity(e.entity_id));
+      line.appendChild(chip);
+    }
+    box.appendChild(line);
+  }
+}
+
+async function onAsk(event) {
+  event.preventDefault();
+  const question = $("question").value.trim();
+  if (!question) return;
+  addMessage(question, "question");
+  $("question").value = "";
+  $("ask-button").disabled = true;
+  try {
+    const result = await api("ask", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ question, history }),
+    });
+    history.push(result.turn);
+    renderAnswer(result);
+    showEvidenceItems("Evidence for the answer", result.evidence);
+    drawGraph(result.graph);
+  } catch (err) {
+    addMessage(String(err.message || err), "error");
+  } finally {
+    $("ask-button").disabled = false;
+  }
+}
+
+// ---- evidence ---------------------------------------------------------------------------------
+
+function showEvidenceItems(title, items) {
+  $("evidence-title").textContent = title;
+  const list = $("evidence-list");
+  list.replaceChildren();
+  for (const ev of items) {
+    const item = el("li", `p. ${ev.page}: “${ev.quote}” `);
+    item.className = "evidence";
+    if (ev.fact) item.appendChild(el("span", ev.fact, "fact"));
+    item.addEventListener("click", () => showPage(ev.doc_id, ev.page, ev.start, ev.end));
+    list.appendChild(item);
+  }
+  if (!items.length) list.appendChild(el("li", "No evidence found."));
+}
+
+async function showEntity(entityId) {
+  for (const node of document.querySelectorAll("#graph .node")) {
+    node.classList.toggle("selected", node.dataset.id === entityId);
+  }
+  const data = await api("entities/" + encodeURIComponent(entityId));
+  let items = [];
+  for (const r of data.relations) {
+    for (const ev of r.evidence) items.push(Object.assign({ fact: `${r.head_name} —${r.type}→ ${r.tail_name}` }, ev));
+  }
+  for (const m of data.mentions) {
+    if (m.sentence) items.push({ doc_id: m.doc_id, page: m.page, start: m.sentence.start, end: m.sentence.end, quote: m.sentence.quote });
+  }
+  const seen = new Set();
+  items = items.filter((ev) => { const key = `${ev.doc_id}:${ev.start}:${ev.end}`; return !seen.has(key) && seen.add(key); });
+  showEvidenceItems(`${data.entity.name} (${data.entity.type})`, items);
+  if (items.length) showPage(items[0].doc_id, items[0].page, items[0].start, items[0].end);
+}
+
+async function showPage(docId, page, start, end) {
+  const data = await api(`documents/${encodeURIComponent(docId)}/pages/${page}`);
+  const lo = Math.max(0, start - data.start);
+  const hi = Math.min(data.text.length, end - data.start);
+  const pre = $("page-text");
+  const mark = el("mark", data.text.slice(lo, hi));
+  pre.replaceChildren(document.createTextNode(data.text.slice(0, lo)), mark, document.createTextNode(data.text.slice(hi)));
+  $("page-caption").textContent = `${data.title} — page ${data.page} of ${data.n_pages}`;
+  $("page-view").hidden = false;
+  mark.scrollIntoView({ block: "center" });
+}
+
+// ---- graph: a small force layout in SVG -------------------------------------------------------
+
+function layout(nodes, edges, width, height) {
+  const index = new Map(nodes.map((n, i) => [n.id, i]));
+  nodes.forEach((n, i) => {
+    const angle = (2 * Math.PI * i) / nodes.length;
+    n.x = width / 2 + (width / 4) * Math.cos(angle);
+    n.y = height / 2 + (height / 4) * Math.sin(angle);
+  });
+  const links = edges.filter((e) => index.has(e.source) && index.has(e.target));
+  const ideal = Math.min(width, height) / (1.5 + Math.sqrt(nodes.length));
+  for (let step = 0; step < 300; step++) {
+    const cool = 1 - step / 300;
+    const force = nodes.map(() => [0, 0]);
+    for (let i = 0; i < nodes.length; i++) {
+      for (let j = i + 1; j < nodes.length; j++) {
+        let dx = nodes[i].x - nodes[j].x, dy = nodes[i].y - nodes[j].y;
+        const d2 = Math.max(dx * dx + dy * dy, 1);
+        const push = (ideal * ideal) / d2;
+        force[i][0] += dx * push; force[i][1] += dy * push;
+        force[j][0] -= dx * push; force[j][1] -= dy * push;
+      }
+    }
+    for (const e of links) {
+      const a = index.get(e.source), b = index.get(e.target);
+      const dx = nodes[b].x - nodes[a].x, dy = nodes[b].y - nodes[a].y;
+      const d = Math.max(Math.hypot(dx, dy), 1);
+      const pull = (d - ideal) / d * 0.5;
+      force[a][0] += dx * pull; force[a][1] += dy * pull;
+      force[b][0] -= dx * pull; force[b][1] -= dy * pull;
+    }
+    nodes.forEach((n, i) => {
+      force[i][0] += (width / 2 - n.x) * 0.02;
+      force[i][1] += (height / 2 - n.y) * 0.02;
+      const len = Math.max(Math.hypot(force[i][0], force[i][1]), 1e-9);
+      const move = Math.min(len, 12 * cool + 0.5);
+      n.x = Math.min(width - 30, Math.max(30, n.x + (force[i][0] / len) * move));
+      n.y = Math.min(height - 20, Math.max(20, n.y + (force[i][1] / len) * move));
+    });
+  }
+  return links;
+}
+
+function svg(tag, attrs) {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  return node;
+}
+
+function drawGraph(data) {
+  graph = data;
+  const box = $("graph");
+  const width = box.clientWidth || 600, height = box.clientHeight || 300;
+  box.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  const nodes = data.nodes.map((n) => Object.assign({}, n));
+  const links = layout(nodes, data.edges, width, height);
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  box.replaceChildren();
+  $("graph-hint").textContent = nodes.length ? `${nodes.length} entities, ${links.length} relations — click one` : "no entities linked";
+  for (const e of links) {
+    const a = byId.get(e.source), b = byId.get(e.target);
+    const line = svg("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: "edge" });
+    line.appendChild(svg("title")).textContent = e.type;
+    box.appendChild(line);
+    const label = svg("text", { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2, class: "edge-label" });
+    label.textContent = e.type;
+    box.appendChild(label);
+  }
+  for (const n of nodes) {
+    const g = svg("g", { class: "node" + (n.seed ? " seed" : ""), transform: `translate(${n.x},${n.y})` });
+    g.dataset.id = n.id;
+    g.appendChild(svg("circle", { r: n.seed ? 10 : 7, fill: colorOf(n.type) }));
+    const label = svg("text", { x: 12, y: 4 });
+    label.textContent = n.name;
+    g.appendChild(label);
+    g.appendChild(svg("title")).textContent = `${n.name} (${n.type})`;
+    g.addEventListener("click", () => showEntity(n.id));
+    box.appendChild(g);
+  }
+}
+
+$("ask-form").addEventListener("submit", onAsk);
+$("new-chat").addEventListener("click", () => { history = []; $("messages").replaceChildren(); });
+window.addEventListener("resize", () => { if (graph.nodes.length) drawGraph(graph); });

@@ -1,0 +1,158 @@
+"""Split a document's text into chunks of whole sentences, sized in tokens, with overlap.
+
+A chunk is a span of ``Document.text`` (``doc.text[c.start:c.end] == c.text``). Chunks never cut a
+sentence, start a new chunk at a section heading when the current one is not tiny, and repeat
+the last sentences of the previous chunk (up to ``overlap_tokens``) when a section runs on. Only
+a "sentence" longer than a whole chunk (a table, a list without full stops) is cut, at a space.
+Tokens are estimated with a regular expression calibrated on the embedding model's tokenizer.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from dataclasses import dataclass
+
+from factloom.ingest.models import Chunk, Document
+
+_PIECE = re.compile(r"\w+|[^\w\s]")
+_LONG = re.compile(r"[^\W\d_]{8,}|\d{3,}")
+_END = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])|(\n{2,})")
+_ABBREV = re.compile(
+    r"(?:^|[\s(])(?:e\.g|i\.e|et al|etc|vs?|cf|Fig|Figs|Tab|Eq|Eqs|Ref|Refs|No|Nos|Vol|pp?|Dr|Mr|Mrs|Ms|"
+    r"Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|Art|Sec|approx|U\. ?S|[A-Z])\.$"
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence: ``text[start:end]`` and its size in tokens."""
+
+    start: int
+    end: int
+    tokens: int
+
+
+def count_tokens(texts: list[str]) -> list[int]:
+    """Estimate the number of MiniLM word pieces of each text (no special tokens).
+
+    Words and punctuation count one piece each, long words and numbers one more: over the eight
+    shared PDFs this is within 2% of the real tokenizer's total, at a twentieth of its cost.
+    """
+    return [_token_count(t) for t in texts]
+
+
+def _token_count(text: str) -> int:
+    return len(_PIECE.findall(text)) + len(_LONG.findall(text))
+
+
+def sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """Return the ``(start, end)`` spans of the sentences of ``text``, without surrounding spaces."""
+    spans = []
+    start = 0
+    for m in _END.finditer(text):
+        if m.group(1) is not None:
+            end = m.start(1)
+            if _ABBREV.search(text, max(0, end - 12), end):
+                continue
+            nxt = m.end(1)
+        else:
+            end, nxt = m.start(2), m.end(2)
+        if end > start:
+            spans.append((start, end))
+        start = nxt
+    if start < len(text.rstrip()):
+        spans.append((start, len(text.rstrip())))
+    return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in spans if text[s:e].strip()]
+
+
+def sentences(text: str, max_tokens: int) -> list[Span]:
+    """Return the sentences of ``text`` with token counts; longer ones are cut at spaces."""
+    bounds = sentence_bounds(text)
+    counts = count_tokens([text[s:e] for s, e in bounds])
+    out: list[Span] = []
+    for (s, e), n in zip(bounds, counts, strict=True):
+        out.extend([Span(s, e, n)] if n <= max_tokens else _cut(text, s, e, max_tokens))
+    return out
+
+
+def _cut(text: str, start: int, end: int, max_tokens: int) -> list[Span]:
+    """Cut an over-long sentence at word ends into pieces of at most ``max_tokens``."""
+    pieces: list[Span] = []
+    lo, tokens, prev_end = start, 0, start
+    for m in _PIECE.finditer(text, start, end):
+        n = 1 + len(_LONG.findall(m.group()))
+        if tokens + n > max_tokens and tokens:
+            pieces.append(Span(lo, prev_end, tokens))
+            lo, tokens = m.start(), 0
+        tokens += n
+        prev_end = m.end()
+    if tokens:
+        pieces.append(Span(lo, end, tokens))
+    return pieces
+
+
+def chunk_document(doc: Document, chunk_tokens: int = 512, overlap_tokens: int = 64) -> list[Chunk]:
+    """Split ``doc.text`` into chunks of whole sentences of about ``chunk_tokens`` tokens."""
+    if overlap_tokens >= chunk_tokens:
+        raise ValueError("overlap_tokens must be smaller than chunk_tokens")
+    spans = sentences(doc.text, chunk_tokens)
+    section_starts = sorted(s.start for s in doc.sections)
+    groups = _group(spans, section_starts, chunk_tokens, overlap_tokens)
+    return [_chunk(doc, i, group) for i, group in enumerate(groups)]
+
+
+def _group(spans: list[Span], section_starts: list[int], size: int, overlap: int) -> list[list[Span]]:
+    groups: list[list[Span]] = []
+    current: list[Span] = []
+    tokens = 0
+    for span in spans:
+        new_section = current and _section_between(section_starts, current[-1].end, span.start)
+        if current and (tokens + span.tokens > size or (new_section and tokens >= size // 4)):
+            groups.append(current)
+            current = [] if new_section else _tail(current, overlap, size - span.tokens)
+            tokens = sum(s.tokens for s in current)
+        current.append(span)
+        tokens += span.tokens
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _section_between(starts: list[int], lo: int, hi: int) -> bool:
+    i = bisect.bisect_left(starts, lo)
+    return i < len(starts) and starts[i] <= hi
+
+
+def _tail(group: list[Span], overlap: int, room: int) -> list[Span]:
+    """Return the last sentences of ``group`` that fit in ``min(overlap, room)`` tokens."""
+    budget = min(overlap, room)
+    tail: list[Span] = []
+    for span in reversed(group[1:]):
+        if span.tokens > budget:
+            break
+        tail.insert(0, span)
+        budget -= span.tokens
+    return tail
+
+
+def _chunk(doc: Document, index: int, group: list[Span]) -> Chunk:
+    start, end = group[0].start, group[-1].end
+    return Chunk(
+        chunk_id=chunk_id(doc.content_hash, start, end),
+        doc_id=doc.doc_id,
+        index=index,
+        start=start,
+        end=end,
+        text=doc.text[start:end],
+        page=doc.page_at(start),
+        section=doc.section_at(start),
+        n_tokens=sum(s.tokens for s in group),
+    )
+
+
+def chunk_id(content_hash: str, start: int, end: int) -> str:
+    """Return the deterministic id of the chunk ``[start, end)`` of the document with this hash."""
+    digest = hashlib.sha256(f"{content_hash}\x1f{start}\x1f{end}".encode()).hexdigest()
+    return f"chk_{digest[:16]}"

@@ -1,0 +1,109 @@
+"""The consolidator called directly: entities with aliases, merged relations, cross-chunk judgements."""
+
+from __future__ import annotations
+
+import random
+
+from factloom.agents.consolidator import ConsolidatorInput, consolidate, merge_facts
+from factloom.agents.entity_merge import build_entities, entity_id, entity_index
+from factloom.agents.facts import Fact
+from factloom.tools.kg import Evidence
+
+from tests.extract_fixtures import make_document, mention, runtime
+from tests.fakes import ScriptedLLM
+
+DOC, CHUNKS = make_document()
+C0, C1, C2 = CHUNKS
+SMITH = mention(DOC, C0, "John Smith", "person")
+ACME = mention(DOC, C0, "Acme Corporation", "organization")
+ACME_ABBR = mention(DOC, C0, "ACME", "organization")
+BOSTON = mention(DOC, C0, "Boston", "location")
+SMITH_SHORT = mention(DOC, C1, "Smith", "person")
+MARY = mention(DOC, C1, "Mary Jones", "person")
+JONES = mention(DOC, C1, "Jones", "person", occurrence=0)
+PARIS = mention(DOC, C1, "Paris", "location")
+ACME_LATER = mention(DOC, C2, "ACME", "organization")
+BOSTON_LATER = mention(DOC, C2, "Boston", "location")
+MASS = mention(DOC, C2, "Massachusetts", "location")
+ALL = [SMITH, ACME, ACME_ABBR, BOSTON, SMITH_SHORT, MARY, JONES, PARIS, ACME_LATER, BOSTON_LATER, MASS]
+
+
+def _by_name(entities):
+    return {e.name: e for e in entities}
+
+
+def _fact(head, type_, tail, chunk, quote, confidence=0.9) -> Fact:
+    start = DOC.text.index(quote)
+    ev = Evidence(
+        doc_id=DOC.doc_id, page=1, start=start, end=start + len(quote), quote=quote, chunk_id=chunk.chunk_id
+    )
+    return Fact(head=head, type=type_, tail=tail, evidence=ev, confidence=confidence)
+
+
+def test_abbreviations_short_names_and_repeats_become_one_entity() -> None:
+    entities = _by_name(build_entities(DOC.doc_id, ALL, DOC.text))
+    assert set(entities) == {
+        "John Smith",
+        "Acme Corporation",
+        "Boston",
+        "Mary Jones",
+        "Paris",
+        "Massachusetts",
+    }
+    assert entities["Acme Corporation"].aliases == ["ACME"]
+    assert len(entities["Acme Corporation"].mentions) == 3
+    assert entities["John Smith"].aliases == ["Smith"] and entities["Mary Jones"].aliases == ["Jones"]
+    assert entities["Boston"].entity_id == entity_id(DOC.doc_id, "location", "boston")
+
+
+def test_without_consolidation_only_equal_names_merge() -> None:
+    names = sorted(e.name for e in build_entities(DOC.doc_id, ALL, DOC.text, merge=False))
+    assert names.count("ACME") == 1 and "Smith" in names and "John Smith" in names
+
+
+def test_entities_do_not_depend_on_mention_order() -> None:
+    shuffled = ALL[:]
+    random.Random(7).shuffle(shuffled)
+    assert build_entities(DOC.doc_id, shuffled, DOC.text) == build_entities(DOC.doc_id, ALL, DOC.text)
+
+
+def test_duplicate_mentions_from_overlapping_chunks_count_once() -> None:
+    twice = [*ALL, ACME_LATER.model_copy(update={"chunk_id": "overlap"})]
+    acme = _by_name(build_entities(DOC.doc_id, twice, DOC.text))["Acme Corporation"]
+    assert len(acme.mentions) == 3
+
+
+def test_facts_between_the_same_entities_merge_with_all_their_evidence() -> None:
+    entities = build_entities(DOC.doc_id, ALL, DOC.text)
+    facts = [
+        _fact(
+            ACME, "orgbased_in", BOSTON, C0, "John Smith works for Acme Corporation (ACME) in Boston.", 0.6
+        ),
+        _fact(ACME_LATER, "orgbased_in", BOSTON_LATER, C2, "ACME is based in Boston", 0.9),
+        _fact(SMITH, "kill", SMITH_SHORT, C1, "Smith met Jones", 0.9),
+    ]
+    relations, drops = merge_facts(facts, entity_index(entities))
+    [rel] = relations
+    assert rel.confidence == 0.9 and len(rel.evidence) == 2
+    assert all(DOC.text[ev.start : ev.end] == ev.quote for ev in rel.evidence)
+    assert drops == {"relation_self": 1}  # Smith and John Smith are one entity
+
+
+async def test_cross_chunk_pairs_are_judged_on_a_passage_from_each_place() -> None:
+    mentions = [MARY, PARIS, ACME_LATER, MASS]
+    llm = ScriptedLLM({"consolidator": {"answer": "A"}})
+    inp = ConsolidatorInput(doc=DOC, mentions=mentions, accepted=[])
+    out = await consolidate(inp, runtime(llm, cross_chunk_pairs=1))
+    [rel] = out["relations"]
+    assert len(llm.calls) == 1 and rel.confidence == 0.5
+    assert [ev.quote for ev in rel.evidence] == [
+        "Mary Jones lives in Paris.",
+        "ACME is based in Boston, a city in Massachusetts.",
+    ]
+    assert all(DOC.text[ev.start : ev.end] == ev.quote for ev in rel.evidence)
+
+
+async def test_a_none_answer_adds_no_relation() -> None:
+    llm = ScriptedLLM({"consolidator": {"answer": "B"}})
+    out = await consolidate(ConsolidatorInput(doc=DOC, mentions=[MARY, MASS]), runtime(llm))
+    assert out["relations"] == [] and len(llm.calls) == 1  # person-location allows only live_in: A or none

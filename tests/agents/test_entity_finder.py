@@ -1,0 +1,68 @@
+"""The entity finder called directly: grounding to document offsets, schema checks, drop counts."""
+
+from __future__ import annotations
+
+from factloom.agents.entity_finder import EntityFinderInput, build_messages, find_entities
+from factloom.tools.llm.base import Message
+from factloom.tools.schema import load_schema
+
+from tests.extract_fixtures import make_document, runtime
+from tests.fakes import ScriptedLLM
+
+DOC, CHUNKS = make_document()
+
+
+def _answer(*items: tuple[str, str]) -> dict:
+    return {"entities": [{"text": t, "type": ty} for t, ty in items]}
+
+
+async def test_mentions_carry_document_offsets_that_reproduce_their_text() -> None:
+    llm = ScriptedLLM({"entity_finder": _answer(("ACME", "organization"), ("boston", "location"))})
+    chunk = CHUNKS[2]  # "ACME is based in Boston, a city in Massachusetts."
+    out = await find_entities(EntityFinderInput(chunk=chunk, pages=DOC.pages), runtime(llm))
+    assert [m.text for m in out["mentions"]] == ["ACME", "Boston"]
+    for m in out["mentions"]:
+        assert DOC.text[m.start : m.end] == m.text
+        assert m.chunk_id == chunk.chunk_id and m.page == 1
+    assert out["drops"] == {}
+
+
+async def test_every_occurrence_in_the_chunk_becomes_a_mention() -> None:
+    llm = ScriptedLLM({"entity_finder": _answer(("Paris", "location"))})
+    out = await find_entities(EntityFinderInput(chunk=CHUNKS[1], pages=DOC.pages), runtime(llm))
+    assert len(out["mentions"]) == 2
+    assert len({m.mention_id for m in out["mentions"]}) == 2
+
+
+async def test_ungrounded_and_off_schema_mentions_are_dropped_and_counted() -> None:
+    answer = _answer(("Mary Jones", "person"), ("Napoleon Bonaparte", "person"), ("Paris", "city"))
+    llm = ScriptedLLM({"entity_finder": lambda _m, _o: answer})
+    ctx = runtime(llm, schema="open")
+    out = await find_entities(EntityFinderInput(chunk=CHUNKS[1], pages=DOC.pages), ctx)
+    assert {m.text for m in out["mentions"]} == {"Mary Jones", "Paris"}
+    assert out["drops"] == {"mention_grounding": 1}
+    assert {m.type for m in out["mentions"] if m.text == "Paris"} == {"city"}  # open schema keeps new types
+
+
+async def test_unusable_output_yields_no_mentions_and_is_counted() -> None:
+    llm = ScriptedLLM({"entity_finder": {"entities": [{"text": "Paris", "type": "spaceship"}]}})
+    out = await find_entities(EntityFinderInput(chunk=CHUNKS[1], pages=DOC.pages), runtime(llm))
+    assert out["mentions"] == [] and out["drops"] == {"invalid_output": 1}
+
+
+def test_prompts_share_a_byte_identical_prefix_across_chunks() -> None:
+    news = load_schema("news")
+    a, b = (build_messages(c, news, []) for c in CHUNKS[:2])
+    assert a[0] == b[0] and a[0].role == "system"
+    assert a[-1].content.endswith(CHUNKS[0].text) and b[-1].content.endswith(CHUNKS[1].text)
+
+
+def test_demonstrations_become_user_and_assistant_turns() -> None:
+    from factloom.tools.demos import DemoEntity, Demonstration
+
+    demo = Demonstration(text="Ann lives in Rome.", entities=(DemoEntity(text="Rome", type="location"),))
+    messages = build_messages(CHUNKS[0], load_schema("news"), [demo])
+    assert [m.role for m in messages] == ["system", "user", "assistant", "user"]
+    assert messages[2] == Message(
+        role="assistant", content='{"entities": [{"text": "Rome", "type": "location"}]}'
+    )

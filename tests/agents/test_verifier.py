@@ -1,0 +1,103 @@
+"""The verifier called directly: deterministic checks first, LLM verdicts, bounded feedback."""
+
+from __future__ import annotations
+
+from factloom.agents.facts import Candidate
+from factloom.agents.verifier import REASON_UNGROUNDED, UNVERIFIED_CONFIDENCE, VerifierInput, verify
+
+from tests.extract_fixtures import make_document, mention, runtime
+from tests.fakes import ScriptedLLM
+
+DOC, CHUNKS = make_document()
+C1 = CHUNKS[1]  # "Mary Jones lives in Paris. Smith met Jones in Paris last year."
+MARY = mention(DOC, C1, "Mary Jones", "person")
+PARIS = mention(DOC, C1, "Paris", "location")
+PARIS_2 = mention(DOC, C1, "Paris", "location", occurrence=1)
+SMITH = mention(DOC, C1, "Smith", "person")
+MENTIONS = [MARY, PARIS, SMITH, PARIS_2]
+
+
+def _cand(head, type_, tail, quote) -> Candidate:
+    return Candidate(head=head, type=type_, tail=tail, quote=quote)
+
+
+def _verdicts(*verdicts: tuple[str, float]) -> dict:
+    return {"verdicts": [{"fact": i, "verdict": v, "confidence": c} for i, (v, c) in enumerate(verdicts, 1)]}
+
+
+async def test_supported_facts_get_grounded_evidence_and_the_judged_confidence() -> None:
+    cand = _cand(MARY, "live_in", PARIS, "mary jones lives in paris")
+    llm = ScriptedLLM({"verifier": _verdicts(("supported", 0.8))})
+    out = await verify(
+        VerifierInput(chunk=C1, pages=DOC.pages, mentions=MENTIONS, candidates=[cand]), runtime(llm)
+    )
+    [fact] = out["accepted"]
+    assert (
+        DOC.text[fact.evidence.start : fact.evidence.end]
+        == fact.evidence.quote
+        == "Mary Jones lives in Paris"
+    )
+    assert fact.confidence == 0.8 and out["feedback"] == [] and out["drops"] == {}
+
+
+async def test_the_mention_occurrence_inside_the_evidence_is_used() -> None:
+    cand = _cand(SMITH, "live_in", PARIS, "Smith met Jones in Paris last year.")
+    out = await verify(
+        VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand]), runtime(ScriptedLLM(), verify=False)
+    )
+    assert out["accepted"][0].tail == PARIS_2
+
+
+async def test_ungrounded_or_unnamed_evidence_is_rejected_without_asking_the_llm() -> None:
+    bad_quote = _cand(MARY, "live_in", PARIS, "Mary Jones has always loved the city of Rome deeply")
+    unnamed = _cand(SMITH, "live_in", PARIS, "Mary Jones lives in Paris.")
+    llm = ScriptedLLM()
+    inp = VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[bad_quote, unnamed])
+    out = await verify(inp, runtime(llm))
+    assert out["accepted"] == [] and llm.calls == []
+    assert [r.reason for r in out["feedback"]] == [REASON_UNGROUNDED, "the evidence does not name Smith"]
+    assert out["drops"] == {"relation_grounding": 2}
+
+
+async def test_rejections_go_back_once_then_are_only_counted() -> None:
+    cand = _cand(MARY, "live_in", PARIS, "Mary Jones lives in Paris.")
+    llm = ScriptedLLM({"verifier": _verdicts(("wrong_type", 0.7))})
+    first = await verify(
+        VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand], attempts=1), runtime(llm)
+    )
+    assert len(first["feedback"]) == 1 and "different relation type" in first["feedback"][0].reason
+    second = await verify(
+        VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand], attempts=2), runtime(llm)
+    )
+    assert second["feedback"] == [] and second["drops"] == {"relation_verifier": 1}
+
+
+async def test_a_fact_without_verdict_is_rejected() -> None:
+    cands = [
+        _cand(MARY, "live_in", PARIS, "Mary Jones lives in Paris."),
+        _cand(SMITH, "live_in", PARIS, "Smith met Jones in Paris"),
+    ]
+    llm = ScriptedLLM({"verifier": _verdicts(("supported", 0.9))})
+    out = await verify(VerifierInput(chunk=C1, mentions=MENTIONS, candidates=cands), runtime(llm))
+    assert [f.head.text for f in out["accepted"]] == ["Mary Jones"]
+    assert out["drops"] == {"relation_verifier": 1}
+
+
+async def test_without_the_llm_judge_grounded_facts_are_kept_as_unverified() -> None:
+    cand = _cand(MARY, "live_in", PARIS, "Mary Jones lives in Paris.")
+    llm = ScriptedLLM()
+    out = await verify(
+        VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand]), runtime(llm, verify=False)
+    )
+    assert out["accepted"][0].confidence == UNVERIFIED_CONFIDENCE and llm.calls == []
+
+
+async def test_facts_accepted_in_the_first_round_are_not_judged_again() -> None:
+    cand = _cand(MARY, "live_in", PARIS, "Mary Jones lives in Paris.")
+    llm = ScriptedLLM({"verifier": _verdicts(("supported", 0.9))})
+    first = await verify(VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand]), runtime(llm))
+    inp = VerifierInput(
+        chunk=C1, mentions=MENTIONS, candidates=[cand], accepted=first["accepted"], attempts=2
+    )
+    second = await verify(inp, runtime(llm))
+    assert second["accepted"] == [] and len(llm.calls) == 1

@@ -1,0 +1,89 @@
+"""Schema -> pydantic output models -> the JSON schema a backend constrains decoding with."""
+
+from __future__ import annotations
+
+import pytest
+from factloom.tools.llm.structured import output_schema
+from factloom.tools.output_models import (
+    choice_output_model,
+    entity_output_model,
+    entity_types_of,
+    reasoner_output_model,
+    relation_types_of,
+    verifier_output_model,
+)
+from factloom.tools.schema import load_schema
+from pydantic import ValidationError
+
+
+def _item(schema: dict, key: str) -> dict:
+    return schema["properties"][key]["items"]
+
+
+def test_closed_schema_entity_types_become_an_enum() -> None:
+    news = load_schema("news")
+    js = output_schema(entity_output_model(entity_types_of(news)))
+    item = _item(js, "entities")
+    assert item["properties"]["type"]["enum"] == ["person", "organization", "location", "other"]
+    assert js["properties"]["entities"]["maxItems"] == 24
+    assert item["properties"]["text"]["maxLength"] == 80
+
+
+def test_an_off_schema_type_does_not_validate() -> None:
+    model = entity_output_model(("person", "location"))
+    model.model_validate({"entities": [{"text": "Paris", "type": "location"}]})
+    with pytest.raises(ValidationError):
+        model.model_validate({"entities": [{"text": "Paris", "type": "city"}]})
+
+
+def test_open_schema_types_are_bounded_free_strings() -> None:
+    js = output_schema(entity_output_model(None))
+    prop = _item(js, "entities")["properties"]["type"]
+    assert prop["type"] == "string" and "enum" not in prop and prop["maxLength"] == 40
+
+
+def test_reasoner_heads_and_tails_are_the_chunk_mentions() -> None:
+    news = load_schema("news")
+    model = reasoner_output_model(relation_types_of(news), ("John Smith", "Acme"), cot=True)
+    js = output_schema(model)
+    assert list(js["properties"]) == ["reasoning", "relations"]  # reasoning is decoded first
+    rel = _item(js, "relations")["properties"]
+    assert rel["head"]["enum"] == rel["tail"]["enum"] == ["John Smith", "Acme"]
+    assert "work_for" in rel["type"]["enum"]
+    assert js["properties"]["reasoning"]["maxLength"] == 300
+    with pytest.raises(ValidationError):
+        model.model_validate(
+            {
+                "reasoning": "",
+                "relations": [{"head": "Bob", "type": "work_for", "tail": "Acme", "evidence": "x"}],
+            }
+        )
+
+
+def test_without_cot_there_is_no_reasoning_field() -> None:
+    model = reasoner_output_model(("work_for",), ("A", "B"), cot=False)
+    assert list(output_schema(model)["properties"]) == ["relations"]
+
+
+def test_reasoner_model_needs_mentions() -> None:
+    with pytest.raises(ValueError, match="at least one mention"):
+        reasoner_output_model(("work_for",), ())
+
+
+def test_verifier_verdicts_are_bounded_to_the_numbered_facts() -> None:
+    model = verifier_output_model(3)
+    js = output_schema(model)
+    item = _item(js, "verdicts")["properties"]
+    assert item["verdict"]["enum"] == ["supported", "unsupported", "wrong_type"]
+    assert js["properties"]["verdicts"]["maxItems"] == 3
+    with pytest.raises(ValidationError):
+        model.model_validate({"verdicts": [{"fact": 4, "verdict": "supported", "confidence": 0.5}]})
+
+
+def test_choice_model_offers_one_letter_per_option() -> None:
+    js = output_schema(choice_output_model(3))
+    assert js["properties"]["answer"]["enum"] == ["A", "B", "C"]
+
+
+def test_models_are_built_once_per_parameters() -> None:
+    assert entity_output_model(("a", "b")) is entity_output_model(("a", "b"))

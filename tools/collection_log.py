@@ -1,0 +1,221 @@
+"""The collection graph's SQLite tables: entities, relations, merge log, undone merges, verdicts, conflicts.
+
+Tables (owned here): ``coll_entities``, ``coll_relations``, ``coll_merges``, ``coll_undone``,
+``coll_verdicts``, ``coll_conflicts``, ``coll_meta``.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+from factloom.ingest.errors import FactloomError
+from factloom.ingest.workspace import Workspace
+from factloom.tools.collection_models import Conflict, Merge, Stats
+from factloom.tools.kg import Entity, Evidence, Mention, Relation
+from factloom.tools.kg_store import ensure as ensure_kg
+from factloom.tools.schema import Schema
+
+DDL = """
+CREATE TABLE IF NOT EXISTS coll_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS coll_entities (
+    entity_id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL,
+    aliases TEXT NOT NULL, mentions TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS coll_relations (
+    relation_id TEXT PRIMARY KEY, head TEXT NOT NULL, type TEXT NOT NULL, tail TEXT NOT NULL,
+    confidence REAL NOT NULL, reasoning TEXT NOT NULL, evidence TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS coll_merges (
+    merge_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, name TEXT NOT NULL, entities TEXT NOT NULL,
+    score REAL NOT NULL, reason TEXT NOT NULL, evidence TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS coll_undone (
+    merge_id TEXT PRIMARY KEY, merge TEXT NOT NULL, undone_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS coll_verdicts (
+    a TEXT NOT NULL, b TEXT NOT NULL, same INTEGER NOT NULL, PRIMARY KEY (a, b)
+);
+CREATE TABLE IF NOT EXISTS coll_conflicts (conflict_id TEXT PRIMARY KEY, conflict TEXT NOT NULL);
+"""
+
+_SOURCES = ("doc_entities", "doc_relations")
+
+
+class MergeNotFoundError(FactloomError):
+    """No logged merge has the id the user gave."""
+
+
+def ensure(ws: Workspace) -> None:
+    """Create the collection tables (and the document-graph tables they read) if missing."""
+    ensure_kg(ws)
+    ws.ensure_tables(DDL)
+
+
+def documents_fingerprint(ws: Workspace) -> str:
+    """Return a fingerprint of the document graphs that changes whenever one is saved."""
+    parts = []
+    for table in _SOURCES:
+        row = ws.db.execute(f"SELECT count(*), max(rowid), total(rowid) FROM {table}").fetchone()
+        parts.append(f"{table}:{row[0]}:{row[1]}:{row[2]:.0f}")
+    return "|".join(parts)
+
+
+def _meta(ws: Workspace, key: str) -> str | None:
+    row = ws.db.execute("SELECT value FROM coll_meta WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def freshness(ws: Workspace) -> str:
+    """Return ``missing`` (never built), ``stale`` (document graphs changed since) or ``fresh``."""
+    ensure(ws)
+    built = _meta(ws, "documents")
+    if built is None:
+        return "missing"
+    return "fresh" if built == documents_fingerprint(ws) else "stale"
+
+
+def stored_schema(ws: Workspace) -> Schema | None:
+    """Return the schema the collection was last built with, if any."""
+    text = _meta(ws, "schema")
+    return Schema.model_validate_json(text) if text else None
+
+
+def write_collection(
+    ws: Workspace,
+    entities: list[Entity],
+    relations: list[Relation],
+    merges: list[Merge],
+    conflicts: list[Conflict],
+    schema: Schema | None,
+) -> None:
+    """Replace the collection graph, its merge log and conflicts atomically."""
+    with ws.transaction() as db:
+        for table in ("coll_entities", "coll_relations", "coll_merges", "coll_conflicts"):
+            db.execute(f"DELETE FROM {table}")
+        db.executemany("INSERT INTO coll_entities VALUES (?, ?, ?, ?, ?)", [
+            (e.entity_id, e.name, e.type, json.dumps(e.aliases), json.dumps([m.model_dump() for m in e.mentions]))
+            for e in entities
+        ])
+        db.executemany("INSERT INTO coll_relations VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            (r.relation_id, r.head, r.type, r.tail, r.confidence, r.reasoning,
+             json.dumps([ev.model_dump() for ev in r.evidence])) for r in relations
+        ])
+        db.executemany("INSERT INTO coll_merges VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            (m.merge_id, m.entity_id, m.name, json.dumps([x.model_dump() for x in m.entities]), m.score,
+             m.reason, json.dumps([x.model_dump() for x in m.evidence])) for m in merges
+        ])
+        db.executemany("INSERT INTO coll_conflicts VALUES (?, ?)",
+                       [(c.conflict_id, c.model_dump_json()) for c in conflicts])
+        meta = {"documents": documents_fingerprint(ws), "built_at": datetime.now(UTC).isoformat(),
+                "schema": schema.model_dump_json() if schema else ""}
+        db.executemany("INSERT OR REPLACE INTO coll_meta VALUES (?, ?)", sorted(meta.items()))
+
+
+def read_entities(ws: Workspace) -> list[Entity]:
+    """Return the collection entities, ordered by id."""
+    rows = ws.db.execute("SELECT * FROM coll_entities ORDER BY entity_id")
+    return [Entity(entity_id=r["entity_id"], name=r["name"], type=r["type"], aliases=json.loads(r["aliases"]),
+                   mentions=[Mention.model_validate(m) for m in json.loads(r["mentions"])]) for r in rows]
+
+
+def read_relations(ws: Workspace) -> list[Relation]:
+    """Return the collection relations, ordered by id."""
+    rows = ws.db.execute("SELECT * FROM coll_relations ORDER BY relation_id")
+    return [Relation(relation_id=r["relation_id"], head=r["head"], type=r["type"], tail=r["tail"],
+                     confidence=r["confidence"], reasoning=r["reasoning"],
+                     evidence=[Evidence.model_validate(e) for e in json.loads(r["evidence"])]) for r in rows]
+
+
+def _merge(row: sqlite3.Row) -> Merge:
+    return Merge(merge_id=row["merge_id"], entity_id=row["entity_id"], name=row["name"],
+                 entities=json.loads(row["entities"]), score=row["score"], reason=row["reason"],
+                 evidence=json.loads(row["evidence"]))
+
+
+def list_merges(ws: Workspace, *, include_undone: bool = False) -> list[Merge]:
+    """Return the merges of the current collection graph (and, optionally, the ones undone)."""
+    ensure(ws)
+    merges = [_merge(r) for r in ws.db.execute("SELECT * FROM coll_merges ORDER BY name, merge_id")]
+    if include_undone:
+        rows = ws.db.execute("SELECT merge FROM coll_undone ORDER BY undone_at, merge_id")
+        merges += [Merge.model_validate_json(r[0]).model_copy(update={"undone": True}) for r in rows]
+    return merges
+
+
+def get_merge(ws: Workspace, merge_id: str) -> Merge:
+    """Return one merge of the current log.
+
+    Raises:
+        MergeNotFoundError: no current merge has that id (the message says how to list them).
+    """
+    ensure(ws)
+    row = ws.db.execute("SELECT * FROM coll_merges WHERE merge_id = ?", (merge_id,)).fetchone()
+    if row is None:
+        undone = ws.db.execute("SELECT 1 FROM coll_undone WHERE merge_id = ?", (merge_id,)).fetchone()
+        hint = "it was already undone" if undone else "see `factloom merges list -w DIR`"
+        raise MergeNotFoundError(f"no merge {merge_id!r} in {ws.root}: {hint}")
+    return _merge(row)
+
+
+def remember_undo(ws: Workspace, merge: Merge) -> None:
+    """Record that the members of ``merge`` must stay apart on every later build."""
+    with ws.transaction() as db:
+        db.execute("INSERT OR REPLACE INTO coll_undone VALUES (?, ?, ?)",
+                   (merge.merge_id, merge.model_dump_json(), datetime.now(UTC).isoformat()))
+
+
+def undone_sets(ws: Workspace) -> list[frozenset[str]]:
+    """Return the member sets of every undone merge (cannot-link constraints)."""
+    rows = ws.db.execute("SELECT merge FROM coll_undone ORDER BY merge_id")
+    return [frozenset(e.entity_id for e in Merge.model_validate_json(r[0]).entities) for r in rows]
+
+
+def load_verdicts(ws: Workspace) -> dict[tuple[str, str], bool]:
+    """Return the judge's earlier decisions on ambiguous pairs."""
+    return {(r[0], r[1]): bool(r[2]) for r in ws.db.execute("SELECT a, b, same FROM coll_verdicts")}
+
+
+def save_verdicts(ws: Workspace, verdicts: dict[tuple[str, str], bool]) -> None:
+    """Store the judge's decisions so rebuilds do not ask again."""
+    with ws.transaction() as db:
+        db.executemany("INSERT OR REPLACE INTO coll_verdicts VALUES (?, ?, ?)",
+                       [(a, b, int(same)) for (a, b), same in sorted(verdicts.items())])
+
+
+def list_conflicts(ws: Workspace) -> list[Conflict]:
+    """Return the conflicts of the current collection graph."""
+    ensure(ws)
+    return [Conflict.model_validate_json(r[0])
+            for r in ws.db.execute("SELECT conflict FROM coll_conflicts ORDER BY conflict_id")]
+
+
+def _counts(ws: Workspace, table: str) -> dict[str, int]:
+    rows = ws.db.execute(f"SELECT type, count(*) FROM {table} GROUP BY type ORDER BY type")
+    return {r[0]: r[1] for r in rows}
+
+
+def stats(ws: Workspace) -> Stats:
+    """Return counts of documents, entities and relations by type, merges and conflicts.
+
+    Entities and relations are those of the collection graph when it is fresh, else of the union of
+    the document graphs.
+    """
+    ensure(ws)
+    state = freshness(ws)
+    prefix = "coll" if state == "fresh" else "doc"
+    entities, relations = _counts(ws, f"{prefix}_entities"), _counts(ws, f"{prefix}_relations")
+    docs = ws.db.execute(
+        "SELECT count(*) FROM (SELECT doc_id FROM doc_entities UNION SELECT doc_id FROM doc_relations)"
+    ).fetchone()[0]
+    merges = list_merges(ws) if state == "fresh" else []
+    one = "SELECT count(*) FROM {}"
+    return Stats(
+        documents=docs, entities=sum(entities.values()), relations=sum(relations.values()),
+        entities_by_type=entities, relations_by_type=relations, merges=len(merges),
+        merged_entities=sum(len(m.entities) for m in merges),
+        undone_merges=ws.db.execute(one.format("coll_undone")).fetchone()[0],
+        conflicts=ws.db.execute(one.format("coll_conflicts")).fetchone()[0] if state == "fresh" else 0,
+        collection_built=state != "missing", collection_fresh=state == "fresh",
+    )

@@ -1,0 +1,31 @@
+"""GraphML export (networkx): one node per entity, one edge per relation, evidence as a JSON attribute."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from factloom.tools.kg import Entity, Relation
+
+
+def to_networkx(entities: list[Entity], relations: list[Relation]):  # -> networkx.MultiDiGraph
+    """Return the graph as a ``networkx.MultiDiGraph`` with GraphML-safe (scalar) attributes."""
+    import networkx as nx
+
+    graph = nx.MultiDiGraph()
+    for e in entities:
+        graph.add_node(e.entity_id, name=e.name, type=e.type, aliases=json.dumps(e.aliases, ensure_ascii=False),
+                       mentions=len(e.mentions), docs=" ".join(sorted({m.doc_id for m in e.mentions})))
+    for r in relations:
+        graph.add_edge(r.head, r.tail, key=r.relation_id, type=r.type, confidence=float(r.confidence),
+                       reasoning=r.reasoning, docs=" ".join(ev.doc_id for ev in r.evidence),
+                       evidence=json.dumps([ev.model_dump() for ev in r.evidence], ensure_ascii=False))
+    return graph
+
+
+def write_graphml(entities: list[Entity], relations: list[Relation], out: Path) -> Path:
+    """Write the graph to ``out`` as GraphML and return the path."""
+    import networkx as nx
+
+    nx.write_graphml(to_networkx(entities, relations), out, encoding="utf-8")
+    return out

@@ -1,0 +1,60 @@
+"""JSONL export: one line per entity, then one per relation, each with document offsets.
+
+Entity line: ``{"kind": "entity", "id", "name", "type", "aliases", "mentions": [{"doc_id", "page",
+"start", "end", "text"}]}``. Relation line: ``{"kind": "relation", "id", "head", "type", "tail",
+"confidence", "reasoning", "evidence": [{"doc_id", "page", "start", "end", "quote"}]}``, head and tail
+being entity ids. Offsets index the document text, so ``text[start:end]`` is the mention or the quote.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from factloom.tools.kg import Entity, Relation
+
+
+def entity_record(e: Entity) -> dict[str, Any]:
+    """Return the JSON object of one entity."""
+    mentions = sorted(e.mentions, key=lambda m: (m.doc_id, m.start, m.end))
+    return {
+        "kind": "entity",
+        "id": e.entity_id,
+        "name": e.name,
+        "type": e.type,
+        "aliases": list(e.aliases),
+        "mentions": [
+            {"doc_id": m.doc_id, "page": m.page, "start": m.start, "end": m.end, "text": m.text}
+            for m in mentions
+        ],
+    }
+
+
+def relation_record(r: Relation) -> dict[str, Any]:
+    """Return the JSON object of one relation."""
+    return {
+        "kind": "relation",
+        "id": r.relation_id,
+        "head": r.head,
+        "type": r.type,
+        "tail": r.tail,
+        "confidence": r.confidence,
+        "reasoning": r.reasoning,
+        "evidence": [
+            {"doc_id": ev.doc_id, "page": ev.page, "start": ev.start, "end": ev.end, "quote": ev.quote}
+            for ev in r.evidence
+        ],
+    }
+
+
+def write(entities: Sequence[Entity], relations: Sequence[Relation], out: TextIO) -> int:
+    """Write entities (by id) then relations (by id) as JSON lines; return the number of lines."""
+    n = 0
+    for e in sorted(entities, key=lambda e: e.entity_id):
+        out.write(json.dumps(entity_record(e), ensure_ascii=False) + "\n")
+        n += 1
+    for r in sorted(relations, key=lambda r: r.relation_id):
+        out.write(json.dumps(relation_record(r), ensure_ascii=False) + "\n")
+        n += 1
+    return n

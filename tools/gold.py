@@ -1,0 +1,88 @@
+"""Convert gold corpus labels to a schema's types (through the schema's ``aliases``).
+
+Readers keep the corpus labels (``Peop``, ``USED-FOR``); evaluation and demonstrations need the
+schema's names (``person``, ``used_for``). What the schema cannot express is dropped and counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+from factloom.ingest.corpora import GoldDoc, GoldRelation
+from factloom.tools.schema import Schema, normalise_type
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Dropped:
+    """Counts of gold labels a schema could not express."""
+
+    entity_labels: Counter[str] = field(default_factory=Counter)
+    relation_labels: Counter[str] = field(default_factory=Counter)
+
+    def __bool__(self) -> bool:
+        return bool(self.entity_labels or self.relation_labels)
+
+
+def entity_type(schema: Schema, label: str) -> str | None:
+    """Return the schema's entity type for a corpus label (open schemas keep any label, normalised)."""
+    found = schema.entity_type_for_label(label)
+    return found if found is not None or not schema.open else normalise_type(label) or None
+
+
+def relation_type(schema: Schema, label: str) -> str | None:
+    """Return the schema's relation type for a corpus label (open schemas keep any label, normalised)."""
+    found = schema.relation_type_for_label(label)
+    return found if found is not None or not schema.open else normalise_type(label) or None
+
+
+def to_schema(docs: list[GoldDoc], schema: Schema) -> tuple[list[GoldDoc], Dropped]:
+    """Return the documents with labels mapped to the schema's types, and what had to be dropped.
+
+    An entity whose label does not map is dropped with its relations; a relation whose label does
+    not map is dropped.
+    """
+    dropped = Dropped()
+    converted = []
+    for doc in docs:
+        entities = []
+        for ent in doc.entities:
+            name = entity_type(schema, ent.type)
+            if name is None:
+                dropped.entity_labels[ent.type] += 1
+                continue
+            entities.append(replace(ent, type=name))
+        kept = {e.id for e in entities}
+        relations = []
+        for rel in doc.relations:
+            name = relation_type(schema, rel.type)
+            if name is None or rel.head not in kept or rel.tail not in kept:
+                dropped.relation_labels[rel.type] += 1
+                continue
+            relations.append(GoldRelation(rel.head, rel.tail, name))
+        converted.append(doc.with_annotations(tuple(entities), tuple(relations)))
+    if dropped:
+        log.info(
+            "schema %s cannot express: entities %s, relations %s",
+            schema.name,
+            dict(dropped.entity_labels),
+            dict(dropped.relation_labels),
+        )
+    return converted, dropped
+
+
+def best_preset(docs: list[GoldDoc]) -> str:
+    """Return the preset whose aliases map the most gold labels of ``docs`` (the first one on a tie)."""
+    from factloom.tools.schema import PRESETS, load_schema
+
+    labels = [e.type for d in docs for e in d.entities] + [r.type for d in docs for r in d.relations]
+    best, best_n = "open", 0
+    for name in PRESETS:
+        schema = load_schema(name)
+        n = sum(1 for x in labels if (schema.entity_type_for_label(x) or schema.relation_type_for_label(x)))
+        if n > best_n:
+            best, best_n = name, n
+    return best

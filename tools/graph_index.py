@@ -1,0 +1,263 @@
+"""A query-side copy of the knowledge graph in SQLite: entities, aliases and adjacency.
+
+``load_graph`` parses every mention of every entity; questions need only a few rows. This module
+keeps its own tables (``qx_*``) in the workspace database, rebuilt from ``load_graph`` whenever the
+stored graph changes, so that alias lookup and neighbourhood expansion are indexed SQL queries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterable
+
+from factloom.ingest.workspace import Workspace
+from factloom.tools.kg import Entity, Evidence, Mention, Relation
+from factloom.tools.kg_store import ensure as ensure_kg
+from factloom.tools.kg_store import load_graph
+
+log = logging.getLogger(__name__)
+
+DDL = """
+CREATE TABLE IF NOT EXISTS qx_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS qx_entities (
+    entity_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    aliases TEXT NOT NULL,
+    mentions TEXT NOT NULL,
+    n_mentions INTEGER NOT NULL,
+    degree INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS qx_entities_type ON qx_entities(type);
+CREATE TABLE IF NOT EXISTS qx_aliases (
+    norm TEXT NOT NULL, entity_id TEXT NOT NULL, PRIMARY KEY (norm, entity_id)
+);
+CREATE TABLE IF NOT EXISTS qx_relations (
+    relation_id TEXT PRIMARY KEY,
+    head TEXT NOT NULL,
+    type TEXT NOT NULL,
+    tail TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    evidence TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS qx_relations_head ON qx_relations(head);
+CREATE INDEX IF NOT EXISTS qx_relations_tail ON qx_relations(tail);
+"""
+
+GRAPH_TABLES = ("doc_entities", "doc_relations", "coll_meta", "coll_entities", "coll_relations")
+"""Tables whose content ``load_graph`` reads; a change in any of them makes the index stale."""
+
+_PUNCT = re.compile(r"[^\w]+")
+
+
+def normalise(name: str) -> str:
+    """Return the lookup key of a name: NFKC, case-folded, punctuation and extra spaces removed."""
+    text = unicodedata.normalize("NFKC", name).casefold()
+    return " ".join(_PUNCT.sub(" ", text).split())
+
+
+def graph_fingerprint(ws: Workspace) -> str:
+    """Return a cheap fingerprint of the stored graph that changes whenever a graph is saved.
+
+    Saving a document graph deletes and re-inserts its rows, which moves their rowids.
+    """
+    ensure_kg(ws)
+    existing = {r[0] for r in ws.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    parts = []
+    for table in GRAPH_TABLES:
+        if table in existing:
+            row = ws.db.execute(f"SELECT count(*), max(rowid), total(rowid) FROM {table}").fetchone()
+            parts.append(f"{table}:{row[0]}:{row[1]}:{row[2]:.0f}")
+    return "|".join(parts)
+
+
+class GraphIndex:
+    """Indexed read access to the workspace's knowledge graph.
+
+    Args:
+        ws: the opened workspace.
+        refresh: rebuild the tables now if the stored graph changed since the last build.
+    """
+
+    def __init__(self, ws: Workspace, *, refresh: bool = True) -> None:
+        self.ws = ws
+        ws.ensure_tables(DDL)
+        if refresh:
+            self.refresh()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """Return the workspace database connection."""
+        return self.ws.db
+
+    def meta(self, key: str) -> str | None:
+        """Return a stored bookkeeping value, or None."""
+        row = self.db.execute("SELECT value FROM qx_meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a bookkeeping value."""
+        with self.ws.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO qx_meta VALUES (?, ?)", (key, value))
+
+    def is_stale(self) -> bool:
+        """Return True when the stored graph changed since the tables were built."""
+        return self.meta("graph_fingerprint") != graph_fingerprint(self.ws)
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Rebuild the tables from ``load_graph`` if the graph changed; return True if rebuilt."""
+        fingerprint = graph_fingerprint(self.ws)
+        if not force and self.meta("graph_fingerprint") == fingerprint:
+            return False
+        entities, relations = load_graph(self.ws)
+        self._rebuild(entities, relations, fingerprint)
+        log.info("graph index rebuilt: %d entities, %d relations", len(entities), len(relations))
+        return True
+
+    def _rebuild(self, entities: list[Entity], relations: list[Relation], fingerprint: str) -> None:
+        known = {e.entity_id for e in entities}
+        relations = [r for r in relations if r.head in known and r.tail in known]
+        degree: dict[str, int] = {}
+        for r in relations:
+            degree[r.head] = degree.get(r.head, 0) + 1
+            degree[r.tail] = degree.get(r.tail, 0) + 1
+        with self.ws.transaction() as db:
+            for table in ("qx_entities", "qx_aliases", "qx_relations"):
+                db.execute(f"DELETE FROM {table}")
+            db.executemany(
+                "INSERT OR REPLACE INTO qx_entities VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [_entity_row(e, degree.get(e.entity_id, 0)) for e in entities],
+            )
+            db.executemany("INSERT OR IGNORE INTO qx_aliases VALUES (?, ?)", _alias_rows(entities))
+            db.executemany(
+                "INSERT OR REPLACE INTO qx_relations VALUES (?, ?, ?, ?, ?, ?)",
+                [_relation_row(r) for r in relations],
+            )
+            db.execute("INSERT OR REPLACE INTO qx_meta VALUES ('graph_fingerprint', ?)", (fingerprint,))
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        """Return the number of entities."""
+        return self.db.execute("SELECT count(*) FROM qx_entities").fetchone()[0]
+
+    def entity(self, entity_id: str) -> Entity | None:
+        """Return one entity with its mentions, or None."""
+        row = self.db.execute("SELECT * FROM qx_entities WHERE entity_id = ?", (entity_id,)).fetchone()
+        return _entity(row) if row else None
+
+    def entities(self, entity_ids: Iterable[str]) -> list[Entity]:
+        """Return the entities with these ids (unknown ids are skipped), in the given order."""
+        ids = list(dict.fromkeys(entity_ids))
+        rows = self._select_in("SELECT * FROM qx_entities WHERE entity_id IN ({})", ids)
+        by_id = {r["entity_id"]: _entity(r) for r in rows}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def entity_ids_by_alias(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        """Return ``{normalised alias: [entity ids]}`` for the keys that name an entity."""
+        found: dict[str, list[str]] = {}
+        for row in self._select_in(
+            "SELECT a.norm, a.entity_id FROM qx_aliases a JOIN qx_entities e USING (entity_id) "
+            "WHERE a.norm IN ({}) ORDER BY e.degree DESC, e.n_mentions DESC, a.entity_id",
+            list(dict.fromkeys(keys)),
+        ):
+            found.setdefault(row[0], []).append(row[1])
+        return found
+
+    def search(
+        self, text: str = "", type_: str | None = None, limit: int = 50, offset: int = 0
+    ) -> list[Entity]:
+        """Return entities whose name or an alias contains ``text``, optionally of one type."""
+        sql = "SELECT * FROM qx_entities e WHERE 1 = 1"
+        args: list[object] = []
+        if text:
+            sql += (
+                " AND EXISTS (SELECT 1 FROM qx_aliases a WHERE a.entity_id = e.entity_id AND a.norm LIKE ?)"
+            )
+            args.append(f"%{normalise(text)}%")
+        if type_:
+            sql += " AND e.type = ?"
+            args.append(type_)
+        sql += " ORDER BY e.degree DESC, e.n_mentions DESC, e.name LIMIT ? OFFSET ?"
+        return [_entity(r) for r in self.db.execute(sql, [*args, limit, offset])]
+
+    def types(self) -> dict[str, int]:
+        """Return the entity types and how many entities each has."""
+        rows = self.db.execute("SELECT type, count(*) FROM qx_entities GROUP BY type ORDER BY type")
+        return {r[0]: r[1] for r in rows}
+
+    def relations_of(self, entity_ids: Iterable[str], limit: int = 1000) -> list[Relation]:
+        """Return the relations touching any of the entities, strongest first."""
+        ids = list(dict.fromkeys(entity_ids))
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            f"SELECT * FROM qx_relations WHERE head IN ({marks}) UNION "
+            f"SELECT * FROM qx_relations WHERE tail IN ({marks}) "
+            "ORDER BY confidence DESC, relation_id LIMIT ?",
+            [*ids, *ids, limit],
+        )
+        return [_relation(r) for r in rows]
+
+    def relations(self, type_: str | None = None, limit: int = 100, offset: int = 0) -> list[Relation]:
+        """Return relations, optionally of one type."""
+        sql = "SELECT * FROM qx_relations" + (" WHERE type = ?" if type_ else "")
+        args: list[object] = [type_] if type_ else []
+        rows = self.db.execute(sql + " ORDER BY relation_id LIMIT ? OFFSET ?", [*args, limit, offset])
+        return [_relation(r) for r in rows]
+
+    def all_entities(self) -> list[tuple[str, str, str, list[str]]]:
+        """Return ``(entity_id, name, type, aliases)`` of every entity, ordered by id."""
+        rows = self.db.execute("SELECT entity_id, name, type, aliases FROM qx_entities ORDER BY entity_id")
+        return [(r[0], r[1], r[2], json.loads(r[3])) for r in rows]
+
+    def _select_in(self, sql: str, values: list[str], chunk: int = 500) -> list[sqlite3.Row]:
+        rows: list[sqlite3.Row] = []
+        for i in range(0, len(values), chunk):
+            part = values[i : i + chunk]
+            rows.extend(self.db.execute(sql.format(",".join("?" * len(part))), part))
+        return rows
+
+
+def _entity_row(e: Entity, degree: int) -> tuple[object, ...]:
+    mentions = json.dumps([m.model_dump() for m in e.mentions])
+    return (e.entity_id, e.name, e.type, json.dumps(e.aliases), mentions, len(e.mentions), degree)
+
+
+def _alias_rows(entities: list[Entity]) -> list[tuple[str, str]]:
+    rows = []
+    for e in entities:
+        names = {e.name, *e.aliases, *(m.text for m in e.mentions)}
+        rows.extend((key, e.entity_id) for key in {normalise(n) for n in names} if key)
+    return rows
+
+
+def _relation_row(r: Relation) -> tuple[object, ...]:
+    evidence = json.dumps([ev.model_dump() for ev in r.evidence])
+    return (r.relation_id, r.head, r.type, r.tail, r.confidence, evidence)
+
+
+def _entity(row: sqlite3.Row) -> Entity:
+    return Entity(
+        entity_id=row["entity_id"],
+        name=row["name"],
+        type=row["type"],
+        aliases=json.loads(row["aliases"]),
+        mentions=[Mention.model_validate(m) for m in json.loads(row["mentions"])],
+    )
+
+
+def _relation(row: sqlite3.Row) -> Relation:
+    return Relation(
+        relation_id=row["relation_id"],
+        head=row["head"],
+        type=row["type"],
+        tail=row["tail"],
+        confidence=row["confidence"],
+        evidence=[Evidence.model_validate(e) for e in json.loads(row["evidence"])],
+    )

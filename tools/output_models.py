@@ -1,0 +1,131 @@
+"""Pydantic output models built from a schema, for constrained decoding.
+
+The models are what an LLM must produce, not the domain model: small, flat and bounded (``maxItems``,
+``maxLength``) so that grammars stay small and small models decode fast. Closed schemas turn types into
+``Literal`` enums, so decoding can only produce legal types; open schemas take a free string that callers
+normalise with ``tools.schema.normalise_type``.
+
+Models are cached by their parameters: building one per call would defeat the backends' grammar caches.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Literal
+
+from factloom.tools.schema import Schema
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+MAX_MENTION_CHARS = 80
+MAX_EVIDENCE_CHARS = 240
+MAX_REASONING_CHARS = 300
+MAX_TYPE_CHARS = 40
+
+Verdict = Literal["supported", "unsupported", "wrong_type"]
+NONE_CHOICE = "none"
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _enum(values: tuple[str, ...] | None, max_chars: int) -> Any:
+    """Return a ``Literal`` of ``values``, or a bounded free string when ``values`` is None."""
+    if values is None:
+        return str, Field(min_length=1, max_length=max_chars)
+    return Literal[values], ...  # type: ignore[valid-type]
+
+
+def entity_types_of(schema: Schema) -> tuple[str, ...] | None:
+    """Return the schema's entity type names, or None for an open schema without types."""
+    return tuple(schema.entity_names) if not schema.open and schema.entity_names else None
+
+
+def relation_types_of(schema: Schema) -> tuple[str, ...] | None:
+    """Return the schema's relation type names, or None for an open schema without types."""
+    return tuple(schema.relation_names) if not schema.open and schema.relation_names else None
+
+
+@functools.lru_cache(maxsize=32)
+def entity_output_model(types: tuple[str, ...] | None, max_items: int = 24) -> type[BaseModel]:
+    """Return the entity finder's output model: ``{"entities": [{"text", "type"}]}``.
+
+    Args:
+        types: the legal entity types (an enum), or None for free, normalised types.
+        max_items: the most mentions one answer may hold.
+    """
+    item = create_model(
+        "EntityItem",
+        __base__=_Out,
+        text=(str, Field(min_length=1, max_length=MAX_MENTION_CHARS)),
+        type=_enum(types, MAX_TYPE_CHARS),
+    )
+    return create_model(
+        "EntityFinderOutput",
+        __base__=_Out,
+        entities=(list[item], Field(default_factory=list, max_length=max_items)),  # type: ignore[valid-type]
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def reasoner_output_model(
+    types: tuple[str, ...] | None,
+    mentions: tuple[str, ...],
+    *,
+    cot: bool = True,
+    max_items: int = 8,
+) -> type[BaseModel]:
+    """Return the relation reasoner's output model: short reasoning, then relations.
+
+    Head and tail are enums over the chunk's mention texts, so the model can only relate known mentions.
+
+    Args:
+        types: the legal relation types, or None for free, normalised types.
+        mentions: the mention texts the model may use as head and tail (unique, non-empty).
+        cot: put a short free-text ``reasoning`` field before the relations (chain of thought).
+        max_items: the most relations one answer may hold.
+    """
+    if not mentions:
+        raise ValueError("a reasoner output model needs at least one mention")
+    mention = Literal[mentions]  # type: ignore[valid-type]
+    item = create_model(
+        "RelationItem",
+        __base__=_Out,
+        head=(mention, ...),
+        type=_enum(types, MAX_TYPE_CHARS),
+        tail=(mention, ...),
+        evidence=(str, Field(min_length=1, max_length=MAX_EVIDENCE_CHARS)),
+    )
+    fields: dict[str, Any] = {}
+    if cot:
+        fields["reasoning"] = (str, Field(default="", max_length=MAX_REASONING_CHARS))
+    fields["relations"] = (list[item], Field(default_factory=list, max_length=max_items))  # type: ignore[valid-type]
+    return create_model("RelationReasonerOutput", __base__=_Out, **fields)
+
+
+@functools.lru_cache(maxsize=64)
+def verifier_output_model(n_facts: int) -> type[BaseModel]:
+    """Return the verifier's output model: one verdict per numbered fact (1..n_facts)."""
+    if n_facts < 1:
+        raise ValueError("a verifier output model needs at least one fact")
+    item = create_model(
+        "Judgement",
+        __base__=_Out,
+        fact=(int, Field(ge=1, le=n_facts)),
+        verdict=(Verdict, ...),
+        confidence=(float, Field(ge=0.0, le=1.0)),
+    )
+    return create_model(
+        "VerifierOutput",
+        __base__=_Out,
+        verdicts=(list[item], Field(default_factory=list, max_length=n_facts)),  # type: ignore[valid-type]
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def choice_output_model(n_options: int) -> type[BaseModel]:
+    """Return a multiple-choice output model: ``{"answer": "A" | "B" | ...}`` over ``n_options`` letters."""
+    if not 1 <= n_options <= 26:
+        raise ValueError("a choice needs between 1 and 26 options")
+    letters = tuple(chr(ord("A") + i) for i in range(n_options))
+    return create_model("Choice", __base__=_Out, answer=(Literal[letters], ...))  # type: ignore[valid-type]

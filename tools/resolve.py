@@ -1,0 +1,287 @@
+"""Entity resolution across documents: blocking, pair scores, thresholds, clustering.
+
+Pure and order-independent: the same records in any order give the same clusters.
+
+1. Records whose normalised name (or alias) and type are equal form one *unit* (exact match).
+2. Units are blocked by acronym <-> expansion, word-order-free key, character-3-gram MinHash LSH and,
+   optionally, nearest neighbours from an embedding index (``neighbours``).
+3. A candidate pair is scored from name similarity plus a bonus for shared context; incompatible types
+   never pair. Pairs at or above ``high`` merge, below ``low`` stay apart, the band between goes to the
+   ``judge`` (an LLM, in batches) when one is given, and stays apart otherwise.
+4. Exact-name pairs whose contexts share nothing are also sent to the judge (homonym check); without a
+   judge they merge, like the exact-string baseline.
+5. Union-find over the accepted edges, strongest first, refusing any union that would join two
+   different concrete types or a pair the user split (``cannot_link``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from factloom.tools import resolve_keys as rk
+
+log = logging.getLogger(__name__)
+
+GENERIC_TYPES = frozenset({"", "entity", "other", "misc", "unknown", "thing"})
+
+
+@dataclass(frozen=True)
+class Record:
+    """One thing to resolve (a document entity): its names, type and context terms."""
+
+    id: str
+    name: str
+    type: str
+    aliases: tuple[str, ...] = ()
+    context: frozenset[str] = frozenset()
+    doc_id: str = ""
+
+
+@dataclass(frozen=True)
+class Edge:
+    """A scored link between two records; ``a < b``."""
+
+    a: str
+    b: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class ResolveConfig:
+    """Thresholds and blocking parameters."""
+
+    high: float = 0.92
+    low: float = 0.75
+    context_weight: float = 0.1
+    homonym_context: float = 0.05
+    lsh_bands: int = 10
+    lsh_rows: int = 3
+    max_block: int = 40
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A resolved entity: its member record ids (sorted) and the edges that joined them."""
+
+    members: tuple[str, ...]
+    edges: tuple[Edge, ...] = ()
+
+
+@dataclass
+class Scored:
+    """The output of scoring: accepted edges and ambiguous ones (with the default decision)."""
+
+    accepted: list[Edge] = field(default_factory=list)
+    ambiguous: list[tuple[Edge, bool]] = field(default_factory=list)
+
+
+Judge = Callable[[Sequence[tuple[Record, Record, Edge]]], Sequence[bool]]
+Neighbours = Callable[[Sequence[Record]], Iterable[tuple[str, str]]]
+
+
+def types_compatible(a: str, b: str) -> bool:
+    """Return whether two entity types may denote the same entity (equal, or one is generic)."""
+    return a == b or a.casefold() in GENERIC_TYPES or b.casefold() in GENERIC_TYPES
+
+
+@dataclass
+class _Unit:
+    key: str
+    type: str
+    raw: str
+    members: list[str]
+    context: frozenset[str]
+    short: str | None = None
+    initials: str | None = None
+
+    def __post_init__(self) -> None:
+        self.short = rk.as_acronym(self.raw)
+        self.initials = rk.acronym_of(self.key)
+
+
+def _units(records: Sequence[Record]) -> list[_Unit]:
+    """Group records by (normalised name or alias, type); units are sorted for determinism."""
+    groups: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    raws: dict[tuple[str, str], str] = {}
+    for rec in records:
+        for name in {rec.name, *rec.aliases}:
+            key = (rk.normalise(name), rec.type)
+            if key[0]:
+                groups[key].append(rec)
+                raws[key] = min(raws.get(key, name), name)
+    units = []
+    for (key, type_), members in sorted(groups.items()):
+        ids = sorted({r.id for r in members})
+        context = frozenset().union(*(r.context for r in members)) if len(members) > 1 else members[0].context
+        units.append(_Unit(key, type_, raws[(key, type_)], ids, context))
+    return units
+
+
+def score_candidates(
+    records: Sequence[Record], config: ResolveConfig = ResolveConfig(), neighbours: Neighbours | None = None
+) -> Scored:
+    """Block, score and threshold candidate pairs of ``records``."""
+    by_id = {r.id: r for r in records}
+    units = _units(records)
+    scored = Scored()
+    _exact_edges(units, by_id, config, scored)
+    pairs = _candidate_unit_pairs(units, config)
+    if neighbours is not None:
+        pairs |= _neighbour_pairs(units, neighbours(sorted(records, key=lambda r: r.id)))
+    for i, j in sorted(pairs):
+        _score_pair(units[i], units[j], config, scored)
+    log.debug("%d records, %d units, %d candidate pairs", len(records), len(units), len(pairs))
+    return scored
+
+
+def _exact_edges(units: list[_Unit], by_id: dict[str, Record], config: ResolveConfig, out: Scored) -> None:
+    for unit in units:
+        head = by_id[unit.members[0]]
+        for other_id in unit.members[1:]:
+            edge = Edge(head.id, other_id, 1.0, f"same name {unit.raw!r}")
+            overlap = rk.context_overlap(head.context, by_id[other_id].context)
+            if overlap is not None and overlap < config.homonym_context:
+                out.ambiguous.append((Edge(head.id, other_id, 1.0, edge.reason + ", contexts differ"), True))
+            else:
+                out.accepted.append(edge)
+
+
+def _candidate_unit_pairs(units: list[_Unit], config: ResolveConfig) -> set[tuple[int, int]]:
+    word_order: dict[str, list[int]] = defaultdict(list)
+    longs: dict[str, list[int]] = defaultdict(list)
+    shorts: dict[str, list[int]] = defaultdict(list)
+    for i, unit in enumerate(units):
+        if " " in unit.key:
+            word_order[rk.sorted_tokens(unit.key)].append(i)
+        if unit.initials:
+            longs[unit.initials].append(i)
+        if unit.short:
+            shorts[unit.short].append(i)
+    cap = config.max_block
+    pairs = rk.lsh_pairs([u.key for u in units], config.lsh_bands, config.lsh_rows, cap)
+    for members in word_order.values():
+        pairs.update((a, b) for n, a in enumerate(members[:cap]) for b in members[n + 1 : cap])
+    for short, expansions in longs.items():
+        pairs.update((min(a, b), max(a, b)) for a in shorts.get(short, ())[:cap] for b in expansions[:cap])
+    return {(a, b) for a, b in pairs if a != b}
+
+
+def _neighbour_pairs(units: list[_Unit], linked: Iterable[tuple[str, str]]) -> set[tuple[int, int]]:
+    unit_of: dict[str, list[int]] = defaultdict(list)
+    for i, unit in enumerate(units):
+        for member in unit.members:
+            unit_of[member].append(i)
+    pairs = set()
+    for a, b in linked:
+        pairs.update((min(i, j), max(i, j)) for i in unit_of.get(a, ()) for j in unit_of.get(b, ()) if i != j)
+    return pairs
+
+
+def _score_pair(ua: _Unit, ub: _Unit, config: ResolveConfig, out: Scored) -> None:
+    if not types_compatible(ua.type, ub.type):
+        return
+    if ua.key == ub.key:
+        score, reason = 1.0, f"same name {ua.raw!r}, generic type"
+    elif rk.is_acronym_pair(ua.short, ua.initials, ub.short, ub.initials):
+        score, reason = config.high - 0.02, f"acronym {ua.raw!r} ~ {ub.raw!r}"
+    else:
+        score = rk.name_similarity(ua.key, ub.key)
+        reason = f"similar names {ua.raw!r} ~ {ub.raw!r} ({score:.2f})"
+    overlap = rk.context_overlap(ua.context, ub.context)
+    if overlap:
+        score = min(1.0, score + config.context_weight * overlap)
+        reason += f", shared context {overlap:.2f}"
+    a, b = sorted((ua.members[0], ub.members[0]))
+    if a == b:
+        return
+    edge = Edge(a, b, round(score, 4), reason)
+    if score >= config.high:
+        out.accepted.append(edge)
+    elif score >= config.low:
+        out.ambiguous.append((edge, False))
+
+
+def cluster(
+    ids: Iterable[str],
+    edges: Iterable[Edge],
+    types: dict[str, str],
+    cannot_link: Iterable[frozenset[str]] = (),
+) -> list[Cluster]:
+    """Cluster ``ids`` by union-find over ``edges``, strongest first, honouring the constraints.
+
+    A union is refused when it would put two members of one ``cannot_link`` set together, or two
+    different concrete (non-generic) types.
+    """
+    parent = {i: i for i in ids}
+    members = {i: {i} for i in parent}
+    concrete = {i: ({types[i]} if types.get(i, "").casefold() not in GENERIC_TYPES else set()) for i in parent}
+    forbidden: dict[str, set[str]] = {i: set() for i in parent}
+    for group in cannot_link:
+        for i in group & parent.keys():
+            forbidden[i] |= group - {i}
+    kept: dict[str, list[Edge]] = {i: [] for i in parent}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for edge in sorted(edges, key=lambda e: (-e.score, e.a, e.b)):
+        ra, rb = find(edge.a), find(edge.b)
+        if ra == rb:
+            continue
+        if len(concrete[ra] | concrete[rb]) > 1 or forbidden[ra] & members[rb]:
+            log.debug("refused %s: %s", edge, "type conflict or user split")
+            continue
+        if len(members[ra]) < len(members[rb]) or (len(members[ra]) == len(members[rb]) and ra > rb):
+            ra, rb = rb, ra
+        parent[rb] = ra
+        members[ra] |= members.pop(rb)
+        concrete[ra] |= concrete.pop(rb)
+        forbidden[ra] |= forbidden.pop(rb)
+        kept[ra] += [*kept.pop(rb), edge]
+    return sorted(
+        (Cluster(tuple(sorted(m)), tuple(sorted(kept[r], key=lambda e: (e.a, e.b)))) for r, m in members.items()),
+        key=lambda c: c.members,
+    )
+
+
+def resolve(
+    records: Sequence[Record],
+    config: ResolveConfig = ResolveConfig(),
+    *,
+    judge: Judge | None = None,
+    neighbours: Neighbours | None = None,
+    cannot_link: Iterable[frozenset[str]] = (),
+    verdicts: dict[tuple[str, str], bool] | None = None,
+) -> list[Cluster]:
+    """Resolve ``records`` into clusters (one per real-world entity).
+
+    Args:
+        records: the things to resolve; ids must be unique.
+        config: thresholds and blocking parameters.
+        judge: decides ambiguous pairs, in one call per batch the caller chooses; None keeps the default
+            (exact names merge, fuzzy names stay apart).
+        neighbours: optional extra blocker returning candidate id pairs (e.g. embedding kNN).
+        cannot_link: sets of ids that must end in different clusters (merges the user undid).
+        verdicts: known decisions for ambiguous pairs ``(a, b)`` (earlier judgements); updated in place
+            with the judge's new decisions.
+    """
+    by_id = {r.id: r for r in records}
+    scored = score_candidates(records, config, neighbours)
+    known = verdicts if verdicts is not None else {}
+    unknown = [(e, d) for e, d in scored.ambiguous if (e.a, e.b) not in known]
+    if judge is not None and unknown:
+        decisions = judge([(by_id[e.a], by_id[e.b], e) for e, _ in unknown])
+        known.update({(e.a, e.b): bool(ok) for (e, _), ok in zip(unknown, decisions, strict=True)})
+    edges = list(scored.accepted)
+    for edge, default in scored.ambiguous:
+        if known.get((edge.a, edge.b), default):
+            how = "judged same" if (edge.a, edge.b) in known else "default"
+            edges.append(Edge(edge.a, edge.b, edge.score, f"{edge.reason} ({how})"))
+    return cluster(by_id, edges, {r.id: r.type for r in records}, cannot_link)

@@ -1,0 +1,147 @@
+"""Name keys for entity resolution: normalisation, acronyms, name similarity and MinHash LSH blocking.
+
+Pure functions with no state; everything here is deterministic (no ``hash()`` of strings, whose
+value changes between processes).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import numpy as np
+from rapidfuzz import fuzz
+
+LEGAL_SUFFIXES = frozenset(
+    "inc incorporated ltd limited llc llp lp corp corporation co plc gmbh ag sa nv bv pty srl spa kg".split()
+)
+STOPWORDS = frozenset("of and the for in on de der la le du to a an".split())
+_NON_WORD = re.compile(r"[^\w]+")
+_INITIAL_DOT = re.compile(r"\b([^\W\d_])\.")
+_ACRONYM = re.compile(r"^[A-Z0-9][A-Za-z0-9&]{1,9}$")
+_MERSENNE = np.uint64((1 << 61) - 1)
+_CHUNK = 2048
+_MAX_BYTES = 48
+
+
+def normalise(name: str) -> str:
+    """Return the matching key of a name: accents and case folded, punctuation, ``the`` and legal suffixes gone."""
+    text = name
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = text.casefold().replace("&", " and ")
+    tokens = _NON_WORD.sub(" ", _INITIAL_DOT.sub(r"\1", text)).replace("_", " ").split()
+    while len(tokens) > 1 and tokens[-1] in LEGAL_SUFFIXES:
+        tokens.pop()
+    if len(tokens) > 1 and tokens[0] == "the":
+        tokens.pop(0)
+    return " ".join(tokens)
+
+
+def sorted_tokens(key: str) -> str:
+    """Return the tokens of a normalised key in sorted order (word-order-free key)."""
+    return " ".join(sorted(key.split()))
+
+
+def acronym_of(key: str) -> str | None:
+    """Return the initials of a multi-word normalised key (stop words skipped), or None."""
+    words = [w for w in key.split() if w not in STOPWORDS]
+    if len(words) < 2:
+        return None
+    return "".join(w[0] for w in words)
+
+
+def as_acronym(name: str) -> str | None:
+    """Return the lower-case letters of ``name`` when it is written like an acronym (``IBM``, ``U.S.A.``)."""
+    compact = name.replace(".", "").replace(" ", "")
+    if not _ACRONYM.match(compact) or sum(c.isupper() for c in compact) < max(2, len(compact) // 2):
+        return None
+    return compact.casefold()
+
+
+def is_acronym_pair(short_a: str | None, initials_a: str | None, short_b: str | None, initials_b: str | None) -> bool:
+    """Return whether one name is the acronym of the other (``IBM`` / ``International Business Machines``).
+
+    ``short_*`` come from ``as_acronym`` of the raw names, ``initials_*`` from ``acronym_of`` of their keys.
+    """
+    return bool((short_a and short_a == initials_b) or (short_b and short_b == initials_a))
+
+
+def name_similarity(key_a: str, key_b: str) -> float:
+    """Return a 0..1 similarity of two normalised names (edit-based; word order costs a little)."""
+    if key_a == key_b:
+        return 1.0
+    plain = fuzz.ratio(key_a, key_b) / 100.0
+    if " " in key_a or " " in key_b:
+        return max(plain, 0.97 * fuzz.token_sort_ratio(key_a, key_b) / 100.0)
+    return plain
+
+
+def context_overlap(a: frozenset[str], b: frozenset[str]) -> float | None:
+    """Return the overlap coefficient of two context sets, or None when either is empty."""
+    if not a or not b:
+        return None
+    return len(a & b) / min(len(a), len(b))
+
+
+def minhash_signatures(keys: list[str], bands: int, rows: int, seed: int = 7) -> np.ndarray:
+    """Return ``(len(keys), bands)`` band hashes of character-3-gram MinHash signatures.
+
+    Vectorised over all keys with numpy: the 3-grams of the UTF-8 bytes (padded with spaces) are
+    24-bit integers, hashed by ``bands * rows`` universal hash functions modulo a Mersenne prime.
+    """
+    perms = bands * rows
+    rng = np.random.default_rng(seed)
+    mult = rng.integers(1, 1 << 36, perms, dtype=np.uint64)
+    add = rng.integers(0, 1 << 36, perms, dtype=np.uint64)
+    mix = rng.integers(1, 1 << 62, rows, dtype=np.uint64) | np.uint64(1)
+    out = np.empty((len(keys), bands), dtype=np.uint64)
+    for start in range(0, len(keys), _CHUNK):
+        sig = _signature_chunk(keys[start : start + _CHUNK], mult, add)
+        with np.errstate(over="ignore"):
+            banded = sig.reshape(len(sig), bands, rows) * mix
+        out[start : start + len(sig)] = banded.sum(axis=2, dtype=np.uint64)
+    return out
+
+
+def _signature_chunk(keys: list[str], mult: np.ndarray, add: np.ndarray) -> np.ndarray:
+    encoded = [f" {k} ".encode()[:_MAX_BYTES] for k in keys]
+    width = max(4, max(len(e) for e in encoded))
+    buf = b"".join(e.ljust(width, b"\0") for e in encoded)
+    grid = np.frombuffer(buf, dtype=np.uint8).reshape(len(encoded), width).astype(np.uint64)
+    grams = (grid[:, :-2] << np.uint64(16)) | (grid[:, 1:-1] << np.uint64(8)) | grid[:, 2:]
+    lengths = np.fromiter((len(e) for e in encoded), dtype=np.int64, count=len(encoded))
+    valid = np.arange(width - 2)[None, :] < (lengths - 2)[:, None]
+    hashed = (grams[:, :, None] * mult[None, None, :] + add[None, None, :]) % _MERSENNE
+    hashed[~valid] = _MERSENNE
+    return hashed.min(axis=1)
+
+
+def lsh_pairs(keys: list[str], bands: int = 10, rows: int = 3, max_block: int = 40) -> set[tuple[int, int]]:
+    """Return index pairs ``(i, j)``, ``i < j``, of keys that share a MinHash LSH band.
+
+    Within a band bucket, each key is paired with the next ``max_block - 1`` keys of the bucket (all
+    pairs of a small bucket, a sliding window over a huge one), so the pair count stays linear.
+    """
+    if len(keys) < 2:
+        return set()
+    signatures = minhash_signatures(keys, bands, rows)
+    found = [_bucket_pairs(signatures[:, band], max_block) for band in range(bands)]
+    codes = np.sort(np.concatenate(found))
+    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
+    n = np.int64(len(keys))
+    return set(zip((codes // n).tolist(), (codes % n).tolist(), strict=True))
+
+
+def _bucket_pairs(column: np.ndarray, max_block: int) -> np.ndarray:
+    """Return pair codes ``i * n + j`` (``i < j``) of rows with equal values, windowed by ``max_block``."""
+    n = len(column)
+    order = np.argsort(column, kind="stable")
+    ordered = column[order]
+    out = []
+    for distance in range(1, max_block):
+        same = ordered[distance:] == ordered[:-distance]
+        if not same.any():
+            break
+        a, b = order[:-distance][same], order[distance:][same]
+        out.append(np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b))
+    return np.concatenate(out) if out else np.empty(0, dtype=np.int64)
