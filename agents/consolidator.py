@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 
 AGENT = "consolidator"
 CROSS_CHUNK_CONFIDENCE = 0.5
+MAX_CROSS_CANDIDATES = 40
+"""Cross-chunk pairs are sought among the most mentioned entities only (pairs grow quadratically)."""
 MAX_PASSAGE_CHARS = 400
 SAMPLING = Sampling(max_tokens=8)
 
@@ -95,14 +97,17 @@ def _relation(key: tuple[str, str, str], facts: list[Fact]) -> Relation:
     )
 
 
-def cross_chunk_pairs(entities: Sequence[Entity], ctx: AgentContext, related: set[frozenset[str]]) -> list:
-    """Return up to ``cross_chunk_pairs`` entity pairs that never share a chunk and may be related."""
+def cross_chunk_pairs(
+    entities: Sequence[Entity], ctx: AgentContext, related: set[frozenset[str]]
+) -> list[tuple[Entity, Entity]]:
+    """Return up to ``cross_chunk_pairs`` pairs of frequent entities that never share a chunk."""
     limit = ctx.settings.cross_chunk_pairs
     if limit <= 0:
         return []
-    chunks = {e.entity_id: {m.chunk_id for m in e.mentions} for e in entities}
+    frequent = sorted(entities, key=lambda e: (-len(e.mentions), e.entity_id))[:MAX_CROSS_CANDIDATES]
+    chunks = {e.entity_id: {m.chunk_id for m in e.mentions} for e in frequent}
     pairs = []
-    for a, b in itertools.combinations(entities, 2):
+    for a, b in itertools.combinations(frequent, 2):
         if chunks[a.entity_id] & chunks[b.entity_id] or frozenset((a.entity_id, b.entity_id)) in related:
             continue
         if legal_options(a.mentions[0], b.mentions[0], ctx.schema):

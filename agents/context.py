@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from factloom.tools.demos import Demonstration
 from factloom.tools.llm.base import LLM
 from factloom.tools.schema import Schema
 
@@ -18,7 +19,7 @@ RelationMode = Literal["joint", "pairs"]
 class DemoSource(Protocol):
     """Anything that returns annotated examples similar to a text (``tools.demos.DemoStore``)."""
 
-    def retrieve(self, text: str, k: int, token_budget: int) -> list:  # list[Demonstration]
+    def retrieve(self, text: str, k: int, token_budget: int) -> list[Demonstration]:
         """Return up to ``k`` demonstrations similar to ``text`` within ``token_budget`` tokens."""
         ...
 

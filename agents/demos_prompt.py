@@ -8,39 +8,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Protocol
 
+from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation
+from factloom.tools.grounding import sentence_bounds
 from factloom.tools.llm.base import Message
-
-
-class _Span(Protocol):
-    text: str
-    type: str
-
-
-class _Link(Protocol):
-    head: str
-    type: str
-    tail: str
-
-
-class DemonstrationLike(Protocol):
-    """The parts of a ``tools.demos.Demonstration`` the prompts use."""
-
-    text: str
-
-    @property
-    def entities(self) -> Sequence[_Span]: ...
-
-    @property
-    def relations(self) -> Sequence[_Link]: ...
+from factloom.tools.output_models import MAX_EVIDENCE_CHARS
+from factloom.tools.schema import Schema
 
 
 def _dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
-def entity_demo_messages(demos: Sequence[DemonstrationLike], user_template: str) -> list[Message]:
+def entity_demo_messages(demos: Sequence[Demonstration], user_template: str) -> list[Message]:
     """Return one user/assistant turn pair per demonstration for the entity finder."""
     turns: list[Message] = []
     for demo in demos:
@@ -50,9 +30,7 @@ def entity_demo_messages(demos: Sequence[DemonstrationLike], user_template: str)
     return turns
 
 
-def relation_demo_messages(
-    demos: Sequence[DemonstrationLike], user_template: str, *, cot: bool
-) -> list[Message]:
+def relation_demo_messages(demos: Sequence[Demonstration], user_template: str, *, cot: bool) -> list[Message]:
     """Return one user/assistant turn pair per demonstration that has relations, for the reasoner."""
     turns: list[Message] = []
     for demo in demos:
@@ -71,6 +49,34 @@ def relation_demo_messages(
     return turns
 
 
-def _sentence_of(text: str, relation: _Link) -> str:
-    """Return the demonstration's text as evidence (demonstrations are one or two sentences)."""
-    return text.strip()[:240]
+def _sentence_of(text: str, relation: DemoRelation) -> str:
+    """Return the sentence(s) of a demonstration that name both entities of ``relation``, as evidence."""
+    head, tail = text.find(relation.head), text.find(relation.tail)
+    if head < 0 or tail < 0:
+        return text.strip()[:MAX_EVIDENCE_CHARS]
+    start, end = sentence_bounds(
+        text, min(head, tail), max(head + len(relation.head), tail + len(relation.tail))
+    )
+    return text[start:end].strip()[:MAX_EVIDENCE_CHARS]
+
+
+SEED_TEXT = "Tim Cook, the chief executive of Apple Inc., spoke in Paris on Monday."
+SEED_ENTITIES = (("Tim Cook", "person"), ("Apple Inc.", "organization"), ("Paris", "location"))
+
+
+def seed_demonstration(schema: Schema) -> Demonstration | None:
+    """Return a built-in demonstration for when none is retrieved, or None when the schema offers none.
+
+    A single worked example teaches a small model to list short names instead of copying sentences.
+    It is a fixed news sentence whose entities map to the schema's types, else (schemas without person,
+    organization or location) a list of each type's first example.
+    """
+    mapped = [(e, schema.entity_type_for_label(label)) for e, label in SEED_ENTITIES]
+    entities = tuple(DemoEntity(text=e, type=t) for e, t in mapped if t)
+    if len(entities) >= 2:
+        return Demonstration(text=SEED_TEXT, entities=entities)
+    examples = [(t.examples[0], t.name) for t in schema.entity_types if t.examples]
+    if len(examples) < 2:
+        return None
+    text = "The notes name " + ", ".join(e for e, _ in examples[:-1]) + f" and {examples[-1][0]}."
+    return Demonstration(text=text, entities=tuple(DemoEntity(text=e, type=t) for e, t in examples))

@@ -12,7 +12,7 @@ import re
 from typing import TypedDict
 
 from factloom.agents.context import AgentContext
-from factloom.agents.demos_prompt import entity_demo_messages
+from factloom.agents.demos_prompt import entity_demo_messages, seed_demonstration
 from factloom.agents.facts import Counts, Drop, count, page_at
 from factloom.agents.schema_prompt import entity_types_text
 from factloom.ingest.models import Chunk, Page
@@ -27,8 +27,10 @@ from pydantic import BaseModel, ConfigDict, Field
 log = logging.getLogger(__name__)
 
 AGENT = "entity_finder"
-MAX_MENTIONS = 24
-SAMPLING = Sampling(max_tokens=400)
+MAX_MENTIONS = 16
+MAX_MENTION_WORDS = 8
+"""A longer quote is a phrase or a sentence, not a name (small models copy whole sentences)."""
+SAMPLING = Sampling(max_tokens=512)
 
 SYSTEM_TEMPLATE = """\
 You find named entities in a text.
@@ -89,6 +91,9 @@ def check_mentions(
     found: dict[str, Mention] = {}
     drops: list[Drop] = []
     for quote, raw_type in items:
+        if len(quote.split()) > MAX_MENTION_WORDS or ". " in quote.strip():
+            drops.append(Drop.MENTION_SHAPE)
+            continue
         type_ = _checked_type(raw_type, schema)
         if type_ is None:
             drops.append(Drop.MENTION_SCHEMA)
@@ -123,9 +128,12 @@ async def find_entities(inp: EntityFinderInput, runtime: Runtime[AgentContext]) 
     """Find, ground and type-check the entity mentions of one chunk (a LangGraph node)."""
     ctx = runtime.context
     settings = ctx.settings
-    demos = []
-    if ctx.demos is not None and settings.k_demos > 0:
-        demos = ctx.demos.retrieve(inp.chunk.text, settings.k_demos, settings.demo_token_budget)
+    demos: list = []
+    if settings.k_demos > 0:
+        if ctx.demos is not None:
+            demos = ctx.demos.retrieve(inp.chunk.text, settings.k_demos, settings.demo_token_budget)
+        seed = seed_demonstration(ctx.schema)
+        demos = demos or ([seed] if seed is not None else [])
     output = entity_output_model(entity_types_of(ctx.schema), MAX_MENTIONS)
     messages = build_messages(inp.chunk, ctx.schema, demos)
     tag = CallTag(agent=AGENT, doc_id=inp.chunk.doc_id)

@@ -21,6 +21,7 @@ class Drop(StrEnum):
 
     MENTION_GROUNDING = "mention_grounding"
     MENTION_SCHEMA = "mention_schema"
+    MENTION_SHAPE = "mention_shape"
     RELATION_SCHEMA = "relation_schema"
     RELATION_SELF = "relation_self"
     RELATION_GROUNDING = "relation_grounding"

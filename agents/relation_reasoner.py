@@ -29,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field
 log = logging.getLogger(__name__)
 
 AGENT = "relation_reasoner"
-MAX_RELATIONS = 8
+MAX_RELATIONS = 6
 MAX_MENTION_CHOICES = 40
-SAMPLING = Sampling(max_tokens=512)
+SAMPLING = Sampling(max_tokens=640)
 
 SYSTEM_TEMPLATE = """\
 You find relations between the listed entities of a text.

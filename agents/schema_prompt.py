@@ -15,10 +15,15 @@ OPEN_ENTITY_TYPES = (
 OPEN_RELATION_TYPES = "Choose a short snake_case relation type (for example works_for, treats, part_of)."
 
 
+MAX_EXAMPLES = 3
+
+
 def _entity_line(t: EntityType) -> str:
     line = f"- {t.name}: {t.description}".rstrip(": ")
     if t.guidelines:
         line += " " + " ".join(t.guidelines)
+    if t.examples:
+        line += " Examples: " + "; ".join(t.examples[:MAX_EXAMPLES]) + "."
     return line
 
 

@@ -5,13 +5,15 @@ The extraction command builds the collection graph at its end by calling ``resol
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-
+from factloom.graphs.chroma_option import chroma_url_option
 from factloom.graphs.cli import user_errors
+from factloom.graphs.llm_options import backend_options
 from factloom.graphs.lock_option import wait_option
 
 if TYPE_CHECKING:
@@ -31,44 +33,67 @@ def resolve_workspace(
 ) -> BuildSummary:
     """Build the collection graph of ``ws``; ``llm`` (if given) judges the ambiguous pairs.
 
-    This is the function the extraction command calls once its documents are done.
+    Call it outside an event loop; from async code (e.g. at the end of extraction) await
+    ``aresolve_workspace`` instead.
     """
+    import asyncio
+
+    return asyncio.run(aresolve_workspace(ws, schema, llm, embeddings=embeddings))
+
+
+async def aresolve_workspace(
+    ws: Workspace, schema: Schema | None = None, llm: LLM | None = None, *, embeddings: bool = False
+) -> BuildSummary:
+    """Judge the new ambiguous pairs with ``llm`` (in batches), then build the collection graph."""
     from factloom.agents.entity_judge import EntityJudge
-    from factloom.tools.collection import build_collection
+    from factloom.tools.collection import build_collection, pending_questions, record_verdicts
     from factloom.tools.resolve_embed import entity_neighbours
 
-    judge = EntityJudge(llm) if llm is not None else None
     neighbours = entity_neighbours(ws) if embeddings else None
-    return build_collection(ws, schema, judge=judge, neighbours=neighbours)
+    pairs = pending_questions(ws, neighbours=neighbours) if llm is not None else []
+    if pairs:
+        record_verdicts(ws, pairs, await EntityJudge(llm).ajudge(pairs))
+    summary = build_collection(ws, schema, neighbours=neighbours)
+    return dataclasses.replace(summary, judged_pairs=len(pairs))
 
 
 @click.command("resolve")
 @workspace_option
 @click.option("--schema", "schema_name", default=None, help="Schema preset or YAML file (for conflicts).")
-@click.option("--judge/--no-judge", default=False, show_default=True, help="Ask the LLM about ambiguous pairs.")
-@click.option("--backend", type=click.Choice(["embedded", "openai", "vllm"]), default="embedded",
-              show_default=True, help="LLM backend of the judge.")
-@click.option("--base-url", default=None, help="OpenAI-compatible server URL (openai backend).")
-@click.option("--model", default=None, help="Model name (openai) or folder (vllm).")
+@click.option(
+    "--judge/--no-judge", default=False, show_default=True, help="Ask the LLM about ambiguous pairs."
+)
 @click.option("--embeddings", is_flag=True, help="Also block by nearest neighbours of entity embeddings.")
+@chroma_url_option
+@backend_options
 @wait_option
 @user_errors
-def resolve(workspace: Path, schema_name: str | None, judge: bool, backend: str, base_url: str | None,
-            model: str | None, embeddings: bool, wait: float) -> None:
+def resolve(
+    workspace: Path,
+    schema_name: str | None,
+    judge: bool,
+    embeddings: bool,
+    chroma_url: str | None,
+    wait: float,
+    **backend: object,
+) -> None:
     """Merge the document graphs of the workspace into one collection graph."""
+    from factloom.graphs.llm_options import backend_config_from_options
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
     from factloom.tools.collection_log import stored_schema
-    from factloom.tools.llm.factory import BackendConfig, make_llm
+    from factloom.tools.llm.factory import make_llm
     from factloom.tools.schema import load_schema
 
-    with Workspace(workspace, create=False) as ws, workspace_lock(ws, wait=wait):
+    with Workspace(workspace, create=False, chroma_url=chroma_url) as ws, workspace_lock(ws, wait=wait):
         schema = load_schema(schema_name) if schema_name else stored_schema(ws)
-        llm = make_llm(BackendConfig(backend=backend, base_url=base_url, model=model), ws) if judge else None
+        llm = make_llm(backend_config_from_options(**backend), ws) if judge else None  # type: ignore[arg-type]
         s = resolve_workspace(ws, schema, llm, embeddings=embeddings)
-    click.echo(f"{s.documents} documents: {s.document_entities} document entities -> {s.entities} entities, "
-               f"{s.relations} relations, {s.merges} merges, {s.conflicts} conflicts"
-               + (f", {s.judged_pairs} pairs judged" if judge else ""))
+    click.echo(
+        f"{s.documents} documents: {s.document_entities} document entities -> {s.entities} entities, "
+        f"{s.relations} relations, {s.merges} merges, {s.conflicts} conflicts"
+        + (f", {s.judged_pairs} pairs judged" if judge else "")
+    )
 
 
 @click.group("merges")
@@ -113,8 +138,10 @@ def undo(merge_id: str, workspace: Path, wait: float) -> None:
 
     with Workspace(workspace, create=False) as ws, workspace_lock(ws, wait=wait):
         merge = undo_merge(ws, merge_id)
-    click.echo(f"undone {merge.merge_id}: {len(merge.entities)} entities are separate again "
-               f"({', '.join(repr(e.name) for e in merge.entities)})")
+    click.echo(
+        f"undone {merge.merge_id}: {len(merge.entities)} entities are separate again "
+        f"({', '.join(repr(e.name) for e in merge.entities)})"
+    )
 
 
 @click.command("conflicts")
@@ -135,7 +162,7 @@ def conflicts(workspace: Path, as_json: bool) -> None:
         click.echo(f"{c.head_name!r} {c.type}: {len(c.values)} different values")
         for v in c.values:
             for ev in v.evidence:
-                click.echo(f"    {v.tail_name!r}  [{ev.doc_id} p.{ev.page}] \"{ev.quote}\"")
+                click.echo(f'    {v.tail_name!r}  [{ev.doc_id} p.{ev.page}] "{ev.quote}"')
     click.echo(f"{len(found)} conflicts")
 
 
@@ -153,9 +180,15 @@ def stats(workspace: Path, as_json: bool) -> None:
     if as_json:
         click.echo(s.model_dump_json(indent=2))
         return
-    graph = "collection graph" if s.collection_fresh else (
-        "document graphs (collection graph out of date: run `factloom resolve`)" if s.collection_built
-        else "document graphs (no collection graph yet: run `factloom resolve`)")
+    graph = (
+        "collection graph"
+        if s.collection_fresh
+        else (
+            "document graphs (collection graph out of date: run `factloom resolve`)"
+            if s.collection_built
+            else "document graphs (no collection graph yet: run `factloom resolve`)"
+        )
+    )
     click.echo(f"graph: {graph}")
     click.echo(f"documents: {s.documents}")
     click.echo(f"entities: {s.entities}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from factloom.graphs.chroma_option import chroma_url_option
 from factloom.graphs.cli import user_errors
 from factloom.graphs.lock_option import wait_option
 
@@ -29,9 +30,11 @@ def demos() -> None:
 )
 @click.option("--limit", type=int, default=None, help="Read only the first N documents of each file.")
 @wait_option
+@chroma_url_option
 @user_errors
 def add(
-    files: tuple[Path, ...], workspace: Path, fmt: str, schema_name: str, limit: int | None, wait: float
+    files: tuple[Path, ...], workspace: Path, fmt: str, schema_name: str, limit: int | None, wait: float,
+    chroma_url: str | None,
 ) -> None:
     """Add the annotated examples of FILE... (gold JSONL or a supported corpus) as demonstrations."""
     from factloom.ingest.corpora import read_corpus
@@ -41,7 +44,7 @@ def add(
     from factloom.tools.schema import load_schema
 
     schema = load_schema(schema_name)
-    with Workspace(workspace) as ws, workspace_lock(ws, wait=wait):
+    with Workspace(workspace, chroma_url=chroma_url) as ws, workspace_lock(ws, wait=wait):
         store = DemoStore(ws)
         for path in files:
             docs = read_corpus(path, fmt, limit=limit)

@@ -138,9 +138,10 @@ def _extraction(
             llm = make_llm(config, ws)
             if system != "langextract":
                 return {"task": "extraction", **asyncio.run(evaluate(ws, spec, docs, schema, llm))}
+            from factloom.graphs.eval_systems import peer_examples
             from factloom.tools.langextract_peer import serve_peer
 
-            with serve_peer(config, schema) as peer:
+            with serve_peer(config, schema, peer_examples(schema)) as peer:
                 return {"task": "extraction", **asyncio.run(evaluate(ws, spec, docs, schema, llm, peer))}
     finally:
         if root is None:

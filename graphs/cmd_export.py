@@ -22,9 +22,18 @@ from factloom.tools.export import EXPORTERS
     show_default=True,
     help="Output format.",
 )
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Output file (default: stdout).")
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Output file, or folder for neo4j-csv (default: stdout)."
+)
+@click.option(
+    "--to",
+    "to",
+    default=None,
+    metavar="URL",
+    help="Load into a graph database instead: falkordb://HOST:PORT/GRAPH or neo4j://[USER:PASS@]HOST:PORT.",
+)
 @user_errors
-def export(workspace: Path, fmt: str, out: Path | None) -> None:
+def export(workspace: Path, fmt: str, out: Path | None, to: str | None) -> None:
     """Write the knowledge graph (entities, relations, evidence with document offsets)."""
     from factloom.ingest.workspace import Workspace
     from factloom.tools.kg_store import load_graph
@@ -32,6 +41,16 @@ def export(workspace: Path, fmt: str, out: Path | None) -> None:
     exporter = EXPORTERS[fmt]
     with Workspace(workspace, create=False) as ws:
         entities, relations = load_graph(ws)
+    if to is not None:
+        from factloom.tools.export.sinks import load_into
+
+        loaded = load_into(to, entities, relations)
+        click.echo(f"{loaded.target}: {loaded.nodes} entities, {loaded.edges} relations loaded", err=True)
+        return
+    if exporter.files is not None and out is not None:
+        n = exporter.files(entities, relations, out)
+        click.echo(f"{out}: {len(entities)} entities, {len(relations)} relations ({n} records)", err=True)
+        return
     if out is None:
         exporter.write(entities, relations, sys.stdout)
         return

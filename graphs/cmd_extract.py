@@ -10,12 +10,15 @@ from factloom.graphs.chroma_option import chroma_url_option
 from factloom.graphs.cli import user_errors
 from factloom.graphs.llm_options import backend_config_from_options, backend_options
 from factloom.graphs.lock_option import wait_option
+from factloom.graphs.ray_option import ray_options, ray_options_from
 
 if TYPE_CHECKING:
     from factloom.agents.context import RelationMode
+    from factloom.graphs.distributed import RayOptions
     from factloom.graphs.extract_options import CollectionReport, DocumentGraph, ExtractOptions
     from factloom.ingest.workspace import Workspace
     from factloom.tools.llm.base import LLM
+    from factloom.tools.llm.factory import BackendConfig
     from factloom.tools.schema import Schema
 
 
@@ -60,12 +63,10 @@ if TYPE_CHECKING:
 @click.option(
     "--self-annotation", is_flag=True, help="Keep verified high-confidence facts as demonstrations."
 )
-@click.option(
-    "--concurrency", default=4, show_default=True, type=click.IntRange(min=1), help="Chunks at once."
-)
 @backend_options
 @wait_option
 @chroma_url_option
+@ray_options
 @user_errors
 def extract(
     paths: tuple[str, ...],
@@ -78,9 +79,11 @@ def extract(
     consolidation: bool,
     relation_mode: RelationMode,
     self_annotation: bool,
-    concurrency: int,
     wait: float,
     chroma_url: str | None,
+    use_ray: bool,
+    ray_address: str | None,
+    workers: int | None,
     **backend: object,
 ) -> None:
     """Ingest PATHS (what is new) and extract a cited knowledge graph from every document."""
@@ -93,23 +96,27 @@ def extract(
     from factloom.tools.schema import load_schema
 
     schema = load_schema(schema_name)
+    config = backend_config_from_options(**backend)
     options = ExtractOptions(
         demos=k_demos > 0,
         k_demos=k_demos,
         cot=cot,
         verifier=verifier,
         consolidation=consolidation,
-        concurrency=concurrency,
+        concurrency=config.concurrency,  # chunks in flight = model requests in flight
         self_annotation=self_annotation,
         relation_mode=relation_mode,
     )
-    config = backend_config_from_options(**backend)
+    ray_opts = ray_options_from(use_ray, ray_address, workers)
     with Workspace(root, chroma_url=chroma_url) as ws, workspace_lock(ws, wait=wait):
         doc_ids = _ingest(ws, list(paths))
         if demo_files:
             _add_demos(ws, demo_files, schema)
-        llm = make_llm(config, ws)
-        report = asyncio.run(_run(ws, doc_ids, schema, llm, options))
+        if ray_opts is not None:
+            report = _run_ray(ws, doc_ids, schema, config, options, ray_opts)
+        else:
+            llm = make_llm(config, ws)
+            report = asyncio.run(_run(ws, doc_ids, schema, llm, options))
     _summary(report)
     if report.failed:
         raise SystemExit(1)
@@ -148,6 +155,19 @@ async def _run(
             bar.set_postfix_str(f"{graph.doc_id[:16]}: {graph.stats.relations} relations")
 
         return await extract_collection(ws, doc_ids, schema, llm, options, progress=step)
+
+
+def _run_ray(
+    ws: Workspace, doc_ids: list[str], schema: Schema, config: BackendConfig, options: ExtractOptions,
+    ray_opts: RayOptions,
+) -> CollectionReport:
+    from factloom.graphs.distributed import extract_collection_ray
+    from tqdm import tqdm
+
+    with tqdm(total=len(doc_ids), unit="doc", desc="extract (ray)", disable=None, leave=False) as bar:
+        return extract_collection_ray(
+            ws, doc_ids, schema, config, options, ray_opts, progress=lambda _graph: bar.update(1)
+        )
 
 
 def _summary(report: CollectionReport) -> None:

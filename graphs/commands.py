@@ -18,6 +18,19 @@ from factloom.graphs.cmd_ingest import ingest, inspect, search  # noqa: E402
 
 ALL.extend([ingest, search, inspect])
 
+from factloom.graphs.cmd_llm import usage  # noqa: E402
+
+ALL.append(usage)
+
+from factloom.graphs.cmd_export import export  # noqa: E402
+from factloom.graphs.cmd_extract import extract, graph  # noqa: E402
+
+ALL.extend([extract, graph, export])
+
 from factloom.graphs.cmd_ask import ask, chat, serve  # noqa: E402
 
 ALL.extend([ask, chat, serve])
+
+from factloom.graphs.cmd_eval import eval_cmd  # noqa: E402
+
+ALL.append(eval_cmd)

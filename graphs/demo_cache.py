@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from factloom.agents.context import DemoSource
+from factloom.tools.demos import Demonstration
 
 
 class CachedDemos:
@@ -16,9 +17,9 @@ class CachedDemos:
     def __init__(self, source: DemoSource, max_entries: int = 256) -> None:
         self.source = source
         self.max_entries = max_entries
-        self._answers: dict[tuple[str, int, int], list] = {}
+        self._answers: dict[tuple[str, int, int], list[Demonstration]] = {}
 
-    def retrieve(self, text: str, k: int, token_budget: int) -> list:
+    def retrieve(self, text: str, k: int, token_budget: int) -> list[Demonstration]:
         """Return the demonstrations for ``text`` (retrieved once per distinct question)."""
         key = (text, k, token_budget)
         if key not in self._answers:

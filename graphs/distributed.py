@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from factloom.graphs.distributed_worker import (
     DocumentOutcome,
@@ -33,6 +33,7 @@ from factloom.ingest.errors import FactloomError
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.demos import DDL as DEMOS_DDL
+from factloom.tools.jobs import DDL as JOBS_DDL
 from factloom.tools.jobs import JobTable
 from factloom.tools.kg_store import save_document_graph
 from factloom.tools.llm.base import LLMUnavailableError
@@ -72,6 +73,16 @@ class RayOptions:
             raise DistributedError("--workers must be at least 1; retries and CPUs cannot be negative")
 
 
+class DocumentPool(Protocol):
+    """What the driver's loop needs of a pool: outcomes for documents, in the order they finish."""
+
+    def map(
+        self, doc_ids: Sequence[str], make_task: Callable[[str], DocumentTask]
+    ) -> Iterator[DocumentOutcome]:
+        """Yield one outcome per document; ``make_task`` builds a document's inputs when it is handed out."""
+        ...
+
+
 class RayPool:
     """A pool of extraction workers on a Ray cluster (a context manager; the workers end with it).
 
@@ -100,8 +111,7 @@ class RayPool:
         worker = ray.remote(ExtractWorker).options(
             max_restarts=retries, max_task_retries=retries, num_cpus=self.options.cpus_per_worker
         )
-        spec_ref = ray.put(self.spec)
-        self._actors = [worker.remote(spec_ref) for _ in range(self.options.workers)]
+        self._actors = [worker.remote(self.spec) for _ in range(self.options.workers)]
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -135,20 +145,26 @@ class RayPool:
 
         queue, lost = deque(doc_ids), Counter[str]()
         idle, running = list(self._actors), {}
-        while queue or running:
+
+        def fill() -> None:
             while idle and queue:
                 doc_id, actor = queue.popleft(), idle.pop()
                 running[actor.extract.remote(make_task(doc_id))] = (doc_id, actor)
+
+        fill()
+        while running:
             [ref], _ = ray.wait(list(running), num_returns=1)
             doc_id, actor = running.pop(ref)
             try:
                 outcome = ray.get(ref)
             except RayActorError as e:
                 yield from self._lose(actor, doc_id, e, queue, lost)
-                if not idle and not running:
+                if not idle and not running and queue:
                     raise DistributedError("every Ray worker died; see the Ray logs (`ray logs`)") from e
+                fill()
                 continue
             idle.append(actor)
+            fill()  # the worker starts its next document while the driver stores this one
             yield outcome
 
     def _lose(
@@ -191,6 +207,7 @@ def worker_spec(
 
 def document_task(ws: Workspace, doc_id: str) -> DocumentTask:
     """Return one document's inputs: the document, its chunks and its job rows."""
+    ws.ensure_tables(JOBS_DDL)
     jobs = TableRows.read(ws.db, "extract_jobs", "WHERE doc_id = ? ORDER BY chunk_id, stage", (doc_id,))
     return DocumentTask(doc=get_document(ws, doc_id), chunks=tuple(get_chunks(ws, doc_id)), jobs=jobs)
 
@@ -206,7 +223,7 @@ def store_outcome(ws: Workspace, outcome: DocumentOutcome) -> None:
 
 def extract_on_pool(
     ws: Workspace,
-    pool: RayPool,
+    pool: DocumentPool,
     doc_ids: Sequence[str],
     *,
     progress: Callable[[DocumentGraph], None] | None = None,
@@ -260,11 +277,19 @@ def extract_collection_ray(
         DistributedError: the run cannot be distributed, or every worker died.
         LLMUnavailableError: the backend stayed unreachable (the run stops).
     """
+    backend, ray_options = _fit_embedded(backend, ray_options)
     spec = worker_spec(ws, schema, backend, options)
-    pool_options = ray_options
-    if len(doc_ids) < ray_options.workers:
-        pool_options = RayOptions(
-            ray_options.address, max(len(doc_ids), 1), ray_options.cpus_per_worker, ray_options.max_retries
-        )
-    with RayPool(spec, pool_options) as pool:
+    workers = max(1, min(ray_options.workers, len(doc_ids)))
+    with RayPool(spec, replace(ray_options, workers=workers)) as pool:
         return extract_on_pool(ws, pool, doc_ids, progress=progress)
+
+
+def _fit_embedded(
+    backend: BackendConfig | LLMFactory, ray_options: RayOptions
+) -> tuple[BackendConfig | LLMFactory, RayOptions]:
+    """Give an embedded model as many threads as Ray reserves CPUs for its worker (no oversubscription)."""
+    if not isinstance(backend, BackendConfig) or backend.backend != "embedded":
+        return backend, ray_options
+    if backend.threads is None:
+        return replace(backend, threads=max(1, int(ray_options.cpus_per_worker))), ray_options
+    return backend, replace(ray_options, cpus_per_worker=float(backend.threads))

@@ -15,6 +15,7 @@ import asyncio
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,8 +143,15 @@ class ExtractWorker:
         backend = spec.backend
         self.llm: LLM = make_llm(backend) if isinstance(backend, BackendConfig) else backend()
         self.no_cache = isinstance(backend, BackendConfig) and backend.no_cache
-        self._loop = asyncio.new_event_loop()  # one loop for the worker's life: clients bind to their loop
+        # One event loop for the worker's life, in its own thread: async clients bind to their loop, and
+        # the thread that calls ``extract`` may already run one (Ray's does).
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, name="extract-loop", daemon=True).start()
         log.info("worker %d ready (%s)", os.getpid(), getattr(self.llm, "name", type(self.llm).__name__))
+
+    def close(self) -> None:
+        """Stop the worker's event loop (a Ray actor's process simply ends)."""
+        self._loop.call_soon_threadsafe(self._loop.stop)
 
     def pid(self) -> int:
         """Return the worker's process id."""
@@ -151,7 +159,7 @@ class ExtractWorker:
 
     def extract(self, task: DocumentTask) -> DocumentOutcome:
         """Extract one document's graph and return it with the rows its extraction wrote."""
-        return self._loop.run_until_complete(self._extract(task))
+        return asyncio.run_coroutine_threadsafe(self._extract(task), self._loop).result()
 
     async def _extract(self, task: DocumentTask) -> DocumentOutcome:
         doc_id = task.doc.doc_id

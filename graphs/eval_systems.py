@@ -84,11 +84,31 @@ def _mid(m: object) -> str:
     return f"{m.start}:{m.end}:{m.type}"  # type: ignore[attr-defined]
 
 
+def peer_examples(schema: Schema) -> list[tuple[str, list[tuple[str, str]], list[tuple[str, str, str]]]]:
+    """Return the single-prompt baseline's hand-written example for ``schema`` in the peer's form."""
+    from factloom.agents.single_prompt import FEW_SHOT
+
+    if schema.name not in FEW_SHOT:
+        return []
+    text, answer = FEW_SHOT[schema.name]
+    entities = [(e["text"], e["type"]) for e in answer["entities"]]
+    relations = [(r["head"], r["type"], r["tail"]) for r in answer["relations"]]
+    return [(text, entities, relations)]
+
+
 async def run_langextract(ws: Workspace, doc_id: str, schema: Schema, peer: object) -> SystemRun:
     """Run the langextract peer on one document's text (``peer`` is a ``tools.langextract_peer.Peer``)."""
     from factloom.ingest.store import get_document
 
     doc = get_document(ws, doc_id)
     found = await peer.extract(doc.text)  # type: ignore[attr-defined]
-    entities = tuple(PredEntity(f"x{i}", m.type, ((m.start, m.end),)) for i, m in enumerate(found.mentions))
-    return SystemRun(DocPrediction(doc_id, entities, ()), found.usage)
+    entities = {_mid(m): PredEntity(_mid(m), m.type, ((m.start, m.end),)) for m in found.mentions}
+    by_text = {m.text: _mid(m) for m in found.mentions}
+    relations = []
+    for r in found.relations:
+        at_head = (r.head.start, r.head.end)
+        head = next((k for k, e in entities.items() if e.mentions[0] == at_head), by_text.get(r.head.text))
+        tail = by_text.get(r.tail_text)
+        if head is not None and tail is not None and head != tail:
+            relations.append(PredRelation(head, r.type, tail))
+    return SystemRun(DocPrediction(doc_id, tuple(entities.values()), tuple(relations)), found.usage)

@@ -113,6 +113,7 @@ def send_relations(
                 mentions=inp.mentions,
                 registry=inp.registry,
                 context=inp.context,
+                focus=inp.focus,
             )
             sends.append(Send("relations", payload))
     return sends or "consolidate"

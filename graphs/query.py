@@ -15,11 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 from factloom.agents.answerer import AnswerResult, Turn, answer_node
+from factloom.ingest.embed import get_embedder
 from factloom.ingest.index import VectorIndex
 from factloom.ingest.store import UnknownDocumentError, get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.graph_index import GraphIndex, normalise
-from factloom.tools.linking import ENTITY_COLLECTION, LinkConfig, LinkedEntity, link, refresh_entity_vectors
+from factloom.tools.linking import (
+    ENTITY_COLLECTION,
+    LinkConfig,
+    LinkedEntity,
+    MemoEmbedder,
+    link,
+    refresh_entity_vectors,
+)
 from factloom.tools.llm.base import LLM
 from factloom.tools.subgraph import EvidenceItem, Limits, Subgraph, gather_evidence, neighbourhood
 from langgraph.graph import END, START, StateGraph
@@ -50,6 +58,13 @@ class QueryContext:
     link_config: LinkConfig = field(default_factory=LinkConfig)
     _texts: OrderedDict[str, str | None] = field(default_factory=OrderedDict, repr=False)
 
+    def refresh(self) -> None:
+        """Bring the graph index and the entity vectors up to date if the stored graph changed."""
+        if self.entity_vectors is not None:
+            refresh_entity_vectors(self.graph, self.entity_vectors)
+        else:
+            self.graph.refresh()
+
     def doc_text(self, doc_id: str) -> str | None:
         """Return a document's text (cached), or None when the workspace lacks it."""
         if doc_id in self._texts:
@@ -73,13 +88,13 @@ def open_context(ws: Workspace, llm: LLM | None = None, *, vectors: bool = True)
         llm: the answer model (None for retrieval only).
         vectors: use the Chroma indexes (entities, chunks); exact alias linking only when False.
     """
-    graph = GraphIndex(ws)
-    ctx = QueryContext(ws=ws, graph=graph, llm=llm)
+    ctx = QueryContext(ws=ws, graph=GraphIndex(ws, refresh=False), llm=llm)
     if vectors:
-        ctx.entity_vectors = VectorIndex(ws, ENTITY_COLLECTION)
-        refresh_entity_vectors(graph, ctx.entity_vectors)
-        chunks = VectorIndex(ws, CHUNK_COLLECTION)
+        embedder = MemoEmbedder(get_embedder())  # the question is embedded once for both indexes
+        ctx.entity_vectors = VectorIndex(ws, ENTITY_COLLECTION, embedder=embedder)
+        chunks = VectorIndex(ws, CHUNK_COLLECTION, embedder=embedder)
         ctx.chunks = chunks if chunks.count() else None
+    ctx.refresh()
     return ctx
 
 

@@ -123,7 +123,7 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
     @app.post("/ask", summary="Answer a question with citations")
     async def post_ask(req: AskRequest) -> dict[str, Any]:
         async with lock:
-            ctx.graph.refresh()
+            ctx.refresh()
             result = await ask(req.question, ctx, req.history)
         body = result.to_json()
         body["citations"] = [c.model_dump() for c in result.answer.citations]
@@ -140,11 +140,13 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
         limit: int = Query(50, ge=1, le=500),
         offset: int = Query(0, ge=0),
     ) -> dict[str, Any]:
+        ctx.graph.refresh()
         found = ctx.graph.search(q, type, limit, offset)
         return {"entities": [_entity_json(e) for e in found], "types": ctx.graph.types()}
 
     @app.get("/entities/{entity_id}", summary="One entity with its mentions and relation evidence")
     async def get_entity(entity_id: str) -> dict[str, Any]:
+        ctx.graph.refresh()
         entity = ctx.graph.entity(entity_id)
         if entity is None:
             raise HTTPException(404, f"no entity {entity_id}")
@@ -163,6 +165,7 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
     async def get_relations(
         entity: str | None = None, type: str | None = None, limit: int = Query(100, ge=1, le=1000)
     ) -> dict[str, Any]:
+        ctx.graph.refresh()
         rels = ctx.graph.relations_of([entity], limit) if entity else ctx.graph.relations(type, limit)
         rels = [r for r in rels if type is None or r.type == type]
         names = {
@@ -176,6 +179,7 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
         hops: int = Query(1, ge=0, le=3),
         max_nodes: int = Query(40, ge=1, le=300),
     ) -> dict[str, Any]:
+        ctx.graph.refresh()
         limits = Limits(hops=hops, max_nodes=max_nodes, max_edges=max_nodes * 3)
         return neighbourhood(ctx.graph, [e for e in entities.split(",") if e], limits).to_json()
 

@@ -88,33 +88,28 @@ def _column(bbox: BBox, columns: list[tuple[float, float]]) -> int | None:
     return None
 
 
-def drop_running_text(pages: list[list[RawBlock]], heights: list[float]) -> list[list[RawBlock]]:
+def drop_running_text(
+    pages: list[list[RawBlock]], heights: list[float], body: float
+) -> list[list[RawBlock]]:
     """Remove page numbers and running headers/footers (text repeated at the same place on many pages).
 
     Blocks near the top or bottom of a page are compared by their first line with digits masked
     (``Page 2 of 10`` and ``Page 3 of 10`` match) and by their height on the page. Text set larger
     than the body text is a heading, never running text.
     """
+    keys = [[_margin_key(b, h, body) for b in blocks] for blocks, h in zip(pages, heights, strict=True)]
     seen: dict[tuple[str, int], set[int]] = defaultdict(set)
-    body = body_size(pages)
-    for blocks, height in zip(pages, heights, strict=True):
-        for b in blocks:
-            key = _margin_key(b, height, body)
-            if key is not None:
-                for shift in (-1, 0, 1):  # tolerate small shifts of the same header
-                    seen[key[0], key[1] + shift].add(b.page)
+    for page_no, page_keys in enumerate(keys):
+        for key in filter(None, page_keys):
+            for shift in (-1, 0, 1):  # tolerate small shifts of the same header
+                seen[key[0], key[1] + shift].add(page_no)
     need = max(2, math.ceil(0.3 * len(pages)))
     repeated = {k for k, found in seen.items() if len(found) >= need}
-    out = []
-    for blocks, height in zip(pages, heights, strict=True):
-        kept = []
-        for b in blocks:
-            key = _margin_key(b, height, body)
-            if key is not None and (key in repeated or is_page_number(b.text)):
-                continue
-            kept.append(b)
-        out.append(kept)
-    return out
+    return [
+        [b for b, key in zip(blocks, page_keys, strict=True)
+         if key is None or (key not in repeated and not is_page_number(b.text))]
+        for blocks, page_keys in zip(pages, keys, strict=True)
+    ]
 
 
 def _margin_key(b: RawBlock, height: float, body: float) -> tuple[str, int] | None:
@@ -133,13 +128,14 @@ def body_size(pages: list[list[RawBlock]]) -> float:
     return sizes.most_common(1)[0][0] if sizes else 10.0
 
 
-def mark_headings(pages: list[list[RawBlock]], outline: dict[tuple[int, str], int]) -> None:
+def mark_headings(pages: list[list[RawBlock]], outline: dict[tuple[int, str], int], body: float) -> None:
     """Set ``heading_level`` (1 = top) on blocks that look like section headings.
 
-    A heading is a short block that is either in the PDF outline (``{(page, key): level}``), or
-    set larger than the body text, or bold at body size. Levels follow font sizes, largest first.
+    A heading is a short block that is in the PDF outline (``{(page, key): level}``), or one that
+    starts with a capital or a number, does not end like a sentence, is not a table or figure
+    caption, and is set larger than the body text, or at body size but bold, numbered
+    (``2.1 Methods``) or in capitals (``RESULTS``). Levels follow sizes, largest first.
     """
-    body = body_size(pages)
     candidates = [b for blocks in pages for b in blocks if _looks_like_heading(b, body, outline)]
     sizes = sorted({round(b.size * 2) / 2 for b in candidates if not b.outline}, reverse=True)
     for b in candidates:
@@ -149,17 +145,25 @@ def mark_headings(pages: list[list[RawBlock]], outline: dict[tuple[int, str], in
 
 
 def _looks_like_heading(b: RawBlock, body: float, outline: dict[tuple[int, str], int]) -> bool:
-    level = outline.get((b.page, heading_key(b.text)))
+    level = outline.get((b.page, heading_key(b.text))) if outline else None
     if level is not None:
         b.heading_level, b.outline = level, True
         return True
     if b.n_lines > 3 or b.words > 20 or len(b.text) < 2 or is_page_number(b.text):
         return False
-    if b.text.endswith((".", ",", ";", ":")) and not b.text[:1].isdigit():
+    if b.text.endswith((".", ",", ";", ":")) or (not b.text[0].isupper() and not b.text[0].isdigit()):
         return False
-    if not any(c.isalpha() for c in b.text):
+    if _CAPTION.match(b.text) or not any(c.isalpha() for c in b.text):
         return False
-    return b.size >= body * 1.15 or (b.bold and b.size >= body - 0.6)
+    if b.size >= body * 1.15:
+        return True
+    marked = b.bold or (b.words <= 12 and (_NUMBERED.match(b.text) is not None or _capitals(b.text)))
+    return marked and b.size >= body * 0.9
+
+
+def _capitals(text: str) -> bool:
+    letters = [c for c in text if c.isalpha()]
+    return len(letters) >= 5 and text.upper() == text
 
 
 def heading_key(text: str) -> str:
@@ -167,4 +171,6 @@ def heading_key(text: str) -> str:
     return _NUMBERING.sub("", " ".join(text.lower().split()))[:60]
 
 
+_CAPTION = re.compile(r"(Table|Figure|Fig\.|Supplementary)\s*\w*\d", re.I)
+_NUMBERED = re.compile(r"(\d+(\.\d+)*\.?|[IVX]+\.?|[A-Z]\.)\s+[A-Z]")
 _NUMBERING = re.compile(r"^(\d+(\.\d+)*\.?|[ivx]+\.|[a-z]\.)\s+")

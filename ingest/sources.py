@@ -16,7 +16,7 @@ from pathlib import Path
 from factloom.ingest.errors import FactloomError
 from factloom.ingest.models import Block, Document, Page, Section
 from factloom.ingest.pdf import parse_pdf
-from factloom.ingest.text import normalize_lines
+from factloom.ingest.text import clean_block
 
 log = logging.getLogger(__name__)
 
@@ -139,9 +139,9 @@ def _paragraph_blocks(para: str, markdown: bool) -> list[tuple[str, int]]:
             lines.append(line)
             continue
         if lines:
-            out.append((normalize_lines(lines), 0))
+            out.append((clean_block("\n".join(lines)), 0))
             lines = []
-        out.append((normalize_lines([m.group(2)]), len(m.group(1))))
+        out.append((clean_block(m.group(2)), len(m.group(1))))
     if lines:
-        out.append((normalize_lines(lines), 0))
+        out.append((clean_block("\n".join(lines)), 0))
     return [(t, level) for t, level in out if t]

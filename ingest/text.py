@@ -1,7 +1,7 @@
 """Text clean-up shared by the readers: ligatures, invisible characters, line joins, sentence ends.
 
-Everything here works on whole strings or lists of lines with C-level string methods and
-compiled regular expressions; nothing loops over characters in Python.
+Everything here works on whole strings with C-level string methods and compiled regular
+expressions; nothing loops over characters or lines in Python.
 """
 
 from __future__ import annotations
@@ -24,56 +24,40 @@ LIGATURES = {
 """Typographic ligatures and their letters (PDF fonts often map a ligature glyph to one code point)."""
 
 _INVISIBLE = dict.fromkeys("\u00ad\u200b\u200c\u200d\u2060\ufeff", "")
-_SPACES = dict.fromkeys("\u00a0\u2002\u2003\u2009\u202f\t\r\n\f\v", " ")
-_TABLE = str.maketrans({**LIGATURES, **_INVISIBLE, **_SPACES})
-_MULTISPACE = re.compile(r" {2,}")
+_CONTROLS = dict.fromkeys([chr(c) for c in (*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), 0x7F)], "")
+_SPACES = dict.fromkeys("\u00a0\u2002\u2003\u2009\u202f", " ")
+_TABLE = str.maketrans({**LIGATURES, **_INVISIBLE, **_CONTROLS, **_SPACES})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_HYPHEN_END = re.compile(r"[^\W_]-$")
+_SOFT_BREAK = re.compile(r"\u00ad *\n *")
+_LINE_BREAK = re.compile(r"(?<=[^\W_])- *\n *(?=[^\W_])")
 
 
 def normalize(text: str) -> str:
-    """Expand ligatures, drop soft hyphens and zero-width characters, and collapse spaces on one line."""
-    text = _CONTROL.sub("", text.translate(_TABLE))
-    return _MULTISPACE.sub(" ", text).strip()
+    """Expand ligatures, drop soft hyphens, zero-width and control characters, collapse whitespace."""
+    if not text.isascii() or _CONTROL.search(text):
+        text = text.translate(_TABLE)
+    return " ".join(text.split())
 
 
-def join_lines(lines: list[str]) -> str:
-    """Join the lines of a paragraph with spaces, re-joining words hyphenated at a line end.
+def clean_block(raw: str) -> str:
+    """Turn the lines of a paragraph (``\\n``-separated) into one normalised line.
 
-    ``"treat-" + "ment"`` becomes ``"treatment"``. A hyphen before a capital or a digit, or after
-    a digit, is kept without a space (``"COVID-" + "19"`` is ``"COVID-19"``, ``"10-" + "fold"``
-    is ``"10-fold"``).
+    Words broken at a line end are joined again: ``"treat-\\nment"`` becomes ``"treatment"``, and a
+    soft hyphen (U+00AD, the typesetter's break) always joins. A hyphen after a digit or before a
+    capital or a digit is kept, without the line break (``"COVID-\\n19"`` is ``"COVID-19"``,
+    ``"10-\\nfold"`` is ``"10-fold"``).
     """
-    out: list[str] = []
-    for line in lines:
-        if not line:
-            continue
-        if out and _HYPHEN_END.search(out[-1]) and line[0].isalnum():
-            if line[0].islower() and out[-1][-2].isalpha():
-                out[-1] = out[-1][:-1] + line
-            else:
-                out[-1] += line
-            continue
-        out.append(line)
-    return " ".join(out)
+    if "\u00ad" in raw:
+        raw = _SOFT_BREAK.sub("", raw)
+    if "-" in raw:
+        raw = _LINE_BREAK.sub(_rejoin, raw)
+    return normalize(raw)
 
 
-def normalize_lines(lines: list[str]) -> str:
-    """Normalise each line and join them into one paragraph string.
-
-    A line that ends in a soft hyphen (U+00AD, the typesetter's break) always joins the next line
-    without a hyphen or space.
-    """
-    out: list[str] = []
-    glue = False
-    for raw in lines:
-        line = normalize(raw)
-        if glue and out and line:
-            out[-1] += line
-        elif line:
-            out.append(line)
-        glue = raw.rstrip().endswith("\u00ad")
-    return join_lines(out)
+def _rejoin(m: re.Match[str]) -> str:
+    """Drop a line-end hyphen between letters when the next line starts in lower case."""
+    before, after = m.string[m.start() - 1], m.string[m.end()]
+    return "" if before.isalpha() and after.islower() else "-"
 
 
 def is_page_number(text: str) -> bool:

@@ -17,9 +17,19 @@ from dataclasses import dataclass
 from factloom.ingest.workspace import Workspace
 from factloom.tools import collection_log as clog
 from factloom.tools.collection_models import Conflict, ConflictValue, Merge, MergedEntity, MergeLink
-from factloom.tools.kg import Entity, Evidence, Relation, stable_id
+from factloom.tools.kg import Entity, Relation, stable_id
 from factloom.tools.kg_store import iter_document_graphs
-from factloom.tools.resolve import Cluster, Judge, Neighbours, Record, ResolveConfig, resolve
+from factloom.tools.resolve import (
+    DEFAULT_CONFIG,
+    Cluster,
+    Edge,
+    Judge,
+    Neighbours,
+    Record,
+    ResolveConfig,
+    resolve,
+    score_candidates,
+)
 from factloom.tools.resolve_keys import normalise
 from factloom.tools.schema import Schema
 
@@ -45,7 +55,7 @@ def build_collection(
     ws: Workspace,
     schema: Schema | None = None,
     *,
-    config: ResolveConfig = ResolveConfig(),
+    config: ResolveConfig = DEFAULT_CONFIG,
     judge: Judge | None = None,
     neighbours: Neighbours | None = None,
 ) -> BuildSummary:
@@ -68,7 +78,12 @@ def build_collection(
     verdicts = clog.load_verdicts(ws)
     before = len(verdicts)
     clusters = resolve(
-        records, config, judge=judge, neighbours=neighbours, cannot_link=clog.undone_sets(ws), verdicts=verdicts
+        records,
+        config,
+        judge=judge,
+        neighbours=neighbours,
+        cannot_link=clog.undone_sets(ws),
+        verdicts=verdicts,
     )
     canon = {m: c.members[0] for c in clusters for m in c.members}
     coll_entities = [_merge_entities([entities[m] for m in c.members], c.members[0]) for c in clusters]
@@ -80,11 +95,37 @@ def build_collection(
     clog.write_collection(ws, coll_entities, relations, merges, conflicts, schema)
     clog.save_verdicts(ws, verdicts)
     summary = BuildSummary(
-        len(docs), len(entities), len(coll_entities), len(relations), len(merges), len(conflicts),
+        len(docs),
+        len(entities),
+        len(coll_entities),
+        len(relations),
+        len(merges),
+        len(conflicts),
         len(verdicts) - before,
     )
     log.info("collection built: %s", summary)
     return summary
+
+
+def pending_questions(
+    ws: Workspace, *, config: ResolveConfig = DEFAULT_CONFIG, neighbours: Neighbours | None = None
+) -> list[tuple[Record, Record, Edge]]:
+    """Return the ambiguous pairs of the next build that no stored verdict answers yet.
+
+    For judges that must be awaited: judge these, ``record_verdicts``, then ``build_collection``
+    without a judge (it reuses the stored verdicts).
+    """
+    clog.ensure(ws)
+    records = _records(list(iter_document_graphs(ws)))
+    by_id = {r.id: r for r in records}
+    known = clog.load_verdicts(ws)
+    scored = score_candidates(records, config, neighbours)
+    return [(by_id[e.a], by_id[e.b], e) for e, _ in scored.ambiguous if (e.a, e.b) not in known]
+
+
+def record_verdicts(ws: Workspace, pairs: list[tuple[Record, Record, Edge]], decisions: list[bool]) -> None:
+    """Store a judge's decisions on ``pairs`` (True = same entity) for the next builds."""
+    clog.save_verdicts(ws, {(e.a, e.b): bool(d) for (_, _, e), d in zip(pairs, decisions, strict=True)})
 
 
 def _records(docs: list[tuple[str, list[Entity], list[Relation]]]) -> list[Record]:
@@ -110,12 +151,16 @@ def _merge_entities(members: list[Entity], entity_id: str) -> Entity:
     types = Counter(e.type for e in members)
     type_ = min(types, key=lambda t: (-types[t], t))
     aliases = sorted({n for e in members for n in (e.name, *e.aliases)} - {name})
-    mentions = sorted({m.mention_id: m for e in members for m in e.mentions}.values(),
-                      key=lambda m: (m.doc_id, m.start, m.end, m.mention_id))
+    mentions = sorted(
+        {m.mention_id: m for e in members for m in e.mentions}.values(),
+        key=lambda m: (m.doc_id, m.start, m.end, m.mention_id),
+    )
     return Entity(entity_id=entity_id, name=name, type=type_, aliases=aliases, mentions=mentions)
 
 
-def _merge_relations(rels: Iterable[Relation], canon: dict[str, str], schema: Schema | None) -> list[Relation]:
+def _merge_relations(
+    rels: Iterable[Relation], canon: dict[str, str], schema: Schema | None
+) -> list[Relation]:
     """Re-point relations to collection entities and merge duplicates with all their evidence."""
     symmetric = {r.name for r in schema.relation_types if r.symmetric} if schema else set()
     groups: dict[tuple[str, str, str], list[Relation]] = defaultdict(list)
@@ -134,28 +179,42 @@ def _merge_relations(rels: Iterable[Relation], canon: dict[str, str], schema: Sc
     for (head, type_, tail), group in sorted(groups.items()):
         evidence = {(ev.doc_id, ev.start, ev.end, ev.quote): ev for r in group for ev in r.evidence}
         reasons = list(dict.fromkeys(r.reasoning for r in group if r.reasoning))
-        merged.append(Relation(
-            relation_id=Relation.make_id(head, type_, tail), head=head, type=type_, tail=tail,
-            confidence=max(r.confidence for r in group), reasoning="\n".join(reasons),
-            evidence=[evidence[k] for k in sorted(evidence)],
-        ))
+        merged.append(
+            Relation(
+                relation_id=Relation.make_id(head, type_, tail),
+                head=head,
+                type=type_,
+                tail=tail,
+                confidence=max(r.confidence for r in group),
+                reasoning="\n".join(reasons),
+                evidence=[evidence[k] for k in sorted(evidence)],
+            )
+        )
     return merged
 
 
 def _merge_record(
     c: Cluster, entities: dict[str, Entity], doc_of: dict[str, str], names: dict[str, str]
 ) -> Merge:
-    members = [MergedEntity(entity_id=m, doc_id=doc_of[m], name=entities[m].name, type=entities[m].type)
-               for m in c.members]
+    members = [
+        MergedEntity(entity_id=m, doc_id=doc_of[m], name=entities[m].name, type=entities[m].type)
+        for m in c.members
+    ]
     links = [MergeLink(a=e.a, b=e.b, score=e.score, reason=e.reason) for e in c.edges]
     return Merge(
-        merge_id=stable_id("mg", *c.members), entity_id=c.members[0], name=names[c.members[0]],
-        entities=members, score=min(e.score for e in c.edges), reason="; ".join(dict.fromkeys(
-            e.reason for e in c.edges)), evidence=links,
+        merge_id=stable_id("mg", *c.members),
+        entity_id=c.members[0],
+        name=names[c.members[0]],
+        entities=members,
+        score=min(e.score for e in c.edges),
+        reason="; ".join(dict.fromkeys(e.reason for e in c.edges)),
+        evidence=links,
     )
 
 
-def find_conflicts(relations: list[Relation], functional: Iterable[str], names: dict[str, str]) -> list[Conflict]:
+def find_conflicts(
+    relations: list[Relation], functional: Iterable[str], names: dict[str, str]
+) -> list[Conflict]:
     """Return functional relations whose head has different tails stated in different documents."""
     wanted = set(functional)
     by_head: dict[tuple[str, str], list[Relation]] = defaultdict(list)
@@ -167,10 +226,24 @@ def find_conflicts(relations: list[Relation], functional: Iterable[str], names: 
         docs = {ev.doc_id for r in rels for ev in r.evidence}
         if len({r.tail for r in rels}) < 2 or len(docs) < 2:
             continue
-        values = [ConflictValue(tail=r.tail, tail_name=names.get(r.tail, r.tail), relation_id=r.relation_id,
-                                evidence=list(r.evidence)) for r in sorted(rels, key=lambda r: r.tail)]
-        conflicts.append(Conflict(conflict_id=stable_id("cf", head, type_), head=head,
-                                  head_name=names.get(head, head), type=type_, values=values))
+        values = [
+            ConflictValue(
+                tail=r.tail,
+                tail_name=names.get(r.tail, r.tail),
+                relation_id=r.relation_id,
+                evidence=list(r.evidence),
+            )
+            for r in sorted(rels, key=lambda r: r.tail)
+        ]
+        conflicts.append(
+            Conflict(
+                conflict_id=stable_id("cf", head, type_),
+                head=head,
+                head_name=names.get(head, head),
+                type=type_,
+                values=values,
+            )
+        )
     return conflicts
 
 
@@ -194,4 +267,3 @@ def undo_merge(ws: Workspace, merge_id: str, schema: Schema | None = None) -> Me
     clog.remember_undo(ws, merge)
     build_collection(ws, schema or clog.stored_schema(ws))
     return merge.model_copy(update={"undone": True})
-

@@ -94,44 +94,103 @@ def write_collection(
     with ws.transaction() as db:
         for table in ("coll_entities", "coll_relations", "coll_merges", "coll_conflicts"):
             db.execute(f"DELETE FROM {table}")
-        db.executemany("INSERT INTO coll_entities VALUES (?, ?, ?, ?, ?)", [
-            (e.entity_id, e.name, e.type, json.dumps(e.aliases), json.dumps([m.model_dump() for m in e.mentions]))
-            for e in entities
-        ])
-        db.executemany("INSERT INTO coll_relations VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            (r.relation_id, r.head, r.type, r.tail, r.confidence, r.reasoning,
-             json.dumps([ev.model_dump() for ev in r.evidence])) for r in relations
-        ])
-        db.executemany("INSERT INTO coll_merges VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            (m.merge_id, m.entity_id, m.name, json.dumps([x.model_dump() for x in m.entities]), m.score,
-             m.reason, json.dumps([x.model_dump() for x in m.evidence])) for m in merges
-        ])
-        db.executemany("INSERT INTO coll_conflicts VALUES (?, ?)",
-                       [(c.conflict_id, c.model_dump_json()) for c in conflicts])
-        meta = {"documents": documents_fingerprint(ws), "built_at": datetime.now(UTC).isoformat(),
-                "schema": schema.model_dump_json() if schema else ""}
+        db.executemany(
+            "INSERT INTO coll_entities VALUES (?, ?, ?, ?, ?)",
+            [
+                (
+                    e.entity_id,
+                    e.name,
+                    e.type,
+                    json.dumps(e.aliases),
+                    json.dumps([m.model_dump() for m in e.mentions]),
+                )
+                for e in entities
+            ],
+        )
+        db.executemany(
+            "INSERT INTO coll_relations VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.relation_id,
+                    r.head,
+                    r.type,
+                    r.tail,
+                    r.confidence,
+                    r.reasoning,
+                    json.dumps([ev.model_dump() for ev in r.evidence]),
+                )
+                for r in relations
+            ],
+        )
+        db.executemany(
+            "INSERT INTO coll_merges VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    m.merge_id,
+                    m.entity_id,
+                    m.name,
+                    json.dumps([x.model_dump() for x in m.entities]),
+                    m.score,
+                    m.reason,
+                    json.dumps([x.model_dump() for x in m.evidence]),
+                )
+                for m in merges
+            ],
+        )
+        db.executemany(
+            "INSERT INTO coll_conflicts VALUES (?, ?)",
+            [(c.conflict_id, c.model_dump_json()) for c in conflicts],
+        )
+        meta = {
+            "documents": documents_fingerprint(ws),
+            "built_at": datetime.now(UTC).isoformat(),
+            "schema": schema.model_dump_json() if schema else "",
+        }
         db.executemany("INSERT OR REPLACE INTO coll_meta VALUES (?, ?)", sorted(meta.items()))
 
 
 def read_entities(ws: Workspace) -> list[Entity]:
     """Return the collection entities, ordered by id."""
     rows = ws.db.execute("SELECT * FROM coll_entities ORDER BY entity_id")
-    return [Entity(entity_id=r["entity_id"], name=r["name"], type=r["type"], aliases=json.loads(r["aliases"]),
-                   mentions=[Mention.model_validate(m) for m in json.loads(r["mentions"])]) for r in rows]
+    return [
+        Entity(
+            entity_id=r["entity_id"],
+            name=r["name"],
+            type=r["type"],
+            aliases=json.loads(r["aliases"]),
+            mentions=[Mention.model_validate(m) for m in json.loads(r["mentions"])],
+        )
+        for r in rows
+    ]
 
 
 def read_relations(ws: Workspace) -> list[Relation]:
     """Return the collection relations, ordered by id."""
     rows = ws.db.execute("SELECT * FROM coll_relations ORDER BY relation_id")
-    return [Relation(relation_id=r["relation_id"], head=r["head"], type=r["type"], tail=r["tail"],
-                     confidence=r["confidence"], reasoning=r["reasoning"],
-                     evidence=[Evidence.model_validate(e) for e in json.loads(r["evidence"])]) for r in rows]
+    return [
+        Relation(
+            relation_id=r["relation_id"],
+            head=r["head"],
+            type=r["type"],
+            tail=r["tail"],
+            confidence=r["confidence"],
+            reasoning=r["reasoning"],
+            evidence=[Evidence.model_validate(e) for e in json.loads(r["evidence"])],
+        )
+        for r in rows
+    ]
 
 
 def _merge(row: sqlite3.Row) -> Merge:
-    return Merge(merge_id=row["merge_id"], entity_id=row["entity_id"], name=row["name"],
-                 entities=json.loads(row["entities"]), score=row["score"], reason=row["reason"],
-                 evidence=json.loads(row["evidence"]))
+    return Merge(
+        merge_id=row["merge_id"],
+        entity_id=row["entity_id"],
+        name=row["name"],
+        entities=json.loads(row["entities"]),
+        score=row["score"],
+        reason=row["reason"],
+        evidence=json.loads(row["evidence"]),
+    )
 
 
 def list_merges(ws: Workspace, *, include_undone: bool = False) -> list[Merge]:
@@ -162,8 +221,10 @@ def get_merge(ws: Workspace, merge_id: str) -> Merge:
 def remember_undo(ws: Workspace, merge: Merge) -> None:
     """Record that the members of ``merge`` must stay apart on every later build."""
     with ws.transaction() as db:
-        db.execute("INSERT OR REPLACE INTO coll_undone VALUES (?, ?, ?)",
-                   (merge.merge_id, merge.model_dump_json(), datetime.now(UTC).isoformat()))
+        db.execute(
+            "INSERT OR REPLACE INTO coll_undone VALUES (?, ?, ?)",
+            (merge.merge_id, merge.model_dump_json(), datetime.now(UTC).isoformat()),
+        )
 
 
 def undone_sets(ws: Workspace) -> list[frozenset[str]]:
@@ -180,15 +241,19 @@ def load_verdicts(ws: Workspace) -> dict[tuple[str, str], bool]:
 def save_verdicts(ws: Workspace, verdicts: dict[tuple[str, str], bool]) -> None:
     """Store the judge's decisions so rebuilds do not ask again."""
     with ws.transaction() as db:
-        db.executemany("INSERT OR REPLACE INTO coll_verdicts VALUES (?, ?, ?)",
-                       [(a, b, int(same)) for (a, b), same in sorted(verdicts.items())])
+        db.executemany(
+            "INSERT OR REPLACE INTO coll_verdicts VALUES (?, ?, ?)",
+            [(a, b, int(same)) for (a, b), same in sorted(verdicts.items())],
+        )
 
 
 def list_conflicts(ws: Workspace) -> list[Conflict]:
     """Return the conflicts of the current collection graph."""
     ensure(ws)
-    return [Conflict.model_validate_json(r[0])
-            for r in ws.db.execute("SELECT conflict FROM coll_conflicts ORDER BY conflict_id")]
+    return [
+        Conflict.model_validate_json(r[0])
+        for r in ws.db.execute("SELECT conflict FROM coll_conflicts ORDER BY conflict_id")
+    ]
 
 
 def _counts(ws: Workspace, table: str) -> dict[str, int]:
@@ -212,10 +277,15 @@ def stats(ws: Workspace) -> Stats:
     merges = list_merges(ws) if state == "fresh" else []
     one = "SELECT count(*) FROM {}"
     return Stats(
-        documents=docs, entities=sum(entities.values()), relations=sum(relations.values()),
-        entities_by_type=entities, relations_by_type=relations, merges=len(merges),
+        documents=docs,
+        entities=sum(entities.values()),
+        relations=sum(relations.values()),
+        entities_by_type=entities,
+        relations_by_type=relations,
+        merges=len(merges),
         merged_entities=sum(len(m.entities) for m in merges),
         undone_merges=ws.db.execute(one.format("coll_undone")).fetchone()[0],
         conflicts=ws.db.execute(one.format("coll_conflicts")).fetchone()[0] if state == "fresh" else 0,
-        collection_built=state != "missing", collection_fresh=state == "fresh",
+        collection_built=state != "missing",
+        collection_fresh=state == "fresh",
     )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from factloom.tools.kg import Evidence
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class MergedEntity(BaseModel):

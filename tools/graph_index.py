@@ -176,9 +176,10 @@ class GraphIndex:
         args: list[object] = []
         if text:
             sql += (
-                " AND EXISTS (SELECT 1 FROM qx_aliases a WHERE a.entity_id = e.entity_id AND a.norm LIKE ?)"
+                " AND EXISTS (SELECT 1 FROM qx_aliases a WHERE a.entity_id = e.entity_id"
+                " AND a.norm LIKE ? ESCAPE '!')"
             )
-            args.append(f"%{normalise(text)}%")
+            args.append("%" + normalise(text).replace("!", "!!").replace("_", "!_") + "%")
         if type_:
             sql += " AND e.type = ?"
             args.append(type_)

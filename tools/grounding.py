@@ -122,7 +122,9 @@ def find_quote(
     norm_text, norm_quote = _normalise(text), _normalise(quote).text.strip()
     if not norm_quote:
         return None
-    found = _occurrences(norm_text.text, norm_quote)
+    found = [
+        s for s in _occurrences(norm_text.text, norm_quote) if _whole_chars(norm_text, s, s + len(norm_quote))
+    ]
     if found:
         norm_hint = None if hint is None else _normalised_offset(norm_text, hint)
         start = _nearest(found, norm_hint)
@@ -136,6 +138,13 @@ def find_quote(
     if end <= start:
         return None
     return Span(*_source_span(norm_text, start, end), "fuzzy", aligned.score)
+
+
+def _whole_chars(norm: _Normalised, start: int, end: int) -> bool:
+    """Return whether a normalised span covers whole source characters (not half of a lowered "\u0130")."""
+    origin = norm.origin
+    starts_clean = start == 0 or origin[start - 1] != origin[start]
+    return starts_clean and (end == len(origin) or origin[end] != origin[end - 1])
 
 
 def _normalised_offset(norm: _Normalised, offset: int) -> int:

@@ -9,8 +9,10 @@ graph when it is missing or stale.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from typing import Literal
 
+from factloom.ingest.embed import Embedder
 from factloom.ingest.index import IndexItem, VectorIndex
 from factloom.tools.graph_index import GraphIndex, graph_fingerprint, normalise
 from pydantic import BaseModel, ConfigDict
@@ -52,6 +54,28 @@ class LinkConfig(BaseModel):
     min_vector_score: float = 0.45
     min_vector_score_with_alias: float = 0.6
     max_entities: int = 8
+
+
+class MemoEmbedder:
+    """Wrap an embedder so that one question queried against several indexes is embedded once."""
+
+    def __init__(self, inner: Embedder, size: int = 64) -> None:
+        self.inner = inner
+        self.dim = inner.dim
+        self.size = size
+        self._memo: OrderedDict[str, list[float]] = OrderedDict()
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> list[list[float]]:
+        """Embed texts; a single text seen recently is served from memory."""
+        if len(texts) != 1:
+            return self.inner.embed(texts, batch_size=batch_size)
+        text = texts[0]
+        if text not in self._memo:
+            self._memo[text] = self.inner.embed([text])[0]
+            if len(self._memo) > self.size:
+                self._memo.popitem(last=False)
+        self._memo.move_to_end(text)
+        return [self._memo[text]]
 
 
 def entity_text(name: str, type_: str, aliases: list[str], max_aliases: int = 5) -> str:

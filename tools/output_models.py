@@ -16,10 +16,12 @@ from typing import Any, Literal
 from factloom.tools.schema import Schema
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-MAX_MENTION_CHARS = 80
-MAX_EVIDENCE_CHARS = 240
+MAX_MENTION_CHARS = 60
+MAX_EVIDENCE_CHARS = 200
 MAX_REASONING_CHARS = 300
 MAX_TYPE_CHARS = 40
+MENTION_PATTERN = r"^\S+(?: \S+){0,5}$"
+"""A mention is one to six words: decoding cannot wander into copying a whole sentence."""
 
 Verdict = Literal["supported", "unsupported", "wrong_type"]
 NONE_CHOICE = "none"
@@ -47,7 +49,7 @@ def relation_types_of(schema: Schema) -> tuple[str, ...] | None:
 
 
 @functools.lru_cache(maxsize=32)
-def entity_output_model(types: tuple[str, ...] | None, max_items: int = 24) -> type[BaseModel]:
+def entity_output_model(types: tuple[str, ...] | None, max_items: int = 16) -> type[BaseModel]:
     """Return the entity finder's output model: ``{"entities": [{"text", "type"}]}``.
 
     Args:
@@ -57,7 +59,7 @@ def entity_output_model(types: tuple[str, ...] | None, max_items: int = 24) -> t
     item = create_model(
         "EntityItem",
         __base__=_Out,
-        text=(str, Field(min_length=1, max_length=MAX_MENTION_CHARS)),
+        text=(str, Field(min_length=1, max_length=MAX_MENTION_CHARS, pattern=MENTION_PATTERN)),
         type=_enum(types, MAX_TYPE_CHARS),
     )
     return create_model(

@@ -4,7 +4,8 @@ Pure and order-independent: the same records in any order give the same clusters
 
 1. Records whose normalised name (or alias) and type are equal form one *unit* (exact match).
 2. Units are blocked by acronym <-> expansion, word-order-free key, character-3-gram MinHash LSH and,
-   optionally, nearest neighbours from an embedding index (``neighbours``).
+   optionally, nearest neighbours from an embedding index (``neighbours``; the pairs only they find,
+   such as synonyms, go to the judge).
 3. A candidate pair is scored from name similarity plus a bonus for shared context; incompatible types
    never pair. Pairs at or above ``high`` merge, below ``low`` stay apart, the band between goes to the
    ``judge`` (an LLM, in batches) when one is given, and stays apart otherwise.
@@ -21,11 +22,27 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from factloom.tools import resolve_keys as rk
+from factloom.tools.resolve_block import candidate_pairs
+from factloom.tools.resolve_cluster import Cluster, Edge, cluster, types_compatible
+
+__all__ = [
+    "DEFAULT_CONFIG",
+    "Cluster",
+    "Edge",
+    "Judge",
+    "Neighbours",
+    "Record",
+    "ResolveConfig",
+    "Scored",
+    "cluster",
+    "resolve",
+    "score_candidates",
+    "types_compatible",
+]
 
 log = logging.getLogger(__name__)
-
-GENERIC_TYPES = frozenset({"", "entity", "other", "misc", "unknown", "thing"})
 
 
 @dataclass(frozen=True)
@@ -41,16 +58,6 @@ class Record:
 
 
 @dataclass(frozen=True)
-class Edge:
-    """A scored link between two records; ``a < b``."""
-
-    a: str
-    b: str
-    score: float
-    reason: str
-
-
-@dataclass(frozen=True)
 class ResolveConfig:
     """Thresholds and blocking parameters."""
 
@@ -58,17 +65,12 @@ class ResolveConfig:
     low: float = 0.75
     context_weight: float = 0.1
     homonym_context: float = 0.05
-    lsh_bands: int = 10
-    lsh_rows: int = 3
-    max_block: int = 40
+    lsh_bands: int = 8
+    lsh_rows: int = 4
+    max_block: int = 20
 
 
-@dataclass(frozen=True)
-class Cluster:
-    """A resolved entity: its member record ids (sorted) and the edges that joined them."""
-
-    members: tuple[str, ...]
-    edges: tuple[Edge, ...] = ()
+DEFAULT_CONFIG = ResolveConfig()
 
 
 @dataclass
@@ -81,11 +83,6 @@ class Scored:
 
 Judge = Callable[[Sequence[tuple[Record, Record, Edge]]], Sequence[bool]]
 Neighbours = Callable[[Sequence[Record]], Iterable[tuple[str, str]]]
-
-
-def types_compatible(a: str, b: str) -> bool:
-    """Return whether two entity types may denote the same entity (equal, or one is generic)."""
-    return a == b or a.casefold() in GENERIC_TYPES or b.casefold() in GENERIC_TYPES
 
 
 @dataclass
@@ -122,18 +119,34 @@ def _units(records: Sequence[Record]) -> list[_Unit]:
 
 
 def score_candidates(
-    records: Sequence[Record], config: ResolveConfig = ResolveConfig(), neighbours: Neighbours | None = None
+    records: Sequence[Record], config: ResolveConfig = DEFAULT_CONFIG, neighbours: Neighbours | None = None
 ) -> Scored:
     """Block, score and threshold candidate pairs of ``records``."""
     by_id = {r.id: r for r in records}
     units = _units(records)
     scored = Scored()
     _exact_edges(units, by_id, config, scored)
-    pairs = _candidate_unit_pairs(units, config)
+    pairs, is_acronym = candidate_pairs(
+        [u.key for u in units],
+        [u.type for u in units],
+        [u.short for u in units],
+        [u.initials for u in units],
+        bands=config.lsh_bands,
+        rows=config.lsh_rows,
+        max_block=config.max_block,
+    )
+    keys = [u.key for u in units]
+    sims = rk.name_similarities(
+        [keys[i] for i in pairs[:, 0].tolist()], [keys[j] for j in pairs[:, 1].tolist()]
+    )
+    hopeful = np.flatnonzero((sims >= config.low - config.context_weight) | is_acronym)
+    for n, (i, j) in zip(hopeful.tolist(), pairs[hopeful].tolist(), strict=True):
+        _score_pair(units[i], units[j], float(sims[n]), bool(is_acronym[n]), config, scored)
     if neighbours is not None:
-        pairs |= _neighbour_pairs(units, neighbours(sorted(records, key=lambda r: r.id)))
-    for i, j in sorted(pairs):
-        _score_pair(units[i], units[j], config, scored)
+        seen = set(map(tuple, pairs[hopeful].tolist()))
+        found = _neighbour_pairs(units, neighbours(sorted(records, key=lambda r: r.id)))
+        for i, j in sorted(found - seen):
+            _neighbour_edge(units[i], units[j], config, scored)
     log.debug("%d records, %d units, %d candidate pairs", len(records), len(units), len(pairs))
     return scored
 
@@ -150,24 +163,14 @@ def _exact_edges(units: list[_Unit], by_id: dict[str, Record], config: ResolveCo
                 out.accepted.append(edge)
 
 
-def _candidate_unit_pairs(units: list[_Unit], config: ResolveConfig) -> set[tuple[int, int]]:
-    word_order: dict[str, list[int]] = defaultdict(list)
-    longs: dict[str, list[int]] = defaultdict(list)
-    shorts: dict[str, list[int]] = defaultdict(list)
-    for i, unit in enumerate(units):
-        if " " in unit.key:
-            word_order[rk.sorted_tokens(unit.key)].append(i)
-        if unit.initials:
-            longs[unit.initials].append(i)
-        if unit.short:
-            shorts[unit.short].append(i)
-    cap = config.max_block
-    pairs = rk.lsh_pairs([u.key for u in units], config.lsh_bands, config.lsh_rows, cap)
-    for members in word_order.values():
-        pairs.update((a, b) for n, a in enumerate(members[:cap]) for b in members[n + 1 : cap])
-    for short, expansions in longs.items():
-        pairs.update((min(a, b), max(a, b)) for a in shorts.get(short, ())[:cap] for b in expansions[:cap])
-    return {(a, b) for a, b in pairs if a != b}
+def _neighbour_edge(ua: _Unit, ub: _Unit, config: ResolveConfig, out: Scored) -> None:
+    """Send an embedding-neighbour pair that no name key found to the judge (default: apart)."""
+    if not types_compatible(ua.type, ub.type) or ua.members[0] == ub.members[0]:
+        return
+    similarity = rk.name_similarity(ua.key, ub.key)
+    a, b = min(ua.members[0], ub.members[0]), max(ua.members[0], ub.members[0])
+    reason = f"embedding neighbours {ua.raw!r} ~ {ub.raw!r} (names {similarity:.2f})"
+    out.ambiguous.append((Edge(a, b, round(max(similarity, config.low), 4), reason), False))
 
 
 def _neighbour_pairs(units: list[_Unit], linked: Iterable[tuple[str, str]]) -> set[tuple[int, int]]:
@@ -181,21 +184,23 @@ def _neighbour_pairs(units: list[_Unit], linked: Iterable[tuple[str, str]]) -> s
     return pairs
 
 
-def _score_pair(ua: _Unit, ub: _Unit, config: ResolveConfig, out: Scored) -> None:
+def _score_pair(
+    ua: _Unit, ub: _Unit, similarity: float, acronym_block: bool, config: ResolveConfig, out: Scored
+) -> None:
     if not types_compatible(ua.type, ub.type):
         return
     if ua.key == ub.key:
         score, reason = 1.0, f"same name {ua.raw!r}, generic type"
-    elif rk.is_acronym_pair(ua.short, ua.initials, ub.short, ub.initials):
-        score, reason = config.high - 0.02, f"acronym {ua.raw!r} ~ {ub.raw!r}"
+    elif acronym_block and rk.is_acronym_pair(ua.short, ua.initials, ub.short, ub.initials):
+        score, reason = max(similarity, config.high - 0.02), f"acronym {ua.raw!r} ~ {ub.raw!r}"
     else:
-        score = rk.name_similarity(ua.key, ub.key)
+        score = similarity
         reason = f"similar names {ua.raw!r} ~ {ub.raw!r} ({score:.2f})"
     overlap = rk.context_overlap(ua.context, ub.context)
     if overlap:
         score = min(1.0, score + config.context_weight * overlap)
         reason += f", shared context {overlap:.2f}"
-    a, b = sorted((ua.members[0], ub.members[0]))
+    a, b = min(ua.members[0], ub.members[0]), max(ua.members[0], ub.members[0])
     if a == b:
         return
     edge = Edge(a, b, round(score, 4), reason)
@@ -205,55 +210,9 @@ def _score_pair(ua: _Unit, ub: _Unit, config: ResolveConfig, out: Scored) -> Non
         out.ambiguous.append((edge, False))
 
 
-def cluster(
-    ids: Iterable[str],
-    edges: Iterable[Edge],
-    types: dict[str, str],
-    cannot_link: Iterable[frozenset[str]] = (),
-) -> list[Cluster]:
-    """Cluster ``ids`` by union-find over ``edges``, strongest first, honouring the constraints.
-
-    A union is refused when it would put two members of one ``cannot_link`` set together, or two
-    different concrete (non-generic) types.
-    """
-    parent = {i: i for i in ids}
-    members = {i: {i} for i in parent}
-    concrete = {i: ({types[i]} if types.get(i, "").casefold() not in GENERIC_TYPES else set()) for i in parent}
-    forbidden: dict[str, set[str]] = {i: set() for i in parent}
-    for group in cannot_link:
-        for i in group & parent.keys():
-            forbidden[i] |= group - {i}
-    kept: dict[str, list[Edge]] = {i: [] for i in parent}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for edge in sorted(edges, key=lambda e: (-e.score, e.a, e.b)):
-        ra, rb = find(edge.a), find(edge.b)
-        if ra == rb:
-            continue
-        if len(concrete[ra] | concrete[rb]) > 1 or forbidden[ra] & members[rb]:
-            log.debug("refused %s: %s", edge, "type conflict or user split")
-            continue
-        if len(members[ra]) < len(members[rb]) or (len(members[ra]) == len(members[rb]) and ra > rb):
-            ra, rb = rb, ra
-        parent[rb] = ra
-        members[ra] |= members.pop(rb)
-        concrete[ra] |= concrete.pop(rb)
-        forbidden[ra] |= forbidden.pop(rb)
-        kept[ra] += [*kept.pop(rb), edge]
-    return sorted(
-        (Cluster(tuple(sorted(m)), tuple(sorted(kept[r], key=lambda e: (e.a, e.b)))) for r, m in members.items()),
-        key=lambda c: c.members,
-    )
-
-
 def resolve(
     records: Sequence[Record],
-    config: ResolveConfig = ResolveConfig(),
+    config: ResolveConfig = DEFAULT_CONFIG,
     *,
     judge: Judge | None = None,
     neighbours: Neighbours | None = None,
@@ -267,7 +226,8 @@ def resolve(
         config: thresholds and blocking parameters.
         judge: decides ambiguous pairs, in one call per batch the caller chooses; None keeps the default
             (exact names merge, fuzzy names stay apart).
-        neighbours: optional extra blocker returning candidate id pairs (e.g. embedding kNN).
+        neighbours: optional extra blocker returning candidate id pairs (e.g. embedding kNN); the pairs it
+            alone finds (synonyms no name key links) go to the judge.
         cannot_link: sets of ids that must end in different clusters (merges the user undid).
         verdicts: known decisions for ambiguous pairs ``(a, b)`` (earlier judgements); updated in place
             with the judge's new decisions.

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from factloom.ingest.corpora.models import GoldDoc
-from factloom.tools.resolve import Judge, Record, ResolveConfig, resolve
+from factloom.tools.resolve import DEFAULT_CONFIG, Judge, Record, ResolveConfig, resolve
 from factloom.tools.resolve_keys import normalise
 
 MentionKey = tuple[str, int, int]
@@ -61,13 +61,18 @@ class ResolutionReport:
 
     def table(self) -> str:
         """Return the report as a Markdown table."""
-        lines = [f"{self.documents} documents, {self.mentions} mentions, {self.concepts} gold concepts", "",
-                 "| method | clusters | pairwise P | R | F1 | B3 P | R | F1 | seconds |",
-                 "|---|---|---|---|---|---|---|---|---|"]
+        lines = [
+            f"{self.documents} documents, {self.mentions} mentions, {self.concepts} gold concepts",
+            "",
+            "| method | clusters | pairwise P | R | F1 | B3 P | R | F1 | seconds |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
         for m in self.methods:
-            lines.append(f"| {m.method} | {m.clusters} | {m.pairwise.precision:.3f} | {m.pairwise.recall:.3f} | "
-                         f"{m.pairwise.f1:.3f} | {m.bcubed.precision:.3f} | {m.bcubed.recall:.3f} | "
-                         f"{m.bcubed.f1:.3f} | {m.seconds:.2f} |")
+            lines.append(
+                f"| {m.method} | {m.clusters} | {m.pairwise.precision:.3f} | {m.pairwise.recall:.3f} | "
+                f"{m.pairwise.f1:.3f} | {m.bcubed.precision:.3f} | {m.bcubed.recall:.3f} | "
+                f"{m.bcubed.f1:.3f} | {m.seconds:.2f} |"
+            )
         return "\n".join(lines)
 
 
@@ -107,8 +112,9 @@ def build_records(
     records, record_of = [], {}
     for doc in docs:
         keys = by_doc.get(doc.doc_id, [])
-        short_to_long = _abbreviations(doc, [(s, e, mentions[(d, s, e)][1]) for d, s, e in keys]) \
-            if abbreviations else {}
+        short_to_long = (
+            _abbreviations(doc, [(s, e, mentions[(d, s, e)][1]) for d, s, e in keys]) if abbreviations else {}
+        )
         groups: dict[tuple[str, str], list[MentionKey]] = defaultdict(list)
         for key in keys:
             text, type_, _ = mentions[key]
@@ -142,7 +148,7 @@ def score_clusters(assign: dict[MentionKey, str], gold: dict[MentionKey, str]) -
 
 
 def evaluate_resolution(
-    gold_docs: Sequence[GoldDoc], config: ResolveConfig = ResolveConfig(), *, judge: Judge | None = None
+    gold_docs: Sequence[GoldDoc], config: ResolveConfig = DEFAULT_CONFIG, *, judge: Judge | None = None
 ) -> ResolutionReport:
     """Resolve the gold mentions of ``gold_docs`` across documents and score against their concept ids.
 
@@ -164,6 +170,10 @@ def evaluate_resolution(
     return ResolutionReport(len(gold_docs), len(mentions), len(set(gold.values())), methods)
 
 
-def _scored(method: str, assign: dict[MentionKey, str], gold: dict[MentionKey, str], start: float) -> MethodScores:
+def _scored(
+    method: str, assign: dict[MentionKey, str], gold: dict[MentionKey, str], start: float
+) -> MethodScores:
     pairwise, bcubed = score_clusters(assign, gold)
-    return MethodScores(method, len(set(assign.values())), pairwise, bcubed, round(time.perf_counter() - start, 3))
+    return MethodScores(
+        method, len(set(assign.values())), pairwise, bcubed, round(time.perf_counter() - start, 3)
+    )

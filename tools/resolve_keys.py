@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+
 import numpy as np
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 LEGAL_SUFFIXES = frozenset(
-    "inc incorporated ltd limited llc llp lp corp corporation co plc gmbh ag sa nv bv pty srl spa kg".split()
+    "inc incorporated ltd limited llc llp lp corp corporation co plc gmbh ag sa nv bv pty srl spa kg".split()  # noqa: SIM905
 )
-STOPWORDS = frozenset("of and the for in on de der la le du to a an".split())
+STOPWORDS = frozenset("of and the for in on de der la le du to a an".split())  # noqa: SIM905
 _NON_WORD = re.compile(r"[^\w]+")
 _INITIAL_DOT = re.compile(r"\b([^\W\d_])\.")
 _ACRONYM = re.compile(r"^[A-Z0-9][A-Za-z0-9&]{1,9}$")
@@ -24,7 +25,10 @@ _MAX_BYTES = 48
 
 
 def normalise(name: str) -> str:
-    """Return the matching key of a name: accents and case folded, punctuation, ``the`` and legal suffixes gone."""
+    """Return the matching key of a name.
+
+    Accents and case are folded; punctuation, a leading ``the`` and trailing legal suffixes are removed.
+    """
     text = name
     if not text.isascii():
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
@@ -58,7 +62,9 @@ def as_acronym(name: str) -> str | None:
     return compact.casefold()
 
 
-def is_acronym_pair(short_a: str | None, initials_a: str | None, short_b: str | None, initials_b: str | None) -> bool:
+def is_acronym_pair(
+    short_a: str | None, initials_a: str | None, short_b: str | None, initials_b: str | None
+) -> bool:
     """Return whether one name is the acronym of the other (``IBM`` / ``International Business Machines``).
 
     ``short_*`` come from ``as_acronym`` of the raw names, ``initials_*`` from ``acronym_of`` of their keys.
@@ -74,6 +80,15 @@ def name_similarity(key_a: str, key_b: str) -> float:
     if " " in key_a or " " in key_b:
         return max(plain, 0.97 * fuzz.token_sort_ratio(key_a, key_b) / 100.0)
     return plain
+
+
+def name_similarities(keys_a: list[str], keys_b: list[str]) -> np.ndarray:
+    """Return ``name_similarity`` of each pair ``(keys_a[i], keys_b[i])``, vectorised (both cores)."""
+    if not keys_a:
+        return np.empty(0)
+    plain = process.cpdist(keys_a, keys_b, scorer=fuzz.ratio, workers=-1, dtype=np.float32)
+    by_tokens = process.cpdist(keys_a, keys_b, scorer=fuzz.token_sort_ratio, workers=-1, dtype=np.float32)
+    return np.maximum(plain, 0.97 * by_tokens).astype(np.float64) / 100.0
 
 
 def context_overlap(a: frozenset[str], b: frozenset[str]) -> float | None:
@@ -116,20 +131,23 @@ def _signature_chunk(keys: list[str], mult: np.ndarray, add: np.ndarray) -> np.n
     return hashed.min(axis=1)
 
 
-def lsh_pairs(keys: list[str], bands: int = 10, rows: int = 3, max_block: int = 40) -> set[tuple[int, int]]:
-    """Return index pairs ``(i, j)``, ``i < j``, of keys that share a MinHash LSH band.
+def lsh_codes(
+    keys: list[str], bands: int = 8, rows: int = 4, max_block: int = 20, groups: list[int] | None = None
+) -> np.ndarray:
+    """Return sorted unique pair codes ``i * len(keys) + j`` (``i < j``) of keys sharing an LSH band.
 
-    Within a band bucket, each key is paired with the next ``max_block - 1`` keys of the bucket (all
-    pairs of a small bucket, a sliding window over a huge one), so the pair count stays linear.
+    Keys in different ``groups`` (e.g. entity types) never pair. Within a band bucket, each key is
+    paired with the next ``max_block - 1`` keys of the bucket (all pairs of a small bucket, a sliding
+    window over a huge one), so the pair count stays linear.
     """
     if len(keys) < 2:
-        return set()
+        return np.empty(0, dtype=np.int64)
     signatures = minhash_signatures(keys, bands, rows)
-    found = [_bucket_pairs(signatures[:, band], max_block) for band in range(bands)]
-    codes = np.sort(np.concatenate(found))
-    codes = codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
-    n = np.int64(len(keys))
-    return set(zip((codes // n).tolist(), (codes % n).tolist(), strict=True))
+    if groups is not None:
+        with np.errstate(over="ignore"):
+            signatures ^= np.asarray(groups, dtype=np.uint64)[:, None] * np.uint64(0x9E3779B97F4A7C15)
+    codes = np.sort(np.concatenate([_bucket_pairs(signatures[:, band], max_block) for band in range(bands)]))
+    return codes[np.concatenate(([True], codes[1:] != codes[:-1]))] if len(codes) else codes
 
 
 def _bucket_pairs(column: np.ndarray, max_block: int) -> np.ndarray:

@@ -161,10 +161,10 @@ def load_schema(name_or_path: str | Path) -> Schema:
         return Schema.model_validate(data)
     except ValidationError as e:
         first = e.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        field = ".".join(_field_part(p) for p in first["loc"]) or "(top level)"
         line = _line_of(text, first["loc"])
         where = f" line {line}," if line else ""
-        raise SchemaError(f"{origin}:{where} field {field}: {first['msg']}") from e
+        raise SchemaError(f"{origin}:{where} field {field}: {' '.join(first['msg'].split())}") from e
 
 
 def _read_schema_text(name_or_path: str | Path) -> tuple[str, str]:
@@ -179,6 +179,12 @@ def _read_schema_text(name_or_path: str | Path) -> tuple[str, str]:
         return path.read_text(encoding="utf-8"), str(path)
     except UnicodeDecodeError as e:
         raise SchemaError(f"{path}: not a UTF-8 text file") from e
+
+
+def _field_part(part: object) -> str:
+    """Return one part of an error's field path, quoted when it is not a plain name (``'a b'``)."""
+    text = str(part)
+    return text if re.fullmatch(r"\w+", text) else repr(text)
 
 
 def _yaml_where(text: str, error: yaml.YAMLError) -> str:

@@ -66,3 +66,37 @@ def test_demonstrations_become_user_and_assistant_turns() -> None:
     assert messages[2] == Message(
         role="assistant", content='{"entities": [{"text": "Rome", "type": "location"}]}'
     )
+
+
+class _Demos:
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def retrieve(self, text: str, k: int, token_budget: int) -> list:
+        from factloom.tools.demos import DemoEntity, Demonstration
+
+        self.asked.append(text)
+        return [
+            Demonstration(text="Ann Lee lives in Rome.", entities=(DemoEntity(text="Rome", type="location"),))
+        ]
+
+
+async def test_retrieved_demonstrations_are_shown_before_the_chunk() -> None:
+    from dataclasses import replace
+
+    llm, demos = ScriptedLLM(), _Demos()
+    rt = runtime(llm)
+    rt = replace(rt, context=replace(rt.context, demos=demos))
+    await find_entities(EntityFinderInput(chunk=CHUNKS[0]), rt)
+    assert demos.asked == [CHUNKS[0].text]
+    assert llm.calls[0].messages[1].content == "Text:\nAnn Lee lives in Rome."
+
+
+async def test_without_stored_demonstrations_a_seed_example_is_used_unless_zero_shot() -> None:
+    llm = ScriptedLLM()
+    await find_entities(EntityFinderInput(chunk=CHUNKS[0]), runtime(llm))
+    await find_entities(EntityFinderInput(chunk=CHUNKS[0]), runtime(llm, k_demos=0))
+    seeded, zero_shot = (call.messages for call in llm.calls)
+    assert [m.role for m in seeded] == ["system", "user", "assistant", "user"]
+    assert "Tim Cook" in seeded[2].content
+    assert [m.role for m in zero_shot] == ["system", "user"]

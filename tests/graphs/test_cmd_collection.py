@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from factloom.graphs.cli import main
 from factloom.ingest.workspace import Workspace
 
@@ -80,3 +79,42 @@ def test_unknown_merge_id_is_one_line_error(workspace: Path) -> None:
 def test_missing_workspace_is_an_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["stats", "-w", str(tmp_path / "none")])
     assert result.exit_code == 1 and "no such workspace" in result.output
+
+
+class AlwaysSame:
+    """A scripted LLM that says every numbered pair is the same entity (wiring test, not quality)."""
+
+    name = "scripted"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def complete(self, messages, output, *, sampling=None, tag=None):
+        import re
+
+        from factloom.tools.llm.base import Completion
+
+        self.calls += 1
+        numbers = re.findall(r"^(\d+)\. A:", messages[-1].content, flags=re.M)
+        return Completion(
+            value=output.model_validate({"verdicts": [{"pair": int(n), "same": True} for n in numbers]})
+        )
+
+
+def test_extraction_hook_judges_ambiguous_pairs_once(tmp_path: Path) -> None:
+    from factloom.graphs.cmd_collection import resolve_workspace
+    from factloom.tools.kg_store import load_graph
+
+    with Workspace(tmp_path / "ws") as ws:
+        for doc_id, name in (("d1", "Microsoft"), ("d2", "Microsfot")):
+            doc = fx.DocBuilder(doc_id, f"{name} ships software.")
+            doc.entity(name, "organization")
+            doc.save(ws)
+        assert resolve_workspace(ws, fx.SCHEMA).entities == 2  # no LLM: the typo pair stays apart
+        llm = AlwaysSame()
+        summary = resolve_workspace(ws, fx.SCHEMA, llm)
+        assert (summary.entities, summary.judged_pairs, llm.calls) == (1, 1, 1)
+        again = resolve_workspace(ws, fx.SCHEMA, llm)  # the verdict is stored: nothing to ask
+        assert (again.entities, again.judged_pairs, llm.calls) == (1, 0, 1)
+        (entity,) = load_graph(ws)[0]
+        assert {entity.name, *entity.aliases} == {"Microsoft", "Microsfot"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 from factloom.ingest.chroma_http import ChromaServerError, parse_chroma_url
 from factloom.ingest.index import IndexItem, VectorIndex
 from factloom.ingest.workspace import Workspace
+from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation, DemoStore
 
 START_TIMEOUT = 30.0
 
@@ -118,3 +120,40 @@ def test_port_defaults_to_chromas() -> None:
     """`http://host` means Chroma's default port 8000."""
     server = parse_chroma_url("https://chroma.internal/team")
     assert (server.host, server.port, server.ssl, server.database) == ("chroma.internal", 8000, True, "team")
+
+
+DEMOS = [
+    Demonstration(
+        text="Ann Lee works for Globex in Denver.",
+        entities=(DemoEntity(text="Ann Lee", type="person"), DemoEntity(text="Globex", type="organization")),
+        relations=(DemoRelation(head="Ann Lee", type="work_for", tail="Globex"),),
+    ),
+    Demonstration(text="The river flooded the valley.", entities=(DemoEntity(text="Nile", type="location"),)),
+]
+
+
+def test_a_distributed_worker_reads_demonstrations_from_the_server(tmp_path: Path, chroma_url: str) -> None:
+    """A Ray worker (here in-process) retrieves the driver's demonstrations: its prompts are the driver's."""
+    from factloom.graphs.distributed import document_task, worker_spec
+    from factloom.graphs.distributed_worker import ExtractWorker
+    from factloom.graphs.extract import extract_document
+    from factloom.graphs.extract_options import ExtractOptions
+    from factloom.ingest.store import save_document
+    from factloom.tools.schema import load_schema
+
+    from tests.extract_fixtures import make_document
+    from tests.fakes import ScriptedLLM
+
+    schema, options = load_schema("news"), ExtractOptions(k_demos=1, cross_chunk_pairs=0)
+    doc, chunks = make_document()
+    with Workspace(tmp_path / "ws", chroma_url=chroma_url) as ws:
+        save_document(ws, doc, chunks)
+        DemoStore(ws).add(DEMOS, schema.name)
+        worker = ExtractWorker(worker_spec(ws, schema, ScriptedLLM, options))
+        worker.extract(document_task(ws, doc.doc_id))  # writes nothing here: the driver's run starts fresh
+        worker.close()
+        driver_llm = ScriptedLLM()
+        asyncio.run(extract_document(ws, doc.doc_id, schema, driver_llm, options))
+    driver_prompts = [c.messages for c in driver_llm.calls_of("entity_finder")]
+    assert driver_prompts and any("Ann Lee" in m.content for ms in driver_prompts for m in ms)
+    assert [c.messages for c in worker.llm.calls_of("entity_finder")] == driver_prompts

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
-
 from factloom.ingest.chunking import chunk_document, chunk_id, sentence_bounds
 from factloom.ingest.models import Document, Page, Section
 from factloom.ingest.pdf import parse_pdf
 
 
 def make_doc(text: str, sections: list[Section] | None = None) -> Document:
+    page = Page(number=1, width=0, height=0, start=0, end=len(text))
     return Document(doc_id="doc_t", path="t.txt", title="t", content_hash="ab" * 32, text=text,
-                    pages=[Page(number=1, width=0, height=0, start=0, end=len(text))], sections=sections or [])
+                    pages=[page], sections=sections or [])
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def test_chunks_cover_the_text_and_stay_within_budget(shared_chunked):
         covered = sum(len(c.text) for c in chunks)
         assert covered >= 0.95 * len(doc.text.replace("\n\n", ""))  # overlap aside, nothing is lost
         assert all(c.n_tokens <= 512 for c in chunks)
-        assert all(b.start >= a.start and b.end > a.end for a, b in zip(chunks, chunks[1:], strict=False))
+        assert all(b.start >= a.start and b.end > a.end for a, b in itertools.pairwise(chunks))
 
 
 def test_chunks_never_end_inside_a_sentence(shared_chunked):
@@ -71,7 +72,7 @@ def test_long_sections_overlap_by_whole_sentences():
     text = " ".join(f"Sentence number {i} tells a short fact." for i in range(200))
     chunks = chunk_document(make_doc(text), chunk_tokens=100, overlap_tokens=20)
     assert len(chunks) > 5
-    for a, b in zip(chunks, chunks[1:], strict=False):
+    for a, b in itertools.pairwise(chunks):
         assert a.start < b.start < a.end  # overlap
         assert text[b.start : a.end].endswith(".") and text[b.start : b.start + 8] == "Sentence"
 

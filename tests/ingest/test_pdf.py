@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pymupdf
 import pytest
-
 from factloom.ingest.models import Document
 from factloom.ingest.pdf import (
     CorruptPdfError,
@@ -16,6 +15,7 @@ from factloom.ingest.pdf import (
     NotAPdfError,
     parse_pdf,
 )
+
 from tests.ingest import pdfgen
 
 

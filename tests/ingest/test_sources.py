@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from factloom.ingest.sources import SourceError, expand_paths, read_document
 
 
@@ -20,7 +19,7 @@ def test_files_folders_and_globs_expand_to_supported_files_once(tmp_path: Path):
 
 def test_missing_and_unsupported_paths_are_reported(tmp_path: Path):
     (tmp_path / "notes.docx").write_text("x")
-    found = expand_paths([str(tmp_path / "missing.pdf"), str(tmp_path / "notes.docx"), str(tmp_path / "*.md")])
+    found = expand_paths([str(tmp_path / name) for name in ("missing.pdf", "notes.docx", "*.md")])
     assert found.files == []
     assert [reason.split(";")[0] for _, reason in found.problems] == [
         "no such file, folder or matching files",
@@ -31,7 +30,7 @@ def test_missing_and_unsupported_paths_are_reported(tmp_path: Path):
 
 def test_markdown_headings_become_sections_and_offsets_hold(tmp_path: Path):
     path = tmp_path / "notes.md"
-    path.write_text("# Aspirin study\n\nAspirin reduced pain.\nIt was cheap.\n\n## Harms\nBleeding was rare.\n")
+    path.write_text("# Aspirin study\n\nAspirin reduced pain.\nIt was cheap.\n\n## Harms\nBleeding was rare.")
     doc = read_document(path)
     assert doc.title == "Aspirin study"
     assert [(s.title, s.level) for s in doc.sections] == [("Aspirin study", 1), ("Harms", 2)]

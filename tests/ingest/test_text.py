@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from factloom.ingest.text import is_page_number, join_lines, normalize, normalize_lines, page_ranges
+from factloom.ingest.text import clean_block, is_page_number, normalize, page_ranges
 
 
 def test_normalize_expands_ligatures_and_drops_invisible_characters():
@@ -12,11 +11,12 @@ def test_normalize_expands_ligatures_and_drops_invisible_characters():
 
 
 def test_words_broken_at_line_ends_are_joined():
-    assert join_lines(["received treat-", "ment daily"]) == "received treatment daily"
-    assert join_lines(["the COVID-", "19 ward"]) == "the COVID-19 ward"
-    assert join_lines(["pages 10-", "12 and", "more"]) == "pages 10-12 and more"
-    assert join_lines(["a 10-", "fold rise"]) == "a 10-fold rise"
-    assert normalize_lines(["Louisi\u00ad", "ana and Texas"]) == "Louisiana and Texas"
+    assert clean_block("received treat-\nment daily") == "received treatment daily"
+    assert clean_block("the COVID-\n19 ward") == "the COVID-19 ward"
+    assert clean_block("pages 10-\n12 and\nmore") == "pages 10-12 and more"
+    assert clean_block("a 10- \nfold rise") == "a 10-fold rise"
+    assert clean_block("Louisi\u00ad\nana and Texas") == "Louisiana and Texas"
+    assert clean_block("an en dash -\nstays\n\nspaced") == "an en dash - stays spaced"
 
 
 @pytest.mark.parametrize("label", ["12", "- 3 -", "Page 3 of 10", "iv", "3/16"])

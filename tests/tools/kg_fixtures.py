@@ -9,8 +9,12 @@ from factloom.tools.schema import EntityType, RelationType, Schema
 
 SCHEMA = Schema(
     name="test",
-    entity_types=[EntityType(name="organization"), EntityType(name="person"), EntityType(name="location"),
-                  EntityType(name="fruit")],
+    entity_types=[
+        EntityType(name="organization"),
+        EntityType(name="person"),
+        EntityType(name="location"),
+        EntityType(name="fruit"),
+    ],
     relation_types=[
         RelationType(name="headquartered_in", domain=["organization"], range=["location"], functional=True),
         RelationType(name="work_for", domain=["person"], range=["organization"]),
@@ -31,22 +35,45 @@ class DocBuilder:
         """Add an entity mentioned where ``at`` (default: ``name``) first occurs in the text."""
         quote = at or name
         start = self.text.index(quote)
-        mention = Mention(mention_id=Mention.make_id(self.doc_id, start, start + len(quote), type_),
-                          doc_id=self.doc_id, chunk_id=f"{self.doc_id}-c0", start=start,
-                          end=start + len(quote), text=quote, type=type_, page=1)
+        mention = Mention(
+            mention_id=Mention.make_id(self.doc_id, start, start + len(quote), type_),
+            doc_id=self.doc_id,
+            chunk_id=f"{self.doc_id}-c0",
+            start=start,
+            end=start + len(quote),
+            text=quote,
+            type=type_,
+            page=1,
+        )
         entity_id = stable_id("e", self.doc_id, name, type_)
-        self.entities[entity_id] = Entity(entity_id=entity_id, name=name, type=type_, aliases=list(aliases),
-                                          mentions=[mention])
+        self.entities[entity_id] = Entity(
+            entity_id=entity_id, name=name, type=type_, aliases=list(aliases), mentions=[mention]
+        )
         return entity_id
 
     def relation(self, head: str, type_: str, tail: str, sentence: str, confidence: float = 0.9) -> None:
         """Add a relation stated by ``sentence`` (a substring of the text)."""
         start = self.text.index(sentence)
-        ev = Evidence(doc_id=self.doc_id, page=1, start=start, end=start + len(sentence), quote=sentence,
-                      chunk_id=f"{self.doc_id}-c0", agent="test")
-        self.relations.append(Relation(relation_id=Relation.make_id(head, type_, tail), head=head, type=type_,
-                                       tail=tail, confidence=confidence, reasoning=f"stated in {self.doc_id}",
-                                       evidence=[ev]))
+        ev = Evidence(
+            doc_id=self.doc_id,
+            page=1,
+            start=start,
+            end=start + len(sentence),
+            quote=sentence,
+            chunk_id=f"{self.doc_id}-c0",
+            agent="test",
+        )
+        self.relations.append(
+            Relation(
+                relation_id=Relation.make_id(head, type_, tail),
+                head=head,
+                type=type_,
+                tail=tail,
+                confidence=confidence,
+                reasoning=f"stated in {self.doc_id}",
+                evidence=[ev],
+            )
+        )
 
     def save(self, ws: Workspace) -> None:
         """Store the graph in ``ws``."""
@@ -55,7 +82,9 @@ class DocBuilder:
 
 def acme_collection(ws: Workspace) -> None:
     """Write three documents about ACME Corp. (one conflicting), plus homonyms ``Apple`` org / fruit."""
-    d1 = DocBuilder("doc1", "ACME Corp. is headquartered in Berlin. Jane Doe works for ACME Corp. Apple sells phones.")
+    d1 = DocBuilder(
+        "doc1", "ACME Corp. is headquartered in Berlin. Jane Doe works for ACME Corp. Apple sells phones."
+    )
     acme1, berlin = d1.entity("ACME Corp.", "organization"), d1.entity("Berlin", "location")
     jane = d1.entity("Jane Doe", "person")
     d1.entity("Apple", "organization")

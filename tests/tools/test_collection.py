@@ -6,7 +6,6 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-
 from factloom.ingest.workspace import Workspace
 from factloom.tools import collection_log as clog
 from factloom.tools.collection import build_collection, undo_merge
@@ -34,8 +33,16 @@ def test_entities_merge_across_documents_and_homonyms_stay_apart(ws: Workspace) 
     entities, _ = load_graph(ws)
     names = sorted((e.name, e.type) for e in entities)
     assert summary.documents == 3
-    assert names == sorted([("Acme Corporation", "organization"), ("Berlin", "location"), ("Jane Doe", "person"),
-                            ("Apple", "organization"), ("Munich", "location"), ("apple", "fruit")])
+    assert names == sorted(
+        [
+            ("Acme Corporation", "organization"),
+            ("Berlin", "location"),
+            ("Jane Doe", "person"),
+            ("Apple", "organization"),
+            ("Munich", "location"),
+            ("apple", "fruit"),
+        ]
+    )
     acme = _by_name(entities)["Acme Corporation"]  # equally mentioned: the longest name is canonical
     assert set(acme.aliases) == {"ACME Corp.", "ACME Inc"}
     assert {m.doc_id for m in acme.mentions} == {"doc1", "doc2", "doc3"}

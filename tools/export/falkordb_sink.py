@@ -14,7 +14,7 @@ SCHEME = "falkordb"
 
 
 def parse_url(url: str) -> tuple[str, int, str, str | None, str | None]:
-    """Return ``(host, port, graph, username, password)`` of a ``falkordb://[user:pass@]HOST:PORT/GRAPH`` URL."""
+    """Return ``(host, port, graph, username, password)`` of ``falkordb://[USER:PASS@]HOST:PORT/GRAPH``."""
     parts = urlsplit(url)
     graph = parts.path.strip("/")
     if parts.scheme != SCHEME or not parts.hostname or not graph:

@@ -3,29 +3,44 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Sequence
+from typing import TextIO
 
 from factloom.tools.kg import Entity, Relation
 
 
-def to_networkx(entities: list[Entity], relations: list[Relation]):  # -> networkx.MultiDiGraph
+def to_networkx(entities: Sequence[Entity], relations: Sequence[Relation]):  # -> networkx.MultiDiGraph
     """Return the graph as a ``networkx.MultiDiGraph`` with GraphML-safe (scalar) attributes."""
     import networkx as nx
 
     graph = nx.MultiDiGraph()
     for e in entities:
-        graph.add_node(e.entity_id, name=e.name, type=e.type, aliases=json.dumps(e.aliases, ensure_ascii=False),
-                       mentions=len(e.mentions), docs=" ".join(sorted({m.doc_id for m in e.mentions})))
+        graph.add_node(
+            e.entity_id,
+            name=e.name,
+            type=e.type,
+            aliases=json.dumps(e.aliases, ensure_ascii=False),
+            mentions=len(e.mentions),
+            docs=" ".join(sorted({m.doc_id for m in e.mentions})),
+        )
     for r in relations:
-        graph.add_edge(r.head, r.tail, key=r.relation_id, type=r.type, confidence=float(r.confidence),
-                       reasoning=r.reasoning, docs=" ".join(ev.doc_id for ev in r.evidence),
-                       evidence=json.dumps([ev.model_dump() for ev in r.evidence], ensure_ascii=False))
+        graph.add_edge(
+            r.head,
+            r.tail,
+            key=r.relation_id,
+            type=r.type,
+            confidence=float(r.confidence),
+            reasoning=r.reasoning,
+            docs=" ".join(ev.doc_id for ev in r.evidence),
+            evidence=json.dumps([ev.model_dump() for ev in r.evidence], ensure_ascii=False),
+        )
     return graph
 
 
-def write_graphml(entities: list[Entity], relations: list[Relation], out: Path) -> Path:
-    """Write the graph to ``out`` as GraphML and return the path."""
+def write(entities: Sequence[Entity], relations: Sequence[Relation], out: TextIO) -> int:
+    """Write the graph to ``out`` as GraphML; return the number of nodes and edges written."""
     import networkx as nx
 
-    nx.write_graphml(to_networkx(entities, relations), out, encoding="utf-8")
-    return out
+    for line in nx.generate_graphml(to_networkx(entities, relations), encoding="utf-8"):
+        out.write(line + "\n")
+    return len(entities) + len(relations)

@@ -10,21 +10,37 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
+from factloom.ingest.errors import FactloomError
 from factloom.tools.kg import Entity, Relation
 
 NODE_HEADER = ["entityId:ID", "name", "type", "aliases", "mentions:int", "docs:string[]", ":LABEL"]
-EDGE_HEADER = [":START_ID", ":END_ID", ":TYPE", "relationId", "type", "confidence:float", "docs:string[]",
-               "reasoning", "evidence"]
+EDGE_HEADER = [
+    ":START_ID",
+    ":END_ID",
+    ":TYPE",
+    "relationId",
+    "type",
+    "confidence:float",
+    "docs:string[]",
+    "reasoning",
+    "evidence",
+]
+
+
+class ExportFormatError(FactloomError):
+    """The export format cannot be written where the user asked."""
 
 
 def _label(name: str) -> str:
     return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "Thing"
 
 
-def write_neo4j_csv(entities: list[Entity], relations: list[Relation], out: Path) -> Path:
-    """Write the two CSV files into the folder ``out`` (created) and return it.
+def write_files(entities: Sequence[Entity], relations: Sequence[Relation], out: Path) -> int:
+    """Write the two CSV files into the folder ``out`` (created); return the number of rows written.
 
     Aliases and evidence are JSON strings; array columns use neo4j-admin's default ``;`` delimiter and
     hold only document ids.
@@ -35,13 +51,37 @@ def write_neo4j_csv(entities: list[Entity], relations: list[Relation], out: Path
         writer.writerow(NODE_HEADER)
         for e in entities:
             docs = ";".join(sorted({m.doc_id for m in e.mentions}))
-            writer.writerow([e.entity_id, e.name, e.type, json.dumps(e.aliases, ensure_ascii=False),
-                             len(e.mentions), docs, f"Entity;{_label(e.type)}"])
+            writer.writerow(
+                [
+                    e.entity_id,
+                    e.name,
+                    e.type,
+                    json.dumps(e.aliases, ensure_ascii=False),
+                    len(e.mentions),
+                    docs,
+                    f"Entity;{_label(e.type)}",
+                ]
+            )
     with (out / "relations.csv").open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, quoting=csv.QUOTE_ALL)
         writer.writerow(EDGE_HEADER)
         for r in relations:
-            writer.writerow([r.head, r.tail, _label(r.type), r.relation_id, r.type, r.confidence,
-                             ";".join(ev.doc_id for ev in r.evidence), r.reasoning,
-                             json.dumps([ev.model_dump() for ev in r.evidence], ensure_ascii=False)])
-    return out
+            writer.writerow(
+                [
+                    r.head,
+                    r.tail,
+                    _label(r.type),
+                    r.relation_id,
+                    r.type,
+                    r.confidence,
+                    ";".join(ev.doc_id for ev in r.evidence),
+                    r.reasoning,
+                    json.dumps([ev.model_dump() for ev in r.evidence], ensure_ascii=False),
+                ]
+            )
+    return len(entities) + len(relations)
+
+
+def write_stream(entities: Sequence[Entity], relations: Sequence[Relation], out: TextIO) -> int:
+    """Refuse to write to one stream: neo4j-admin needs separate node and relationship files."""
+    raise ExportFormatError("neo4j-csv writes two files (entities.csv, relations.csv): pass --out FOLDER")

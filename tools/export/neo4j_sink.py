@@ -1,4 +1,4 @@
-"""Load the knowledge graph into Neo4j (``neo4j://[user:pass@]HOST:PORT[/DATABASE]``) with parameterised Cypher."""
+"""Load the knowledge graph into Neo4j (``neo4j://[USER:PASS@]HOST:PORT[/DB]``) with parameterised Cypher."""
 
 from __future__ import annotations
 
@@ -40,8 +40,12 @@ def load(url: str, entities: list[Entity], relations: list[Relation]) -> LoadRes
     except (ServiceUnavailable, OSError) as e:
         raise SinkError(f"cannot reach Neo4j at {uri} ({e}); is the server running?") from e
     except AuthError as e:
-        raise SinkError(f"Neo4j at {uri} refused the credentials; pass neo4j://USER:PASSWORD@HOST:PORT") from e
+        raise SinkError(
+            f"Neo4j at {uri} refused the credentials; pass neo4j://USER:PASSWORD@HOST:PORT"
+        ) from e
     except Neo4jError as e:
         raise SinkError(f"Neo4j refused the load: {e}") from e
     log.info("loaded %d entities and %d relations into %s", len(entities), len(relations), uri)
-    return LoadResult(target=uri + (f"/{database}" if database else ""), nodes=len(entities), edges=len(relations))
+    return LoadResult(
+        target=uri + (f"/{database}" if database else ""), nodes=len(entities), edges=len(relations)
+    )

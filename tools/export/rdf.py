@@ -9,7 +9,8 @@ documents.
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Sequence
+from typing import TextIO
 from urllib.parse import quote
 
 from factloom.tools.kg import Entity, Evidence, Relation, stable_id
@@ -22,7 +23,7 @@ def _local(name: str) -> str:
     return quote(name.replace(" ", "_"), safe="_-.")
 
 
-def to_rdf(entities: list[Entity], relations: list[Relation]):  # -> rdflib.Graph
+def to_rdf(entities: Sequence[Entity], relations: Sequence[Relation]):  # -> rdflib.Graph
     """Return the knowledge graph as an ``rdflib.Graph``."""
     from rdflib import RDF, RDFS, SKOS, Graph, Literal, Namespace, URIRef
     from rdflib.namespace import PROV, XSD
@@ -79,18 +80,23 @@ def _evidence(g, ev: Evidence):  # -> rdflib.URIRef
     return node
 
 
-def write_turtle(entities: list[Entity], relations: list[Relation], out: Path) -> Path:
-    """Write the graph to ``out`` as Turtle and return the path."""
-    to_rdf(entities, relations).serialize(destination=str(out), format="turtle", encoding="utf-8")
-    return out
+def write_turtle(entities: Sequence[Entity], relations: Sequence[Relation], out: TextIO) -> int:
+    """Write the graph to ``out`` as Turtle; return the number of triples."""
+    graph = to_rdf(entities, relations)
+    out.write(graph.serialize(format="turtle"))
+    return len(graph)
 
 
-def write_jsonld(entities: list[Entity], relations: list[Relation], out: Path) -> Path:
-    """Write the graph to ``out`` as JSON-LD (with a context for the prefixes) and return the path."""
+def write_jsonld(entities: Sequence[Entity], relations: Sequence[Relation], out: TextIO) -> int:
+    """Write the graph to ``out`` as JSON-LD (with a prefix context); return the number of triples."""
     from rdflib.namespace import PROV, SKOS
 
-    context = {"fl": VOCAB, "prov": str(PROV), "skos": str(SKOS),
-               "rdfs": "http://www.w3.org/2000/01/rdf-schema#"}
-    to_rdf(entities, relations).serialize(destination=str(out), format="json-ld", context=context,
-                                          encoding="utf-8", indent=2)
-    return out
+    context = {
+        "fl": VOCAB,
+        "prov": str(PROV),
+        "skos": str(SKOS),
+        "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    }
+    graph = to_rdf(entities, relations)
+    out.write(graph.serialize(format="json-ld", context=context, indent=2))
+    return len(graph)

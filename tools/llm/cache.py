@@ -15,11 +15,16 @@ import time
 from dataclasses import dataclass
 from typing import TypeVar
 
-from pydantic import BaseModel
-
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.base import LLM, CallTag, Completion, LLMOutputError, Message, Sampling, Usage
-from factloom.tools.llm.structured import RawReply, parse_reply, schema_json
+from factloom.tools.llm.structured import (
+    DEFAULT_SAMPLING,
+    DEFAULT_TAG,
+    RawReply,
+    parse_reply,
+    schema_json,
+)
+from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 
@@ -88,8 +93,8 @@ class CachedLLM:
         messages: list[Message],
         output: type[T],
         *,
-        sampling: Sampling = Sampling(),
-        tag: CallTag = CallTag(),
+        sampling: Sampling = DEFAULT_SAMPLING,
+        tag: CallTag = DEFAULT_TAG,
     ) -> Completion[T]:
         """Return the cached completion of this exact call, or ask the inner backend and store it."""
         key = cache_key(self.name, messages, output, sampling)

@@ -15,8 +15,6 @@ import time
 from typing import Any, Literal, TypeVar
 
 import openai
-from pydantic import BaseModel
-
 from factloom.tools.llm.base import (
     CallTag,
     Completion,
@@ -27,7 +25,15 @@ from factloom.tools.llm.base import (
     Usage,
 )
 from factloom.tools.llm.factory import BackendConfig
-from factloom.tools.llm.structured import JsonSchema, RawReply, complete_with_repair, output_schema
+from factloom.tools.llm.structured import (
+    DEFAULT_SAMPLING,
+    DEFAULT_TAG,
+    JsonSchema,
+    RawReply,
+    complete_with_repair,
+    output_schema,
+)
+from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +43,6 @@ Dialect = Literal["json_schema", "vllm", "json_object"]
 
 _TRANSIENT = frozenset({408, 409, 429})
 _CONTEXT_WORDS = ("context length", "context window", "maximum context", "too long", "exceed")
-_DEFAULT_SAMPLING = Sampling()
-_DEFAULT_TAG = CallTag()
 
 
 class OpenAIBackend:
@@ -93,8 +97,8 @@ class OpenAIBackend:
         messages: list[Message],
         output: type[T],
         *,
-        sampling: Sampling = _DEFAULT_SAMPLING,
-        tag: CallTag = _DEFAULT_TAG,
+        sampling: Sampling = DEFAULT_SAMPLING,
+        tag: CallTag = DEFAULT_TAG,
     ) -> Completion[T]:
         """Return ``output`` parsed from the server's constrained reply (one repair attempt)."""
         schema = output_schema(output)
@@ -157,10 +161,13 @@ class OpenAIBackend:
     async def _status_error(self, e: openai.APIStatusError) -> Exception:
         detail = _detail(e)
         if e.status_code in _TRANSIENT or e.status_code >= 500:
-            return LLMUnavailableError(f"{self.base_url}: server error {e.status_code} after retries: {detail}")
+            return LLMUnavailableError(
+                f"{self.base_url}: server error {e.status_code} after retries: {detail}"
+            )
         if e.status_code in (401, 403):
             return LLMRequestError(
-                f"{self.base_url}: the API key was refused ({detail}); set the variable named by --api-key-env"
+                f"{self.base_url}: the API key was refused ({detail}); "
+                "set the variable named by --api-key-env"
             )
         if e.status_code == 404:
             return LLMRequestError(f"{self.base_url}: {detail}; {await self._offered_models()}")
@@ -222,7 +229,8 @@ def _reply(response: Any, seconds: float) -> RawReply:
 
 
 def _refuses_json_schema(e: openai.APIStatusError) -> bool:
-    return e.status_code in (400, 422) and "response_format" in f"{e.body} {e.message}"
+    # llama-cpp-python's server answers 500 (after the client's retries), others 400 or 422
+    return e.status_code in (400, 422, 500) and "response_format" in f"{e.body} {e.message}"
 
 
 def _detail(e: openai.APIStatusError) -> str:

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from factloom.tools.llm.base import CallTag, Completion, LLMOutputError, Message, Sampling, Usage
 from pydantic import BaseModel, ValidationError
-
-from factloom.tools.llm.base import Completion, LLMOutputError, Message, Usage
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +51,9 @@ class RawReply:
 
 
 Generate = Callable[[list[Message]], Awaitable[RawReply]]
+
+DEFAULT_SAMPLING = Sampling()
+DEFAULT_TAG = CallTag()
 
 
 def output_schema(output: type[BaseModel], bounds: Bounds = Bounds()) -> JsonSchema:
@@ -130,6 +132,8 @@ def parse_reply(reply: RawReply, output: type[T]) -> T:
     except json.JSONDecodeError as e:
         why = "cut off at the token limit" if reply.truncated else "not valid JSON"
         raise LLMOutputError(f"{why} ({e.msg} at character {e.pos})", raw=text) from e
+    except (ValueError, RecursionError) as e:  # a number of 4,300+ digits; arrays nested too deep
+        raise LLMOutputError(f"unusable JSON ({type(e).__name__}: {str(e)[:80]})", raw=text) from e
     try:
         return output.model_validate(data)
     except ValidationError as e:
@@ -154,9 +158,7 @@ def repair_messages(messages: list[Message], raw: str, error: str) -> list[Messa
     ]
 
 
-async def complete_with_repair(
-    generate: Generate, messages: list[Message], output: type[T]
-) -> Completion[T]:
+async def complete_with_repair(generate: Generate, messages: list[Message], output: type[T]) -> Completion[T]:
     """Generate, parse, and on failure re-ask once with the error.
 
     Raises:

@@ -15,8 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
-
 from factloom.tools.llm.base import (
     CallTag,
     Completion,
@@ -27,15 +25,23 @@ from factloom.tools.llm.base import (
     Usage,
 )
 from factloom.tools.llm.factory import BackendConfig
-from factloom.tools.llm.structured import JsonSchema, RawReply, complete_with_repair, output_schema
+from factloom.tools.llm.structured import (
+    DEFAULT_SAMPLING,
+    DEFAULT_TAG,
+    JsonSchema,
+    RawReply,
+    complete_with_repair,
+    output_schema,
+)
+from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
 
-INSTALL_HINT = "the vllm backend needs vLLM and a GPU: pip install 'factloom[vllm]', or use --backend embedded|openai"
-_DEFAULT_SAMPLING = Sampling()
-_DEFAULT_TAG = CallTag()
+INSTALL_HINT = (
+    "the vllm backend needs vLLM and a GPU: pip install 'factloom[vllm]', or use --backend embedded|openai"
+)
 
 ParamsFactory = Callable[[dict[str, Any]], Any]
 
@@ -105,8 +111,8 @@ class VLLMBackend:
         messages: list[Message],
         output: type[T],
         *,
-        sampling: Sampling = _DEFAULT_SAMPLING,
-        tag: CallTag = _DEFAULT_TAG,
+        sampling: Sampling = DEFAULT_SAMPLING,
+        tag: CallTag = DEFAULT_TAG,
     ) -> Completion[T]:
         """Return ``output`` generated under vLLM's structured-output constraint."""
         params = self._make_params(sampling_kwargs(sampling, output_schema(output)))
