@@ -2,9 +2,11 @@
 
 The model sees a fixed instruction prefix (byte-identical across calls, for prefix caches), the earlier
 turns of the conversation, then the evidence and the question. Its output names evidence ids from a
-closed list, so it cannot invent a citation; the deterministic checks then keep only citations whose
-offsets still reproduce their quote in the stored document. An answer left without a citation, and a
-question without any evidence, get the fixed reply "The documents do not say ..." instead of a guess.
+closed list, so it cannot invent a citation; an answer the model left uncited is attributed to the
+passage holding most of its words (if one holds enough). The deterministic checks then keep only
+citations whose offsets still reproduce their quote in the stored document. An answer left without a
+citation, and a question without any evidence, get the fixed reply "The documents do not say ..."
+instead of a guess.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol, TypedDict
 
+from factloom.tools.linking import STOPWORDS
 from factloom.tools.llm.base import LLM, CallTag, Message, Sampling, Usage
 from factloom.tools.subgraph import EvidenceItem
 from langgraph.runtime import Runtime
@@ -23,8 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 log = logging.getLogger(__name__)
 
 AGENT = "answerer"
-MAX_ANSWER_CHARS = 600
+MAX_ANSWER_CHARS = 400
 MAX_CITATIONS = 5
+MAX_TOKENS = 480
+"""Every token adds at least one character: room for the longest answer plus the ids, never cut off."""
+MIN_SUPPORT = 0.6
+"""Share of an uncited answer's content words a passage must hold to be cited for it."""
 
 SYSTEM_PROMPT = (
     "You answer questions about a collection of documents. Use only the numbered evidence passages "
@@ -105,8 +112,8 @@ def output_model(n_evidence: int) -> type[BaseModel]:
     return create_model(
         f"AnswerOutput{n_evidence}",
         __config__=ConfigDict(extra="forbid", frozen=True),
-        answer=(str, Field(max_length=MAX_ANSWER_CHARS)),
         evidence_ids=(list[Literal[ids]], Field(max_length=MAX_CITATIONS)),  # type: ignore[valid-type]
+        answer=(str, Field(max_length=MAX_ANSWER_CHARS)),
     )
 
 
@@ -169,6 +176,27 @@ def check_citations(
 
 
 _CITE_MARK = re.compile(r"\s*\[(E\d+)\]")
+_WORD = re.compile(r"\w+")
+
+
+def _content_words(text: str) -> set[str]:
+    words = {w.casefold() for w in _WORD.findall(text)}
+    return {
+        w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words if len(w) > 2 and w not in STOPWORDS
+    }
+
+
+def attribute(text: str, evidence: Sequence[EvidenceItem], min_support: float = MIN_SUPPORT) -> list[str]:
+    """Return the ids of the passages holding at least ``min_support`` of the answer's content words.
+
+    Small models often answer from a passage but leave ``evidence_ids`` empty; this finds the passage
+    the answer was taken from (best first, at most two), or nothing when no passage supports it.
+    """
+    words = _content_words(text)
+    if not words:
+        return []
+    scored = [(len(words & _content_words(ev.quote)) / len(words), ev.evidence_id) for ev in evidence]
+    return [i for score, i in sorted(scored, key=lambda x: -x[0])[:2] if score >= min_support]
 
 
 async def answer(
@@ -185,12 +213,13 @@ async def answer(
     completion = await llm.complete(
         build_messages(question, evidence, history),
         output_model(len(evidence)),
-        sampling=Sampling(max_tokens=256),
+        sampling=Sampling(max_tokens=MAX_TOKENS),
         tag=CallTag(agent=AGENT),
     )
     out: Any = completion.value
-    citations, dropped = check_citations(out.evidence_ids, evidence, doc_text)
     text = _CITE_MARK.sub("", out.answer).strip()
+    cited = list(out.evidence_ids) or attribute(text, evidence)
+    citations, dropped = check_citations(cited, evidence, doc_text)
     if not text or not citations:
         return AnswerResult(text=no_answer(question), dropped_citations=dropped, usage=completion.usage)
     return AnswerResult(

@@ -87,8 +87,12 @@ def _occurrences(chunk: Chunk, surface: str) -> list[int]:
 def check_mentions(
     items: list[tuple[str, str]], chunk: Chunk, pages: list[Page], schema: Schema, threshold: float
 ) -> tuple[list[Mention], Counts]:
-    """Ground and type-check ``(quote, type)`` pairs; return mentions (sorted, unique) and drop counts."""
-    found: dict[str, Mention] = {}
+    """Ground and type-check ``(quote, type)`` pairs; return mentions (sorted, unique) and drop counts.
+
+    A span keeps the first type proposed for it: the same words typed twice is a contradiction, not two
+    entities.
+    """
+    found: dict[tuple[int, int], Mention] = {}
     drops: list[Drop] = []
     for quote, raw_type in items:
         if len(quote.split()) > MAX_MENTION_WORDS or ". " in quote.strip():
@@ -103,10 +107,15 @@ def check_mentions(
             drops.append(Drop.MENTION_GROUNDING)
             continue
         surface = chunk.text[span.start - chunk.start : span.end - chunk.start]
-        starts = _occurrences(chunk, surface) or [span.start]
-        for start in {span.start, *starts}:
-            mention = _mention(chunk, pages, start, start + len(surface), surface, type_)
-            found.setdefault(mention.mention_id, mention)
+        if (span.start, span.end) in found:  # listed twice; with another type it contradicts itself
+            if found[span.start, span.end].type != type_:
+                drops.append(Drop.MENTION_SCHEMA)
+            continue
+        for start in {span.start, *_occurrences(chunk, surface)}:
+            found.setdefault(
+                (start, start + len(surface)),
+                _mention(chunk, pages, start, start + len(surface), surface, type_),
+            )
     mentions = sorted(found.values(), key=lambda m: (m.start, m.end, m.type))
     return mentions, count(drops)
 

@@ -21,7 +21,7 @@ from factloom.agents.schema_prompt import relation_types_text
 from factloom.ingest.models import Chunk
 from factloom.tools.kg import Entity, Mention
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
-from factloom.tools.output_models import reasoner_output_model, relation_types_of
+from factloom.tools.output_models import RelationChoice, reasoner_output_model, relation_types_of
 from factloom.tools.schema import Schema, normalise_type
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, ConfigDict, Field
@@ -86,6 +86,25 @@ def mention_choices(mentions: Sequence[Mention]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.text for m in mentions))[:MAX_MENTION_CHOICES]
 
 
+def legal_choices(mentions: Sequence[Mention], schema: Schema) -> tuple[RelationChoice, ...] | None:
+    """Return, per relation type, the mention texts its domain and range allow (None: open schema).
+
+    Relation types with no legal head/tail pair among the mentions are left out, so the output model
+    (and the grammar decoding it) only offers relations the schema allows.
+    """
+    if relation_types_of(schema) is None:
+        return None
+    texts = mention_choices(mentions)
+    types = {m.text: m.type for m in mentions}
+    choices = []
+    for rel in schema.relation_types:
+        heads = tuple(t for t in texts if not rel.domain or types[t] in rel.domain)
+        tails = tuple(t for t in texts if not rel.range or types[t] in rel.range)
+        if heads and tails and (len(heads) > 1 or len(tails) > 1 or heads != tails):
+            choices.append((rel.name, heads, tails))
+    return tuple(choices)
+
+
 def build_messages(inp: ReasonerInput, schema: Schema, *, cot: bool, demos: Sequence = ()) -> list[Message]:
     """Return the prompt: a schema-only system prefix, demonstrations, then the chunk and its entities."""
     system = SYSTEM_TEMPLATE.format(
@@ -145,9 +164,11 @@ def check_candidates(
 
 
 async def _ask_joint(inp: ReasonerInput, ctx: AgentContext) -> tuple[list[Candidate], Counts, Usage]:
-    choices = mention_choices(inp.mentions)
+    choices = legal_choices(inp.mentions, ctx.schema)
+    if choices == ():
+        return [], {}, Usage()  # no pair of these mentions can be related under the schema
     output = reasoner_output_model(
-        relation_types_of(ctx.schema), choices, cot=ctx.settings.cot, max_items=MAX_RELATIONS
+        choices, mention_choices(inp.mentions), cot=ctx.settings.cot, max_items=MAX_RELATIONS
     )
     demos: list = []
     if ctx.demos is not None and ctx.settings.k_demos > 0:

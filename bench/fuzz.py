@@ -74,6 +74,7 @@ def _run_property(fn: Any) -> tuple[int, str | None]:
 def run(per_test: int) -> dict[str, Any]:
     """Run every target's properties with ``per_test`` examples each; return the results."""
     os.environ["FACTLOOM_FUZZ_EXAMPLES"] = str(per_test)
+    load_at_start = tuple(round(x, 2) for x in os.getloadavg())
     targets = []
     for target, file_name in TARGETS.items():
         started = time.perf_counter()
@@ -103,7 +104,7 @@ def run(per_test: int) -> dict[str, Any]:
     return {
         "command": f"python bench/fuzz.py --per-test {per_test}",
         "per_test_max_examples": per_test,
-        "loadavg_start": os.getloadavg(),
+        "loadavg_start": load_at_start,
         "targets": targets,
     }
 

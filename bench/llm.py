@@ -48,7 +48,7 @@ class Entity(BaseModel):
 
 
 class Entities(BaseModel):
-    entities: list[Entity] = Field(max_length=12)
+    entities: list[Entity] = Field(min_length=3, max_length=12)  # long enough replies to time
 
 
 def _messages(text: str, prefix: str = SYSTEM) -> list[Message]:

@@ -2,28 +2,31 @@
 
 The model is the scripted fake of the tests behind a fixed per-call latency (an ``asyncio.sleep``, as a
 remote server's answer would be awaited), so the numbers measure the orchestration, not a model:
-what a document costs when it goes through a Ray worker instead of this process. ``--embedded`` adds
-one run with the real embedded model (SmolLM2) on the first ``--max-pages`` pages of each PDF.
+what a document costs when it goes through a Ray worker instead of this process. ``--model embedded``
+runs the real embedded model (SmolLM2) instead, e.g. on the first ``--max-pages`` pages of each PDF.
 
 The PDFs are parsed and chunked once (real pymupdf); every run starts from a copy of that workspace.
 GPU / vLLM throughput is not measured here (no GPU on this machine).
 
     python bench/scale.py                        # the three smallest shared PDFs, 50 ms per call
     python bench/scale.py --latency 0.2 --workers 1 2
-    python bench/scale.py --embedded --max-pages 1
+    python bench/scale.py --model embedded --max-pages 1 --out scale_embedded
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +36,14 @@ from pydantic import BaseModel
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the scripted model lives in tests/fakes.py
 
-from factloom.graphs.distributed import RayOptions, RayPool, extract_on_pool, worker_spec  # noqa: E402
+from factloom.graphs.distributed import (  # noqa: E402
+    DocumentPool,
+    RayOptions,
+    RayPool,
+    extract_on_pool,
+    worker_spec,
+)
+from factloom.graphs.distributed_worker import DocumentOutcome, DocumentTask  # noqa: E402
 from factloom.graphs.extract import extract_collection  # noqa: E402
 from factloom.graphs.extract_options import CollectionReport, ExtractOptions  # noqa: E402
 from factloom.ingest.chunking import chunk_document  # noqa: E402
@@ -80,6 +90,23 @@ class SlowModel:
 
     def __call__(self) -> LatencyLLM:
         return LatencyLLM(self.latency)
+
+
+class TimedPool:
+    """A pool that measures how long the driver takes with each outcome (storing it) before asking again."""
+
+    def __init__(self, pool: DocumentPool) -> None:
+        self.pool = pool
+        self.driver_seconds = 0.0
+
+    def map(
+        self, doc_ids: Sequence[str], make_task: Callable[[str], DocumentTask]
+    ) -> Iterator[DocumentOutcome]:
+        """Yield the pool's outcomes, adding up the time between handing one out and the next request."""
+        for outcome in self.pool.map(doc_ids, make_task):
+            start = time.perf_counter()
+            yield outcome
+            self.driver_seconds += time.perf_counter() - start
 
 
 def prepare(pdfs: list[Path], folder: Path, max_pages: int | None) -> tuple[Path, list[str], int]:
@@ -144,15 +171,20 @@ def run_ray(
         with RayPool(worker_spec(ws, schema, backend, options), RayOptions(workers=workers)) as pool:
             pool.pids()  # every worker has built its model
             t1 = time.perf_counter()
-            report = extract_on_pool(ws, pool, doc_ids)
+            timed = TimedPool(pool)
+            report = extract_on_pool(ws, timed, doc_ids)
             t2 = time.perf_counter()
-    return timings("ray", workers, report, setup=t1 - t0, run=t2 - t1)
+    row = timings("ray", workers, report, setup=t1 - t0, run=t2 - t1)
+    row["driver_store_seconds_per_document"] = round(timed.driver_seconds / max(len(doc_ids), 1), 4)
+    return row
 
 
 def timings(mode: str, workers: int, report: CollectionReport, *, setup: float, run: float) -> dict:
     """Return one result row."""
     n = len(report.documents)
     worker_seconds = sum(g.stats.seconds for g in report.documents)
+    # sequential runs only: wall time outside the per-document graph (hand-over, seeding, storing)
+    outside = round((run - worker_seconds) / n, 4) if n and workers == 1 else None
     return {
         "mode": mode,
         "workers": workers,
@@ -164,27 +196,32 @@ def timings(mode: str, workers: int, report: CollectionReport, *, setup: float, 
         "run_seconds": round(run, 2),
         "documents_per_minute": round(60 * n / run, 2) if run else None,
         "graph_seconds_per_document": round(worker_seconds / n, 3) if n else None,
+        "outside_graph_seconds_per_document": outside,
     }
 
 
 def main() -> None:
-    """Run the benchmark and write bench/results/scale.json and scale.md."""
+    """Run the benchmark and write bench/results/<out>.json and <out>.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pdfs", nargs="*", default=list(SMALL), help="PDF names in ../shared/data/pdfs.")
+    parser.add_argument("--model", choices=["scripted", "embedded"], default="scripted")
     parser.add_argument("--latency", type=float, default=0.05, help="Seconds per scripted LLM call.")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2], help="Ray pool sizes to run.")
-    parser.add_argument("--embedded", action="store_true", help="Also run the real embedded model.")
     parser.add_argument("--max-pages", type=int, default=None, help="Only the first N pages of each PDF.")
+    parser.add_argument("--out", default="scale", help="Result file stem in bench/results.")
+    parser.add_argument("--repeat", type=int, default=1, help="Trials of every mode (medians reported).")
     args = parser.parse_args()
 
     import ray
 
     options = ExtractOptions(cross_chunk_pairs=0)
-    backends: list[tuple[str, BackendConfig | SlowModel]] = [
-        (f"scripted, {args.latency}s per call", SlowModel(args.latency))
-    ]
-    if args.embedded:
-        backends.append(("embedded SmolLM2-135M", BackendConfig(backend="embedded", threads=1)))
+    if args.model == "scripted":
+        label = f"scripted, {args.latency}s per call"
+        single_backend: BackendConfig | SlowModel = SlowModel(args.latency)
+        ray_backend: BackendConfig | SlowModel = single_backend
+    else:  # one process uses every core; each Ray worker one thread (one CPU reserved per worker)
+        label = "embedded SmolLM2-135M (1 process: all cores; Ray: 1 thread per worker)"
+        single_backend, ray_backend = BackendConfig(), BackendConfig(threads=1)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         template, doc_ids, n_chunks = prepare([PDFS / p for p in args.pdfs], Path(tmp), args.max_pages)
@@ -193,26 +230,46 @@ def main() -> None:
         ray.init(num_cpus=os.cpu_count(), include_dashboard=False, runtime_env=env, logging_level="WARNING")
         ray_start = time.perf_counter() - t0
         rows = []
-        for label, backend in backends:
-            for row in [run_single(template, doc_ids, backend, options)] + [
-                run_ray(template, doc_ids, backend, options, w) for w in args.workers
+        for trial in range(1, args.repeat + 1):  # interleaved, so that load drifts hit every mode alike
+            for run in [lambda: run_single(template, doc_ids, single_backend, options)] + [
+                functools.partial(run_ray, template, doc_ids, ray_backend, options, w) for w in args.workers
             ]:
-                rows.append({"model": label, **row})
+                rows.append({"model": label, "trial": trial, **run()})
                 print(json.dumps(rows[-1]), flush=True)
         ray.shutdown()
     write_results(args, rows, doc_ids, n_chunks, ray_start, load_before)
 
 
-def overheads(rows: list[dict], n_docs: int) -> dict[str, float]:
-    """Return, per model, Ray's extra wall time per document with one worker (both runs sequential)."""
-    out = {}
-    for model in {r["model"] for r in rows}:
-        single = next(r for r in rows if r["model"] == model and r["mode"] == "single-process")
-        ray1 = [r for r in rows if r["model"] == model and r["mode"] == "ray" and r["workers"] == 1]
-        one = ray1[0] if ray1 else None
-        if one is not None:
-            out[model] = round((one["run_seconds"] - single["run_seconds"]) / n_docs, 3)
+def medians(rows: list[dict]) -> list[dict]:
+    """Return, per mode and pool size, the median run time and documents/min over the trials."""
+    out = []
+    for mode, workers in dict.fromkeys((r["mode"], r["workers"]) for r in rows):
+        runs = [r for r in rows if r["mode"] == mode and r["workers"] == workers]
+        seconds = statistics.median(r["run_seconds"] for r in runs)
+        out.append({
+            "mode": mode,
+            "workers": workers,
+            "trials": len(runs),
+            "median_run_seconds": round(seconds, 2),
+            "min_run_seconds": min(r["run_seconds"] for r in runs),
+            "max_run_seconds": max(r["run_seconds"] for r in runs),
+            "median_documents_per_minute": round(60 * runs[0]["documents"] / seconds, 2),
+        })
     return out
+
+
+def overhead(rows: list[dict]) -> float | None:
+    """Return Ray's extra time per document: one worker's time outside the graph minus one process's.
+
+    Both runs are sequential, so the time outside the per-document graph is what the path around it
+    costs (one process: saving the graph; Ray: building the task, shipping it, seeding the worker's
+    scratch workspace, returning and storing the rows). Medians over the trials.
+    """
+    single = [r["outside_graph_seconds_per_document"] for r in rows if r["mode"] == "single-process"]
+    one = [r["outside_graph_seconds_per_document"] for r in rows if r["mode"] == "ray" and r["workers"] == 1]
+    if not single or not one:
+        return None
+    return round(statistics.median(one) - statistics.median(single), 4)
 
 
 def write_results(
@@ -224,13 +281,15 @@ def write_results(
     load_before: tuple[float, float, float],
 ) -> None:
     """Write scale.json and scale.md."""
+    summary = medians(rows)
     result = {
         "command": "python bench/scale.py " + " ".join(sys.argv[1:]),
         "pdfs": args.pdfs,
         "max_pages": args.max_pages,
         "documents": len(doc_ids),
         "chunks": n_chunks,
-        "latency_per_call_s": args.latency,
+        "model": args.model,
+        "latency_per_call_s": args.latency if args.model == "scripted" else None,
         "ray_version": __import__("ray").__version__,
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
@@ -238,12 +297,15 @@ def write_results(
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
         "note": "timings disturbed by other engineers' load on this shared 2-core machine (see loadavg)",
         "ray_cluster_start_seconds": round(ray_start, 2),
-        "ray_overhead_seconds_per_document_1_worker": overheads(rows, len(doc_ids)),
+        "summary": summary,
+        "ray_overhead_seconds_per_document_1_worker": overhead(rows)
+        if args.model == "scripted"
+        else "not computed: one process and the Ray worker use different thread counts",
         "gpu": "not measured: no GPU was lent to this task (vLLM tokens/s not measured)",
         "runs": rows,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "scale.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [
         "# Scale benchmark: single-process vs Ray (this machine)",
         "",
@@ -252,18 +314,30 @@ def write_results(
         f"{result['loadavg_after']} after ({result['note']}).",
         f"Ray cluster start: {result['ray_cluster_start_seconds']} s. GPU: {result['gpu']}.",
         "",
-        "| model | mode | workers | docs | relations | calls | setup s | run s | docs/min | graph s/doc |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| mode | workers | trials | median run s | min | max | median docs/min |",
+        "|---|---|---|---|---|---|---|",
+        *[
+            f"| {m['mode']} | {m['workers']} | {m['trials']} | {m['median_run_seconds']} | "
+            f"{m['min_run_seconds']} | {m['max_run_seconds']} | {m['median_documents_per_minute']} |"
+            for m in summary
+        ],
+        "",
+        f"Model: {rows[0]['model']}. Every trial:",
+        "",
+        "| trial | mode | workers | docs | relations | calls | setup s | run s | docs/min | graph s/doc "
+        "| outside graph s/doc | driver store s/doc |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['model']} | {r['mode']} | {r['workers']} | {r['documents']} | {r['relations']} | "
+            f"| {r['trial']} | {r['mode']} | {r['workers']} | {r['documents']} | {r['relations']} | "
             f"{r['llm_calls']} | {r['setup_seconds']} | {r['run_seconds']} | {r['documents_per_minute']} | "
-            f"{r['graph_seconds_per_document']} |"
+            f"{r['graph_seconds_per_document']} | {r['outside_graph_seconds_per_document'] or ''} | "
+            f"{r.get('driver_store_seconds_per_document', '')} |"
         )
-    lines += ["", "Ray overhead per document, one worker vs single-process (s): "
+    lines += ["", "Ray overhead per document (one worker's time outside the graph minus one process's, s): "
               + json.dumps(result["ray_overhead_seconds_per_document_1_worker"]), ""]
-    (RESULTS / "scale.md").write_text("\n".join(lines))
+    (RESULTS / f"{args.out}.md").write_text("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -26,14 +26,23 @@ def demos() -> None:
     "--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True, help="Corpus format."
 )
 @click.option(
-    "--schema", "schema_name", default="news", show_default=True, help="Schema preset or YAML file."
+    "--schema",
+    "schema_name",
+    default="auto",
+    show_default=True,
+    help="Schema preset or YAML file; auto picks, per file, the preset that maps the most labels.",
 )
 @click.option("--limit", type=int, default=None, help="Read only the first N documents of each file.")
 @wait_option
 @chroma_url_option
 @user_errors
 def add(
-    files: tuple[Path, ...], workspace: Path, fmt: str, schema_name: str, limit: int | None, wait: float,
+    files: tuple[Path, ...],
+    workspace: Path,
+    fmt: str,
+    schema_name: str,
+    limit: int | None,
+    wait: float,
     chroma_url: str | None,
 ) -> None:
     """Add the annotated examples of FILE... (gold JSONL or a supported corpus) as demonstrations."""
@@ -41,16 +50,19 @@ def add(
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
     from factloom.tools.demos import DemoStore, demos_from_gold
+    from factloom.tools.gold import best_preset
     from factloom.tools.schema import load_schema
 
-    schema = load_schema(schema_name)
     with Workspace(workspace, chroma_url=chroma_url) as ws, workspace_lock(ws, wait=wait):
         store = DemoStore(ws)
         for path in files:
             docs = read_corpus(path, fmt, limit=limit)
+            schema = load_schema(best_preset(docs) if schema_name == "auto" else schema_name)
             found = demos_from_gold(docs, schema, source=path.name)
             new = store.add(found, schema.name)
-            click.echo(f"{path.name}: {len(docs)} documents -> {len(found)} demonstrations ({new} new)")
+            click.echo(
+                f"{path.name}: {len(docs)} documents -> {len(found)} {schema.name} demonstrations ({new} new)"
+            )
         click.echo(f"{store.count()} demonstrations in {workspace}")
 
 

@@ -6,12 +6,18 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from factloom.graphs.cli import user_errors
 from factloom.graphs.eval_systems import SYSTEMS
 from factloom.graphs.llm_options import backend_config_from_options, backend_options
+
+if TYPE_CHECKING:
+    from factloom.graphs.eval_run import EvalSpec
+    from factloom.ingest.corpora import GoldDoc
+    from factloom.tools.llm.factory import BackendConfig
+    from factloom.tools.schema import Schema
 
 FORMATS = ("auto", "jsonl", "spert", "scierc", "pubtator", "bioc", "redocred", "cuad")
 
@@ -89,54 +95,40 @@ def eval_cmd(
     if task == "resolution":
         report = _resolution(mapped[:limit] if limit else mapped)
     else:
-        report = _extraction(
-            corpus,
-            fmt,
-            mapped,
-            schema,
-            limit,
-            system,
-            demo_pool,
-            root,
-            backend,
-            dict(demos=demos, cot=cot, verifier=verifier, consolidation=consolidation),
+        from factloom.graphs.eval_run import EvalSpec
+        from factloom.graphs.extract_options import ExtractOptions
+
+        options = ExtractOptions(
+            resume=False, demos=demos, cot=cot, verifier=verifier, consolidation=consolidation
         )
+        spec = EvalSpec(str(corpus), fmt, system, limit, demo_pool, options)  # type: ignore[arg-type]
+        report = _extraction(spec, mapped, schema, root, backend_config_from_options(**backend))
     report["gold_dropped"] = {**dropped.entity_labels, **dropped.relation_labels}
     click.echo(json.dumps(report) if as_json else _table(report))
 
 
-def _resolution(docs: list) -> dict[str, Any]:
+def _resolution(docs: list[GoldDoc]) -> dict[str, Any]:
+    """Score entity resolution of the gold mentions across documents (no LLM judge)."""
     from factloom.tools.resolve_eval import evaluate_resolution
 
     return {"task": "resolution", **evaluate_resolution(docs).to_dict()}
 
 
 def _extraction(
-    corpus: Path,
-    fmt: str,
-    docs: list,
-    schema: Any,
-    limit: int | None,
-    system: str,
-    demo_pool: int,
-    root: Path | None,
-    backend: dict[str, object],
-    switches: dict[str, bool],
+    spec: EvalSpec, docs: list[GoldDoc], schema: Schema, root: Path | None, config: BackendConfig
 ) -> dict[str, Any]:
+    """Run the evaluation in ``root`` (or a temporary workspace, removed afterwards)."""
     import asyncio
 
-    from factloom.graphs.eval_run import EvalSpec, evaluate
-    from factloom.graphs.extract_options import ExtractOptions
+    from factloom.graphs.eval_run import evaluate
     from factloom.ingest.workspace import Workspace
     from factloom.tools.llm.factory import make_llm
 
-    config = backend_config_from_options(**backend)
-    spec = EvalSpec(str(corpus), fmt, system, limit, demo_pool, ExtractOptions(resume=False, **switches))
     folder = root or Path(tempfile.mkdtemp(prefix="factloom-eval-"))
     try:
         with Workspace(folder) as ws:
             llm = make_llm(config, ws)
-            if system != "langextract":
+            if spec.system != "langextract":
                 return {"task": "extraction", **asyncio.run(evaluate(ws, spec, docs, schema, llm))}
             from factloom.graphs.eval_systems import peer_examples
             from factloom.tools.langextract_peer import serve_peer

@@ -63,6 +63,18 @@ if TYPE_CHECKING:
 @click.option(
     "--self-annotation", is_flag=True, help="Keep verified high-confidence facts as demonstrations."
 )
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print documents, pages, chunks and the estimated LLM calls and tokens; call and write nothing.",
+)
+@click.option(
+    "--budget-tokens",
+    type=click.IntRange(min=1),
+    default=None,
+    metavar="N",
+    help="Stop cleanly once N prompt + completion tokens are spent; the same command then resumes.",
+)
 @backend_options
 @wait_option
 @chroma_url_option
@@ -84,6 +96,8 @@ def extract(
     use_ray: bool,
     ray_address: str | None,
     workers: int | None,
+    dry_run: bool,
+    budget_tokens: int | None,
     **backend: object,
 ) -> None:
     """Ingest PATHS (what is new) and extract a cited knowledge graph from every document."""
@@ -108,6 +122,14 @@ def extract(
         relation_mode=relation_mode,
     )
     ray_opts = ray_options_from(use_ray, ray_address, workers)
+    if dry_run:
+        from factloom.graphs.dry_run import llm_name, plan_extraction
+
+        for line in plan_extraction(root, list(paths), schema, options, llm_name(config)).lines():
+            click.echo(line)
+        return
+    if budget_tokens is not None and ray_opts is not None:
+        raise click.UsageError("--budget-tokens does not work with --ray yet")
     with Workspace(root, chroma_url=chroma_url) as ws, workspace_lock(ws, wait=wait):
         doc_ids = _ingest(ws, list(paths))
         if demo_files:
@@ -116,6 +138,10 @@ def extract(
             report = _run_ray(ws, doc_ids, schema, config, options, ray_opts)
         else:
             llm = make_llm(config, ws)
+            if budget_tokens is not None:
+                from factloom.tools.budget import BudgetedLLM, TokenBudget
+
+                llm = BudgetedLLM(llm, TokenBudget(budget_tokens))
             report = asyncio.run(_run(ws, doc_ids, schema, llm, options))
     _summary(report)
     if report.failed:

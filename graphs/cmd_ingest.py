@@ -85,6 +85,9 @@ def search(query: str, root: Path, k: int, as_json: bool, chroma_url: str | None
 
     with Workspace(root, create=False, chroma_url=chroma_url) as ws:
         docs = {d.doc_id: d for d in list_documents(ws)}
+        if not docs:
+            click.echo(f"no documents in {root}; add some with `factloom ingest PATH -w {root}`", err=True)
+            return
         for rank, hit in enumerate(VectorIndex(ws, CHUNKS).query(query, k=k), start=1):
             try:
                 chunk = get_chunk(ws, hit.id)

@@ -239,6 +239,7 @@ def extract_on_pool(
     report = CollectionReport()
     for outcome in pool.map(doc_ids, lambda doc_id: document_task(ws, doc_id)):
         store_outcome(ws, outcome)
+        log.info("%s: stored (worker %d)", outcome.doc_id, outcome.worker_pid)
         if outcome.fatal:
             raise LLMUnavailableError(f"{outcome.doc_id}: {outcome.error}")
         if outcome.graph is None:
@@ -279,7 +280,9 @@ def extract_collection_ray(
     """
     backend, ray_options = _fit_embedded(backend, ray_options)
     spec = worker_spec(ws, schema, backend, options)
-    workers = max(1, min(ray_options.workers, len(doc_ids)))
+    if not doc_ids:
+        return CollectionReport()
+    workers = min(ray_options.workers, len(doc_ids))
     with RayPool(spec, replace(ray_options, workers=workers)) as pool:
         return extract_on_pool(ws, pool, doc_ids, progress=progress)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from factloom.graphs.extract import extract_document
 from factloom.graphs.extract_options import DocumentGraph, ExtractOptions
+from factloom.ingest.errors import FactloomError
 from factloom.ingest.models import Chunk, Document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
@@ -101,7 +102,7 @@ class DocumentOutcome:
     Attributes:
         doc_id: the document.
         graph: its knowledge graph, or None when its extraction failed.
-        rows: the rows the extraction wrote (``RESULT_TABLES``), for the driver to store.
+        rows: the rows the extraction wrote (job results, LLM cache and usage), for the driver to store.
         error: why the extraction failed (a refused request, or an unreachable backend).
         fatal: the backend is unreachable: the driver stops the run, as a single-process run does.
         worker_pid: the process that did the work.
@@ -113,6 +114,10 @@ class DocumentOutcome:
     error: str | None = None
     fatal: bool = False
     worker_pid: int = 0
+
+
+class WorkerIndexError(FactloomError):
+    """A worker was asked for a vector index it can only reach through a Chroma server."""
 
 
 class MemoryWorkspace(Workspace):
@@ -129,6 +134,11 @@ class MemoryWorkspace(Workspace):
         self.db = sqlite3.connect(":memory:", check_same_thread=False)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA foreign_keys=ON")
+
+    @property
+    def chroma_path(self) -> Path:
+        """Refuse: a worker has no local vector store, only the Chroma server of ``chroma_url``."""
+        raise WorkerIndexError("a Ray worker reads the vector index from a Chroma server: pass --chroma-url")
 
 
 class ExtractWorker:
@@ -191,8 +201,11 @@ class ExtractWorker:
 
 
 def _results(ws: Workspace, doc_id: str) -> list[TableRows]:
-    """Return the rows the document's extraction wrote into the scratch workspace (``extract_jobs``,
-    ``llm_cache``, ``llm_usage``)."""
+    """Return the rows the document's extraction wrote into the scratch workspace.
+
+    Those are its job rows (``extract_jobs``), the answers of its model calls (``llm_cache``) and their
+    accounting (``llm_usage``); the scratch workspace holds one document, so the last two are all rows.
+    """
     return [
         TableRows.read(ws.db, "extract_jobs", "WHERE doc_id = ?", (doc_id,)),
         TableRows.read(ws.db, "llm_cache"),

@@ -135,28 +135,41 @@ def _prf(scores: dict[str, Any]) -> dict[str, Any]:
     return {k: v.as_dict() for k, v in scores.items()}
 
 
-async def evaluate(
-    ws: Workspace, spec: EvalSpec, docs: list[GoldDoc], schema: Schema, llm: LLM, peer: object | None = None
-) -> dict[str, Any]:
-    """Evaluate ``spec.system`` on ``docs`` (already mapped to ``schema``'s types); return the report."""
+async def predict(
+    ws: Workspace, spec: EvalSpec, scored: list[GoldDoc], schema: Schema, llm: LLM, peer: object | None
+) -> tuple[list[DocPrediction], Usage]:
+    """Ingest the scored texts, run the system once per distinct document; return gold-offset predictions."""
     from factloom.ingest.store import get_document
 
-    scored = docs[: spec.limit] if spec.limit else docs
-    pool = docs[len(scored) : len(scored) + spec.demo_pool]
-    n_demos = 0
-    if spec.system == "factloom" and spec.options.demos and pool:
-        n_demos = add_demonstrations(ws, pool, schema, f"{Path(spec.corpus).name}[{len(scored)}:]")
-    started = time.perf_counter()
     ids = ingest_texts(ws, scored, spec.corpus)
     usage, runs = Usage(), {}
     for doc_id in dict.fromkeys(ids.values()):
         runs[doc_id] = await run_system(ws, spec, doc_id, schema, llm, peer)
         usage = usage + runs[doc_id].usage
-    preds = []
-    for gold in scored:
-        doc_id = ids.get(gold.doc_id)
-        if doc_id is not None:
-            preds.append(to_gold_offsets(runs[doc_id].prediction, get_document(ws, doc_id).text, gold))
+    preds = [
+        to_gold_offsets(runs[ids[g.doc_id]].prediction, get_document(ws, ids[g.doc_id]).text, g)
+        for g in scored
+        if g.doc_id in ids
+    ]
+    return preds, usage
+
+
+async def evaluate(
+    ws: Workspace, spec: EvalSpec, docs: list[GoldDoc], schema: Schema, llm: LLM, peer: object | None = None
+) -> dict[str, Any]:
+    """Evaluate ``spec.system`` on ``docs`` (already mapped to ``schema``'s types); return the report.
+
+    ``seconds`` is the wall time of ingesting and running the system on the scored documents (storing
+    the demonstrations is not counted).
+    """
+    scored = docs[: spec.limit] if spec.limit else docs
+    texts = {d.text for d in scored}
+    pool = [d for d in docs[len(scored) : len(scored) + spec.demo_pool] if d.text not in texts]
+    n_demos = 0
+    if spec.system == "factloom" and spec.options.demos and pool:
+        n_demos = add_demonstrations(ws, pool, schema, f"{Path(spec.corpus).name}[{len(scored)}:]")
+    started = time.perf_counter()
+    preds, usage = await predict(ws, spec, scored, schema, llm, peer)
     report: dict[str, Any] = {
         "system": spec.system,
         "corpus": Path(spec.corpus).name,

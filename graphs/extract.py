@@ -45,6 +45,7 @@ from factloom.graphs.state import (
     ExtractOutput,
     ExtractState,
 )
+from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.jobs import JobTable
 from factloom.tools.kg_store import save_document_graph
@@ -190,8 +191,6 @@ async def extract_document(
         UnknownDocumentError: ``doc_id`` is not in the workspace.
         LLMError: the backend failed (after retries for transient errors).
     """
-    from factloom.ingest.store import get_chunks, get_document
-
     started = time.perf_counter()
     doc, chunks = get_document(ws, doc_id), get_chunks(ws, doc_id)
     ctx = _context(ws, schema, llm, options)

@@ -18,6 +18,7 @@ from factloom.agents.answerer import Turn
 from factloom.graphs.query import QueryContext, ask
 from factloom.ingest.store import UnknownDocumentError, get_document, list_documents
 from factloom.tools.kg import Entity, Relation
+from factloom.tools.llm.base import LLMError
 from factloom.tools.subgraph import Limits, neighbourhood, sentence_around
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -124,7 +125,10 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
     async def post_ask(req: AskRequest) -> dict[str, Any]:
         async with lock:
             ctx.refresh()
-            result = await ask(req.question, ctx, req.history)
+            try:
+                result = await ask(req.question, ctx, req.history)
+            except LLMError as e:
+                raise HTTPException(502, f"the model failed: {e}") from e
         body = result.to_json()
         body["citations"] = [c.model_dump() for c in result.answer.citations]
         body["supported"] = result.answer.supported

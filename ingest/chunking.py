@@ -12,12 +12,13 @@ from __future__ import annotations
 import bisect
 import hashlib
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from factloom.ingest.models import Chunk, Document
 
 _PIECE = re.compile(r"\w+|[^\w\s]")
-_LONG = re.compile(r"[^\W\d_]{8,}|\d{3,}")
+_TOKEN = re.compile(r"([^\W\d_]{8,}|\d{3,})|\w+|[^\w\s]")
+"""A word piece; long words and numbers (group 1) count as two."""
 _END = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])|(\n{2,})")
 _ABBREV = re.compile(
     r"(?:^|[\s(])(?:e\.g|i\.e|et al|etc|vs?|cf|Fig|Figs|Tab|Eq|Eqs|Ref|Refs|No|Nos|Vol|pp?|Dr|Mr|Mrs|Ms|"
@@ -25,8 +26,7 @@ _ABBREV = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
     """A sentence: ``text[start:end]`` and its size in tokens."""
 
     start: int
@@ -43,37 +43,41 @@ def count_tokens(texts: list[str]) -> list[int]:
     return [_token_count(t) for t in texts]
 
 
-def _token_count(text: str) -> int:
-    return len(_PIECE.findall(text)) + len(_LONG.findall(text))
+def _token_count(text: str, start: int = 0, end: int | None = None) -> int:
+    found = _TOKEN.findall(text, start, len(text) if end is None else end)
+    return 2 * len(found) - found.count("")
 
 
 def sentence_bounds(text: str) -> list[tuple[int, int]]:
     """Return the ``(start, end)`` spans of the sentences of ``text``, without surrounding spaces."""
     spans = []
-    start = 0
+    start = len(text) - len(text.lstrip())
     for m in _END.finditer(text):
         if m.group(1) is not None:
             end = m.start(1)
-            if _ABBREV.search(text, max(0, end - 12), end):
-                continue
+            if "\n\n" not in m.group(1) and _ABBREV.search(text, max(0, end - 12), end):
+                continue  # "Dr. Smith", "et al. 2010": not a sentence end, unless a paragraph ends
             nxt = m.end(1)
         else:
             end, nxt = m.start(2), m.end(2)
         if end > start:
             spans.append((start, end))
         start = nxt
-    if start < len(text.rstrip()):
-        spans.append((start, len(text.rstrip())))
-    return [(s + len(text[s:e]) - len(text[s:e].lstrip()), e) for s, e in spans if text[s:e].strip()]
+    end = len(text.rstrip())
+    if end > start:
+        spans.append((start, end))
+    return spans
 
 
 def sentences(text: str, max_tokens: int) -> list[Span]:
     """Return the sentences of ``text`` with token counts; longer ones are cut at spaces."""
-    bounds = sentence_bounds(text)
-    counts = count_tokens([text[s:e] for s, e in bounds])
     out: list[Span] = []
-    for (s, e), n in zip(bounds, counts, strict=True):
-        out.extend([Span(s, e, n)] if n <= max_tokens else _cut(text, s, e, max_tokens))
+    for s, e in sentence_bounds(text):
+        n = _token_count(text, s, e)
+        if n <= max_tokens:
+            out.append(Span(s, e, n))
+        else:
+            out.extend(_cut(text, s, e, max_tokens))
     return out
 
 
@@ -82,7 +86,7 @@ def _cut(text: str, start: int, end: int, max_tokens: int) -> list[Span]:
     pieces: list[Span] = []
     lo, tokens, prev_end = start, 0, start
     for m in _PIECE.finditer(text, start, end):
-        n = 1 + len(_LONG.findall(m.group()))
+        n = _token_count(m.group())
         if tokens + n > max_tokens and tokens:
             pieces.append(Span(lo, prev_end, tokens))
             lo, tokens = m.start(), 0

@@ -97,26 +97,29 @@ def workspace_lock(
             message names its PID and command.
     """
     path = lock_path(workspace).resolve()
-    with _held_guard:
-        if path in _held:
-            handle, depth = _held[path]
-            _held[path] = (handle, depth + 1)
-            nested = True
-        else:
-            nested = False
-    if nested:
-        try:
-            yield path
-        finally:
-            _release(path)
-        return
-    handle = _acquire(path, wait, command or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]))
-    with _held_guard:
-        _held[path] = (handle, 1)
+    if not _reenter(path):
+        handle = _acquire(path, wait, command or _command_line())
+        with _held_guard:
+            _held[path] = (handle, 1)
     try:
         yield path
     finally:
         _release(path)
+
+
+def _reenter(path: Path) -> bool:
+    """Count one more holder if this process already holds ``path``; return whether it does."""
+    with _held_guard:
+        if path not in _held:
+            return False
+        handle, depth = _held[path]
+        _held[path] = (handle, depth + 1)
+        return True
+
+
+def _command_line() -> str:
+    program = Path(sys.argv[0]).name
+    return shlex.join(["factloom" if program == "__main__.py" else program, *sys.argv[1:]])
 
 
 def _acquire(path: Path, wait: float, command: str) -> IO[str]:

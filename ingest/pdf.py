@@ -71,9 +71,14 @@ def parse_pdf(path: Path, *, doc_id: str, content_hash: str, password: str | Non
     """
     with _open(path, password) as pdf:
         pages, sizes = [], []
-        for page in pdf:
-            pages.append(_page_blocks(page))
-            sizes.append((page.rect.width, page.rect.height))
+        try:
+            for page in pdf:
+                pages.append(_page_blocks(page))
+                sizes.append((page.rect.width, page.rect.height))
+        except (pymupdf.FileDataError, RuntimeError) as e:
+            raise CorruptPdfError(
+                f"{path.name}: page {len(pages) + 1} is damaged ({e}); get a fresh copy of the file"
+            ) from e
         outline = {(page, heading_key(title)): min(level, 3) for level, title, page in pdf.get_toc()}
         meta_title = (pdf.metadata or {}).get("title") or ""
         repaired = pdf.is_repaired
@@ -124,12 +129,9 @@ def _page_blocks(page: pymupdf.Page) -> list[RawBlock]:
     per line, in the same order), both built in C: this costs far less than the ``dict`` output,
     which is only the fallback for a page whose two outputs do not line up.
     """
-    try:
-        textpage = page.get_textpage(flags=FLAGS)
-        blocks = [(b[:4], b[4], _lines(b[4])) for b in textpage.extractBLOCKS()]
-        styles = _line_styles(textpage, sum(len(lines) for _, _, lines in blocks))
-    except (pymupdf.FileDataError, RuntimeError) as e:
-        raise CorruptPdfError(f"page {page.number + 1} is damaged ({e}); get a fresh copy of the file") from e
+    textpage = page.get_textpage(flags=FLAGS)
+    blocks = [(b[:4], b[4], _lines(b[4])) for b in textpage.extractBLOCKS()]
+    styles = _line_styles(textpage, sum(len(lines) for _, _, lines in blocks))
     out, i = [], 0
     for bbox, raw, lines in blocks:
         mine = [style for style, line in zip(styles[i : i + len(lines)], lines, strict=True) if line.strip()]

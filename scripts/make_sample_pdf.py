@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pymupdf
 
+FIXED_DATE = "D:20240301000000Z"
+"""A fixed date, so that every build of the sample has the same bytes (and document id)."""
 HEADER = "Factloom sample document: clinical study and supply agreement"
 PAGE = pymupdf.paper_rect("a4")
 MARGIN = 56
@@ -156,8 +158,12 @@ def _header_and_numbers(path: Path) -> None:
             page.insert_text((MARGIN, 36), HEADER, fontsize=8, fontname="helv")
             label = f"Page {page.number + 1} of {doc.page_count}"
             page.insert_text((PAGE.width / 2 - 25, PAGE.height - 28), label, fontsize=8, fontname="helv")
-        doc.set_metadata({"title": "Factloom sample: metformin trial and supply agreement"})
-        doc.saveIncr()
+        doc.set_metadata({
+            "title": "Factloom sample: metformin trial and supply agreement",
+            "creationDate": FIXED_DATE,
+            "modDate": FIXED_DATE,
+        })
+        doc.save(path, incremental=True, encryption=pymupdf.PDF_ENCRYPT_KEEP, no_new_id=True)
 
 
 def make_sample(path: Path) -> None:

@@ -10,12 +10,14 @@ fake, never evidence of extraction quality.
 ``SCRIPT.json``: ``{"names": {"John Smith": "person"}, "relations": [[head, type, tail, evidence]]}``.
 The chosen port is written to ``PORT_FILE``; ``--die-after N`` makes the process exit abruptly
 (``os._exit``) on the N+1-th completion request, as a crashed server would. ``--reply TEXT`` answers
-every completion with TEXT verbatim (bad model output). ``GET /stats`` returns the number of completions.
+every completion with TEXT verbatim (bad model output); ``--finish length`` says every answer was cut
+off. ``GET /stats`` returns the number of completions.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -51,6 +53,29 @@ def minimal(schema: dict[str, Any]) -> Any:
     return "x" * schema.get("minLength", 1)
 
 
+def _values(prop: dict[str, Any]) -> set[str] | None:
+    """Return the values a string property allows (``enum`` or ``const``), or None for any string."""
+    if "const" in prop:
+        return {prop["const"]}
+    return set(prop["enum"]) if "enum" in prop else None
+
+
+def relation_branches(item: dict[str, Any]) -> list[dict[str, set[str] | None]]:
+    """Return, per alternative of a relation item schema, the allowed heads, types and tails."""
+    alternatives = item.get("anyOf") or item.get("oneOf") or [item]
+    return [
+        {key: _values(alt["properties"][key]) for key in ("head", "type", "tail")}
+        for alt in alternatives
+        if "properties" in alt
+    ]
+
+
+def allowed(branches: list[dict[str, set[str] | None]], head: str, type_: str, tail: str) -> bool:
+    """Return whether some alternative of a relation item schema accepts (head, type, tail)."""
+    wanted = {"head": head, "type": type_, "tail": tail}
+    return any(all(v is None or wanted[k] in v for k, v in b.items()) for b in branches)
+
+
 class Script:
     """What the fake model knows: entity names with their types, and relations with their evidence."""
 
@@ -64,8 +89,8 @@ class Script:
             return {"entities": [{"text": n, "type": t} for n, t in self.names.items() if n in prompt]}
         if "relations" in props:
             chunk = prompt.split("\n\nEntities:")[0]
-            known = set(props["relations"]["items"]["properties"]["head"].get("enum", []))
-            found = [r for r in self.relations if r[3] in chunk and r[0] in known and r[2] in known]
+            branches = relation_branches(props["relations"]["items"])
+            found = [r for r in self.relations if r[3] in chunk and allowed(branches, r[0], r[1], r[2])]
             rels = [{"head": h, "type": t, "tail": tl, "evidence": q} for h, t, tl, q in found]
             return {**({"reasoning": ""} if "reasoning" in props else {}), "relations": rels}
         if "verdicts" in props:
@@ -91,7 +116,8 @@ def make_handler(
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # client killed mid-call
+                self.wfile.write(data)
 
         def do_GET(self) -> None:
             if self.path.endswith("/models"):
@@ -122,7 +148,7 @@ def make_handler(
                     "choices": [
                         {
                             "index": 0,
-                            "finish_reason": "stop",
+                            "finish_reason": args.finish,
                             "message": {"role": "assistant", "content": content},
                         }
                     ],
@@ -162,6 +188,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--die-after", type=int, default=None)
     parser.add_argument("--reply", default=None)
+    parser.add_argument("--finish", default="stop", help="finish_reason of every answer (length: cut off)")
     args = parser.parse_args()
     script = Script(json.loads(args.script.read_text()))
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(script, args, [0]))

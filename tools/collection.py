@@ -71,6 +71,7 @@ def build_collection(
         neighbours: optional embedding blocker (``tools.resolve_embed.entity_neighbours``).
     """
     clog.ensure(ws)
+    fingerprint = clog.documents_fingerprint(ws)  # taken first: a graph saved while we read makes us stale
     docs = list(iter_document_graphs(ws))
     entities = {e.entity_id: e for _, ents, _ in docs for e in ents}
     doc_of = {e.entity_id: doc_id for doc_id, ents, _ in docs for e in ents}
@@ -92,7 +93,7 @@ def build_collection(
     merges = [_merge_record(c, entities, doc_of, names) for c in clusters if len(c.members) > 1]
     functional = [r.name for r in schema.relation_types if r.functional] if schema else []
     conflicts = find_conflicts(relations, functional, names)
-    clog.write_collection(ws, coll_entities, relations, merges, conflicts, schema)
+    clog.write_collection(ws, coll_entities, relations, merges, conflicts, schema, fingerprint)
     clog.save_verdicts(ws, verdicts)
     summary = BuildSummary(
         len(docs),
@@ -129,10 +130,15 @@ def record_verdicts(ws: Workspace, pairs: list[tuple[Record, Record, Edge]], dec
 
 
 def _records(docs: list[tuple[str, list[Entity], list[Relation]]]) -> list[Record]:
-    """Turn document entities into resolution records; context = the document's other entity names."""
+    """Turn document entities into resolution records.
+
+    The context of a record is the normalised names of its document's other entities, the most
+    mentioned ``MAX_CONTEXT`` of them.
+    """
     records = []
     for doc_id, ents, _ in docs:
-        keys = sorted({normalise(e.name) for e in ents})
+        ranked = sorted(ents, key=lambda e: (-len(e.mentions), e.name))
+        keys = list(dict.fromkeys(normalise(e.name) for e in ranked))
         for e in ents:
             own = normalise(e.name)
             context = frozenset(k for k in keys[: MAX_CONTEXT + 1] if k != own)

@@ -82,6 +82,22 @@ def stored_schema(ws: Workspace) -> Schema | None:
     return Schema.model_validate_json(text) if text else None
 
 
+def _entity_row(e: Entity) -> tuple[object, ...]:
+    mentions = json.dumps([m.model_dump() for m in e.mentions])
+    return (e.entity_id, e.name, e.type, json.dumps(e.aliases), mentions)
+
+
+def _relation_row(r: Relation) -> tuple[object, ...]:
+    evidence = json.dumps([ev.model_dump() for ev in r.evidence])
+    return (r.relation_id, r.head, r.type, r.tail, r.confidence, r.reasoning, evidence)
+
+
+def _merge_row(m: Merge) -> tuple[object, ...]:
+    members = json.dumps([x.model_dump() for x in m.entities])
+    links = json.dumps([x.model_dump() for x in m.evidence])
+    return (m.merge_id, m.entity_id, m.name, members, m.score, m.reason, links)
+
+
 def write_collection(
     ws: Workspace,
     entities: list[Entity],
@@ -89,63 +105,29 @@ def write_collection(
     merges: list[Merge],
     conflicts: list[Conflict],
     schema: Schema | None,
+    fingerprint: str,
 ) -> None:
-    """Replace the collection graph, its merge log and conflicts atomically."""
+    """Replace the collection graph, its merge log and conflicts atomically.
+
+    ``fingerprint`` is the ``documents_fingerprint`` taken before the document graphs were read.
+    """
+    meta = {
+        "documents": fingerprint,
+        "built_at": datetime.now(UTC).isoformat(),
+        "schema": schema.model_dump_json() if schema else "",
+    }
     with ws.transaction() as db:
         for table in ("coll_entities", "coll_relations", "coll_merges", "coll_conflicts"):
             db.execute(f"DELETE FROM {table}")
+        db.executemany("INSERT INTO coll_entities VALUES (?, ?, ?, ?, ?)", map(_entity_row, entities))
         db.executemany(
-            "INSERT INTO coll_entities VALUES (?, ?, ?, ?, ?)",
-            [
-                (
-                    e.entity_id,
-                    e.name,
-                    e.type,
-                    json.dumps(e.aliases),
-                    json.dumps([m.model_dump() for m in e.mentions]),
-                )
-                for e in entities
-            ],
+            "INSERT INTO coll_relations VALUES (?, ?, ?, ?, ?, ?, ?)", map(_relation_row, relations)
         )
-        db.executemany(
-            "INSERT INTO coll_relations VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    r.relation_id,
-                    r.head,
-                    r.type,
-                    r.tail,
-                    r.confidence,
-                    r.reasoning,
-                    json.dumps([ev.model_dump() for ev in r.evidence]),
-                )
-                for r in relations
-            ],
-        )
-        db.executemany(
-            "INSERT INTO coll_merges VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    m.merge_id,
-                    m.entity_id,
-                    m.name,
-                    json.dumps([x.model_dump() for x in m.entities]),
-                    m.score,
-                    m.reason,
-                    json.dumps([x.model_dump() for x in m.evidence]),
-                )
-                for m in merges
-            ],
-        )
+        db.executemany("INSERT INTO coll_merges VALUES (?, ?, ?, ?, ?, ?, ?)", map(_merge_row, merges))
         db.executemany(
             "INSERT INTO coll_conflicts VALUES (?, ?)",
             [(c.conflict_id, c.model_dump_json()) for c in conflicts],
         )
-        meta = {
-            "documents": documents_fingerprint(ws),
-            "built_at": datetime.now(UTC).isoformat(),
-            "schema": schema.model_dump_json() if schema else "",
-        }
         db.executemany("INSERT OR REPLACE INTO coll_meta VALUES (?, ?)", sorted(meta.items()))
 
 

@@ -11,7 +11,7 @@ Models are cached by their parameters: building one per call would defeat the ba
 from __future__ import annotations
 
 import functools
-from typing import Any, Literal
+from typing import Any, Literal, Union
 
 from factloom.tools.schema import Schema
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -69,9 +69,24 @@ def entity_output_model(types: tuple[str, ...] | None, max_items: int = 16) -> t
     )
 
 
+RelationChoice = tuple[str, tuple[str, ...], tuple[str, ...]]
+"""A relation type with the mention texts that may be its head and its tail."""
+
+
+def _relation_item(name: str, type_: Any, heads: tuple[str, ...], tails: tuple[str, ...]) -> type[BaseModel]:
+    return create_model(
+        name,
+        __base__=_Out,
+        head=(Literal[heads], ...),  # type: ignore[valid-type]
+        type=type_,
+        tail=(Literal[tails], ...),  # type: ignore[valid-type]
+        evidence=(str, Field(min_length=1, max_length=MAX_EVIDENCE_CHARS)),
+    )
+
+
 @functools.lru_cache(maxsize=256)
 def reasoner_output_model(
-    types: tuple[str, ...] | None,
+    choices: tuple[RelationChoice, ...] | None,
     mentions: tuple[str, ...],
     *,
     cot: bool = True,
@@ -79,29 +94,33 @@ def reasoner_output_model(
 ) -> type[BaseModel]:
     """Return the relation reasoner's output model: short reasoning, then relations.
 
-    Head and tail are enums over the chunk's mention texts, so the model can only relate known mentions.
+    With ``choices`` (closed schemas), each relation is one of the legal combinations: its head and tail
+    are enums over the mentions whose types the relation's domain and range allow, so decoding cannot
+    produce a relation the schema forbids. Without (open schemas), the type is a free string and head
+    and tail range over all ``mentions``.
 
     Args:
-        types: the legal relation types, or None for free, normalised types.
-        mentions: the mention texts the model may use as head and tail (unique, non-empty).
+        choices: per relation type, the legal head and tail mention texts; None for an open schema.
+        mentions: the mention texts (unique, non-empty), used when ``choices`` is None.
         cot: put a short free-text ``reasoning`` field before the relations (chain of thought).
         max_items: the most relations one answer may hold.
     """
-    if not mentions:
-        raise ValueError("a reasoner output model needs at least one mention")
-    mention = Literal[mentions]  # type: ignore[valid-type]
-    item = create_model(
-        "RelationItem",
-        __base__=_Out,
-        head=(mention, ...),
-        type=_enum(types, MAX_TYPE_CHARS),
-        tail=(mention, ...),
-        evidence=(str, Field(min_length=1, max_length=MAX_EVIDENCE_CHARS)),
-    )
+    if choices is None:
+        if not mentions:
+            raise ValueError("a reasoner output model needs at least one mention")
+        item: Any = _relation_item("RelationItem", _enum(None, MAX_TYPE_CHARS), mentions, mentions)
+    elif not choices:
+        raise ValueError("a reasoner output model needs at least one legal relation")
+    else:
+        items = [
+            _relation_item(f"Relation{i}", (Literal[name], ...), heads, tails)  # type: ignore[valid-type]
+            for i, (name, heads, tails) in enumerate(choices)
+        ]
+        item = items[0] if len(items) == 1 else Union[tuple(items)]  # noqa: UP007
     fields: dict[str, Any] = {}
     if cot:
         fields["reasoning"] = (str, Field(default="", max_length=MAX_REASONING_CHARS))
-    fields["relations"] = (list[item], Field(default_factory=list, max_length=max_items))  # type: ignore[valid-type]
+    fields["relations"] = (list[item], Field(default_factory=list, max_length=max_items))
     return create_model("RelationReasonerOutput", __base__=_Out, **fields)
 
 

@@ -59,7 +59,16 @@ class Record:
 
 @dataclass(frozen=True)
 class ResolveConfig:
-    """Thresholds and blocking parameters."""
+    """Thresholds and blocking parameters.
+
+    Attributes:
+        high: a pair scoring at least this merges.
+        low: a pair scoring below this stays apart; between ``low`` and ``high`` the judge decides.
+        context_weight: bonus for shared context, times the overlap coefficient of the context sets.
+        homonym_context: same-name pairs whose context overlap is below this go to the judge.
+        lsh_bands, lsh_rows: MinHash LSH over character 3-grams (about Jaccard 0.6 and up pair).
+        max_block: the most units paired inside one block (larger blocks use a sliding window).
+    """
 
     high: float = 0.92
     low: float = 0.75
@@ -155,7 +164,7 @@ def _exact_edges(units: list[_Unit], by_id: dict[str, Record], config: ResolveCo
     for unit in units:
         head = by_id[unit.members[0]]
         for other_id in unit.members[1:]:
-            edge = Edge(head.id, other_id, 1.0, f"same name {unit.raw!r}")
+            edge = Edge(head.id, other_id, 1.0, f"same name once normalised ({unit.key!r})")
             overlap = rk.context_overlap(head.context, by_id[other_id].context)
             if overlap is not None and overlap < config.homonym_context:
                 out.ambiguous.append((Edge(head.id, other_id, 1.0, edge.reason + ", contexts differ"), True))
@@ -190,7 +199,7 @@ def _score_pair(
     if not types_compatible(ua.type, ub.type):
         return
     if ua.key == ub.key:
-        score, reason = 1.0, f"same name {ua.raw!r}, generic type"
+        score, reason = 1.0, f"same name once normalised ({ua.key!r}), generic type"
     elif acronym_block and rk.is_acronym_pair(ua.short, ua.initials, ub.short, ub.initials):
         score, reason = max(similarity, config.high - 0.02), f"acronym {ua.raw!r} ~ {ub.raw!r}"
     else:

@@ -14,6 +14,7 @@ from factloom.agents import answerer
 from factloom.agents.answerer import Turn, answer, build_messages, check_citations, no_answer
 from factloom.graphs.query import ChatSession, ask, open_context
 from factloom.ingest.workspace import Workspace
+from factloom.tools.llm.base import Completion
 from factloom.tools.subgraph import EvidenceItem
 
 _spec = importlib.util.spec_from_file_location(
@@ -91,6 +92,34 @@ async def test_no_evidence_means_no_model_call_and_no_guess() -> None:
     assert result.text == "The documents do not say what is the capital of France."
     assert not result.supported and result.citations == [] and llm.calls == []
     assert no_answer("Is it safe?") == 'The documents do not say anything that answers "Is it safe?".'
+
+
+class UncitedLLM:
+    """A scripted model that answers with a fixed text and cites nothing (as small models often do)."""
+
+    name = "uncited-fake"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    async def complete(self, messages: list, output: type, **_: object) -> Completion:
+        return Completion(value=output(answer=self.text, evidence_ids=[]))
+
+
+async def test_an_uncited_answer_is_attributed_to_the_passage_it_came_from() -> None:
+    text = "Warfarin increases bleeding in the elderly. Aspirin lowers the risk of stroke."
+    evidence = [
+        _item(text, "Warfarin increases bleeding in the elderly.", "E1"),
+        _item(text, "Aspirin lowers the risk of stroke.", "E2"),
+    ]
+    got = await answer(
+        "What does aspirin do?", evidence, UncitedLLM("Aspirin lowers stroke risk."), lambda _d: text
+    )
+    assert got.supported and [c.evidence_id for c in got.citations] == ["E2"]
+    made_up = await answer(
+        "What does aspirin do?", evidence, UncitedLLM("It cures headaches."), lambda _d: text
+    )
+    assert not made_up.supported and made_up.text == "The documents do not say what does aspirin do."
 
 
 async def test_an_answer_whose_citations_all_fail_becomes_no_answer(ws: Workspace) -> None:

@@ -100,3 +100,11 @@ async def test_without_stored_demonstrations_a_seed_example_is_used_unless_zero_
     assert [m.role for m in seeded] == ["system", "user", "assistant", "user"]
     assert "Tim Cook" in seeded[2].content
     assert [m.role for m in zero_shot] == ["system", "user"]
+
+
+async def test_a_span_typed_twice_keeps_its_first_type() -> None:
+    answer = _answer(("Mary Jones", "person"), ("Mary Jones", "location"), ("Mary Jones", "person"))
+    llm = ScriptedLLM({"entity_finder": answer})
+    out = await find_entities(EntityFinderInput(chunk=CHUNKS[1], pages=DOC.pages), runtime(llm))
+    assert [(m.text, m.type) for m in out["mentions"]] == [("Mary Jones", "person")]
+    assert out["drops"] == {"mention_schema": 1}

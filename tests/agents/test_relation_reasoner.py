@@ -5,7 +5,13 @@ from __future__ import annotations
 from factloom.agents.entity_merge import build_entities
 from factloom.agents.facts import Candidate, Rejection
 from factloom.agents.reasoner_context import reasoner_input
-from factloom.agents.relation_reasoner import ReasonerInput, build_messages, reason_relations
+from factloom.agents.relation_reasoner import (
+    ReasonerInput,
+    build_messages,
+    check_candidates,
+    reason_relations,
+)
+from factloom.tools.llm.structured import output_schema
 from factloom.tools.schema import load_schema
 
 from tests.extract_fixtures import make_document, mention, runtime
@@ -36,18 +42,46 @@ async def test_legal_relations_become_candidates_with_the_reasoning() -> None:
     assert out["attempts"] == 1 and out["drops"] == {}
 
 
-async def test_domain_range_violations_and_self_relations_are_dropped() -> None:
-    answer = {
-        "reasoning": "",
-        "relations": [
-            _rel("Acme Corporation", "work_for", "John Smith"),  # wrong direction for the schema
-            _rel("Boston", "located_in", "Boston"),
-            _rel("John Smith", "live_in", "Boston"),
-        ],
-    }
-    out = await reason_relations(INPUT, runtime(ScriptedLLM({"relation_reasoner": answer})))
-    assert [c.type for c in out["candidates"]] == ["live_in"]
-    assert out["drops"] == {"relation_schema": 1, "relation_self": 1}
+async def test_only_relations_the_schema_allows_can_be_decoded() -> None:
+    llm = ScriptedLLM(
+        {
+            "relation_reasoner": {
+                "reasoning": "",
+                "relations": [_rel("Acme Corporation", "work_for", "John Smith")],
+            }
+        }
+    )
+    out = await reason_relations(INPUT, runtime(llm))
+    assert out["candidates"] == [] and out["drops"] == {"invalid_output": 1}  # a backend could not produce it
+    items = output_schema(llm.calls[0].output)["properties"]["relations"]["items"]["anyOf"]
+    offered = {i["properties"]["type"]["const"]: i["properties"] for i in items}
+    assert set(offered) == {
+        "work_for",
+        "live_in",
+        "orgbased_in",
+    }  # one person, one location: no kill, located_in
+    assert offered["work_for"]["head"]["const"] == "John Smith"
+    assert offered["work_for"]["tail"]["const"] == "Acme Corporation"
+
+
+async def test_mentions_that_cannot_be_related_cost_no_call() -> None:
+    llm = ScriptedLLM()
+    inp = ReasonerInput(chunk=C0, mentions=[ACME, BOSTON.model_copy(update={"type": "other"})])
+    out = await reason_relations(inp, runtime(llm))
+    assert out["candidates"] == [] and llm.calls == []
+
+
+def test_open_schema_proposals_are_checked_for_known_mentions_and_self_relations() -> None:
+    items = [
+        ("John Smith", "Works For", "Acme Corporation", EVIDENCE),
+        ("Boston", "near", "Boston", EVIDENCE),
+        ("Jane Doe", "knows", "John Smith", EVIDENCE),
+    ]
+    candidates, drops = check_candidates(items, [SMITH, ACME, BOSTON], load_schema("open"))
+    assert [(c.head.text, c.type, c.tail.text) for c in candidates] == [
+        ("John Smith", "works_for", "Acme Corporation")
+    ]
+    assert drops == {"relation_self": 1, "relation_schema": 1}
 
 
 async def test_a_chunk_with_fewer_than_two_entities_costs_no_call() -> None:

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
-
 from factloom.graphs.cli import main
 
-_spec = importlib.util.spec_from_file_location("query_fixtures", Path(__file__).parents[1] / "query_fixtures.py")
+_spec = importlib.util.spec_from_file_location(
+    "query_fixtures", Path(__file__).parents[1] / "query_fixtures.py"
+)
 qf = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(qf)
 
@@ -42,3 +48,41 @@ def test_ask_json_with_the_embedded_model_cites_real_passages(tmp_path: Path) ->
         assert info["text"][c["start"] : c["end"]] == c["quote"] and c["doc_id"] == info["doc_id"]
     if not out["citations"]:
         assert out["answer"] == "The documents do not say what does lithium carbonate cause."
+
+
+@pytest.mark.slow
+def test_serve_binds_loopback_and_requires_its_token(tmp_path: Path) -> None:
+    qf.build_workspace(tmp_path / "ws")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [
+        sys.executable,
+        "-m",
+        "factloom.graphs",
+        "serve",
+        "-w",
+        str(tmp_path / "ws"),
+        "--port",
+        str(port),
+        "--token",
+        "t0k",
+    ]
+    server = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, server.stderr.read()
+            assert time.monotonic() < deadline, "serve did not start"
+            try:
+                first = httpx.get(f"{url}/entities", timeout=5)
+                break
+            except httpx.TransportError:
+                time.sleep(0.5)
+        assert first.status_code == 401
+        found = httpx.get(f"{url}/entities", params={"q": "warfarin", "token": "t0k"}, timeout=5).json()
+        assert [e["name"] for e in found["entities"]] == ["Warfarin"]
+    finally:
+        server.terminate()
+        server.wait(20)

@@ -81,7 +81,15 @@ def _verdicts(messages: list[Message], output: type[BaseModel]) -> dict:
     return {"verdicts": [{"fact": i, "verdict": "supported", "confidence": 0.9} for i in range(1, n + 1)]}
 
 
-def _slow(responder: typing.Callable, delay: float, messages: list[Message], output: type[BaseModel]) -> dict:
+def _slow(
+    responder: typing.Callable,
+    delay: float,
+    busy: Path | None,
+    messages: list[Message],
+    output: type[BaseModel],
+) -> dict:
+    if busy is not None:
+        (busy / str(os.getpid())).touch()  # tells the test this worker is extracting a document
     time.sleep(delay)
     return responder(messages, output)
 
@@ -92,11 +100,19 @@ def _refuse_contracts(messages: list[Message], output: type[BaseModel]) -> dict:
     return _entities(messages, output)
 
 
-def fake_llm(delay: float = 0.0, entities: typing.Callable = _entities) -> ScriptedLLM:
-    """Return the scripted model; answers depend on the prompt only (a worker builds its own)."""
+def fake_llm(
+    delay: float = 0.0, entities: typing.Callable = _entities, busy: Path | None = None
+) -> ScriptedLLM:
+    """Return the scripted model; answers depend on the prompt only (a worker builds its own).
+
+    Args:
+        delay: seconds each call takes.
+        entities: the entity finder's answers.
+        busy: a folder where each call touches a file named after the worker's PID.
+    """
     script = {"entity_finder": entities, "relation_reasoner": _relations, "verifier": _verdicts}
-    if delay:
-        script = {agent: functools.partial(_slow, f, delay) for agent, f in script.items()}
+    if delay or busy:
+        script = {agent: functools.partial(_slow, f, delay, busy) for agent, f in script.items()}
     return ScriptedLLM(script)  # type: ignore[arg-type]
 
 
@@ -180,11 +196,12 @@ def test_a_killed_worker_loses_and_doubles_nothing(
 ) -> None:
     """SIGKILL a worker mid-document: Ray restarts it, the document is retried, written once."""
     template, doc_ids = ingested
-    root = _copy(template, "killed")
-    slow = functools.partial(fake_llm, 0.05)
+    root, busy = _copy(template, "killed"), template.parent / "busy"
+    busy.mkdir()
+    slow = functools.partial(fake_llm, 0.05, _entities, busy)
     with Workspace(root) as ws, RayPool(worker_spec(ws, SCHEMA, slow, OPTIONS), RayOptions()) as pool:
         before = pool.pids()
-        killer = threading.Timer(1.0, os.kill, (before[0], signal.SIGKILL))
+        killer = threading.Thread(target=_kill_when_busy, args=(busy / str(before[0]),))
         killer.start()
         report = extract_on_pool(ws, pool, doc_ids)
         killer.join()
@@ -193,6 +210,16 @@ def test_a_killed_worker_loses_and_doubles_nothing(
     assert sorted(g.doc_id for g in report.documents) == sorted(doc_ids)
     assert _export(root) == _export(single)
     assert _rows(root, CALLS) == _rows(single, CALLS)  # the killed attempt's calls were never written
+
+
+def _kill_when_busy(marker: Path, timeout: float = 120.0) -> None:
+    """SIGKILL the worker whose PID names ``marker`` once it has made its first model call."""
+    deadline = time.monotonic() + timeout
+    while not marker.exists():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"worker {marker.name} never started a document")
+        time.sleep(0.01)
+    os.kill(int(marker.name), signal.SIGKILL)
 
 
 class InProcessPool:
@@ -256,3 +283,13 @@ def test_demonstrations_need_a_chroma_server(tmp_path: Path) -> None:
         with pytest.raises(DistributedError, match="chroma run"):
             worker_spec(ws, SCHEMA, fake_llm, OPTIONS)
         assert worker_spec(ws, SCHEMA, fake_llm, ExtractOptions(k_demos=0)).demos is None
+
+
+def test_a_worker_never_opens_a_local_vector_store() -> None:
+    """Without a Chroma server a worker refuses the vector index instead of creating files of its own."""
+    from factloom.graphs.distributed_worker import MemoryWorkspace, WorkerIndexError
+    from factloom.ingest.index import VectorIndex
+
+    with MemoryWorkspace() as ws, pytest.raises(WorkerIndexError, match="--chroma-url"):
+        VectorIndex(ws, "demos")
+    assert not Path("<memory>").exists()  # no embedded store was created beside the worker

@@ -56,6 +56,8 @@ def test_sentence_bounds_keep_abbreviations_and_initials_inside():
         "The U. S. Court agreed.",
         "Next one!",
     ]
+    paragraph_end = "It was shown by Okafor et al.\n\nThe next paragraph."
+    assert len(sentence_bounds(paragraph_end)) == 2
 
 
 def test_a_section_heading_starts_a_new_chunk_without_overlap():

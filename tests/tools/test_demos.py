@@ -111,7 +111,9 @@ def test_cli_add_and_list(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["demos", "add", str(gold), "-w", str(tmp_path / "ws"), "--schema", "news"])
     assert result.exit_code == 0, result.output
-    assert "1 demonstrations (1 new)" in result.output
+    assert "1 news demonstrations (1 new)" in result.output
+    auto = runner.invoke(main, ["demos", "add", str(gold), "-w", str(tmp_path / "ws")])
+    assert "1 news demonstrations (0 new)" in auto.output  # the labels pick the news preset
     listed = runner.invoke(main, ["demos", "list", "-w", str(tmp_path / "ws")])
     assert "news\tgold.jsonl\t1" in listed.output
     bad = runner.invoke(main, ["demos", "add", str(gold), "-w", str(tmp_path / "ws"), "--format", "spert"])

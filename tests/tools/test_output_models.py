@@ -9,7 +9,6 @@ from factloom.tools.output_models import (
     entity_output_model,
     entity_types_of,
     reasoner_output_model,
-    relation_types_of,
     verifier_output_model,
 )
 from factloom.tools.schema import load_schema
@@ -42,32 +41,37 @@ def test_open_schema_types_are_bounded_free_strings() -> None:
     assert prop["type"] == "string" and "enum" not in prop and prop["maxLength"] == 40
 
 
-def test_reasoner_heads_and_tails_are_the_chunk_mentions() -> None:
-    news = load_schema("news")
-    model = reasoner_output_model(relation_types_of(news), ("John Smith", "Acme"), cot=True)
+CHOICES = (("work_for", ("John Smith",), ("Acme",)), ("live_in", ("John Smith",), ("Boston", "Paris")))
+
+
+def test_reasoner_offers_only_legal_head_type_tail_combinations() -> None:
+    model = reasoner_output_model(CHOICES, (), cot=True)
     js = output_schema(model)
     assert list(js["properties"]) == ["reasoning", "relations"]  # reasoning is decoded first
-    rel = _item(js, "relations")["properties"]
-    assert rel["head"]["enum"] == rel["tail"]["enum"] == ["John Smith", "Acme"]
-    assert "work_for" in rel["type"]["enum"]
     assert js["properties"]["reasoning"]["maxLength"] == 300
+    live_in = _item(js, "relations")["anyOf"][1]["properties"]
+    assert live_in["type"]["const"] == "live_in" and live_in["tail"]["enum"] == ["Boston", "Paris"]
+    ok = {"head": "John Smith", "type": "live_in", "tail": "Paris", "evidence": "x"}
+    model.model_validate({"reasoning": "", "relations": [ok]})
     with pytest.raises(ValidationError):
-        model.model_validate(
-            {
-                "reasoning": "",
-                "relations": [{"head": "Bob", "type": "work_for", "tail": "Acme", "evidence": "x"}],
-            }
-        )
+        model.model_validate({"reasoning": "", "relations": [{**ok, "type": "work_for"}]})
+
+
+def test_open_reasoner_types_are_free_and_mentions_are_an_enum() -> None:
+    item = _item(output_schema(reasoner_output_model(None, ("A", "B"), cot=False)), "relations")["properties"]
+    assert item["head"]["enum"] == item["tail"]["enum"] == ["A", "B"] and item["type"]["type"] == "string"
 
 
 def test_without_cot_there_is_no_reasoning_field() -> None:
-    model = reasoner_output_model(("work_for",), ("A", "B"), cot=False)
+    model = reasoner_output_model(CHOICES, (), cot=False)
     assert list(output_schema(model)["properties"]) == ["relations"]
 
 
-def test_reasoner_model_needs_mentions() -> None:
+def test_reasoner_model_needs_something_to_relate() -> None:
     with pytest.raises(ValueError, match="at least one mention"):
-        reasoner_output_model(("work_for",), ())
+        reasoner_output_model(None, ())
+    with pytest.raises(ValueError, match="at least one legal relation"):
+        reasoner_output_model((), ("A", "B"))
 
 
 def test_verifier_verdicts_are_bounded_to_the_numbered_facts() -> None:

@@ -47,11 +47,16 @@ def _register_builtin() -> None:
 def _register_graph_formats() -> None:
     from factloom.tools.export import graphml, neo4j_csv, rdf
 
-    register(Exporter("graphml", ".graphml", graphml.write, "GraphML (networkx); evidence as JSON attributes"))
-    register(Exporter("ttl", ".ttl", rdf.write_turtle, "RDF Turtle with PROV-O provenance of every fact"))
-    register(Exporter("jsonld", ".jsonld", rdf.write_jsonld, "RDF JSON-LD with PROV-O provenance of every fact"))
-    register(Exporter("neo4j-csv", "", neo4j_csv.write_stream, "entities.csv + relations.csv for neo4j-admin",
-                      files=neo4j_csv.write_files))
+    provenance = "with the PROV-O provenance of every fact"
+    register(Exporter("graphml", ".graphml", graphml.write, "GraphML (networkx), evidence as JSON"))
+    register(Exporter("ttl", ".ttl", rdf.write_turtle, f"RDF Turtle {provenance}"))
+    register(Exporter("jsonld", ".jsonld", rdf.write_jsonld, f"RDF JSON-LD {provenance}"))
+    register(
+        Exporter(
+            "neo4j-csv", "", neo4j_csv.write_stream, "entities.csv + relations.csv for neo4j-admin import",
+            files=neo4j_csv.write_files,
+        )
+    )
 
 
 _register_builtin()

@@ -8,9 +8,9 @@ prompt, so calls that share a prompt prefix only evaluate the new part; the numb
 tokens is reported as cached prompt tokens.
 
 Output is constrained to the JSON schema by llguidance token masks (``tools/llm/guidance.py``)
-applied through llama-cpp-python's ``logits_processor``: measured at about 0.95x the speed of
+applied through llama-cpp-python's ``logits_processor``: measured at 0.91-0.95x the speed of
 free generation on SmolLM2, where llama.cpp's built-in JSON-schema grammar (still available as
-``constraint="grammar"``) runs at about 0.6x (bench/llm.py).
+``constraint="grammar"``) runs at 0.5-0.6x (bench/llm.py).
 """
 
 from __future__ import annotations

@@ -69,6 +69,7 @@ class OpenAIBackend:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
+        self.timeout = timeout
         self.name = f"openai:{model}"
         self._client = openai.AsyncOpenAI(
             base_url=self.base_url,
@@ -121,6 +122,11 @@ class OpenAIBackend:
                 start = time.perf_counter()
                 response = await self._create_with_fallback(messages, name, schema, sampling, dialect)
                 seconds = time.perf_counter() - start
+        except openai.APITimeoutError as e:
+            raise LLMUnavailableError(
+                f"{self.base_url}: no answer within {self.timeout:g}s, even after retries; "
+                "raise --timeout or lower --concurrency"
+            ) from e
         except openai.APIConnectionError as e:
             raise LLMUnavailableError(
                 f"{self.base_url}: cannot reach the server ({e}); is it running? check --base-url"

@@ -134,6 +134,18 @@ def test_nothing_listening_is_unavailable_not_a_crash() -> None:
         asyncio.run(OpenAIBackend(url, "m", max_retries=0).complete(ASK, City))
 
 
+def test_a_server_that_never_answers_times_out_with_advice() -> None:
+    import asyncio
+
+    with socket.socket() as silent:  # accepts connections, never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        llm = OpenAIBackend(url, "m", max_retries=0, timeout=0.5)
+        with pytest.raises(LLMUnavailableError, match=r"no answer within 0.5s.*raise --timeout"):
+            asyncio.run(llm.complete(ASK, City))
+
+
 def test_vllm_requests_carry_structured_outputs_and_json_schema() -> None:
     schema = output_schema(City)
     request = _request("m", ASK, "City", schema, SHORT, "vllm")
