@@ -299,6 +299,27 @@ def _embedded_lines() -> list[str]:
         f"{tuple(round(x, 1) for x in e['loadavg'])}): first run {e['first_run_seconds']} s, re-run after "
         f"it finished {e['resumed_after_finish_seconds']} s = {e['fraction_of_first_run']:.2%} of the first.",
         "",
+        *_llama_lines(),
+    ]
+
+
+def _llama_lines() -> list[str]:
+    """Return the section of the last ``--llama-server`` run, if there is one."""
+    path = RESULTS / "resume_llama_server.json"
+    if not path.is_file():
+        return []
+    r = json.loads(path.read_text())
+    return [
+        "## A real llama_cpp.server killed mid-run",
+        "",
+        f"`{r['command']}` ({r['model']}): the run stopped {r['seconds_from_server_kill_to_stop']} s after "
+        f"the server was killed, exit {r['killed_run_exit']}, message `{r['killed_run_message']}`; "
+        f"{r['jobs_kept']} finished job(s) kept; after a restart the same command exited {r['rerun_exit']}, "
+        f"redid {r['finished_jobs_redone']} finished jobs; same graph as the uninterrupted run: "
+        f"{r['same_graph_as_uninterrupted']}. Caveat: every SmolLM2 answer from this server had the wrong "
+        "shape (`invalid_output`), so both graphs were empty; this run checks the stop and the resume, "
+        "not extraction.",
+        "",
     ]
 
 

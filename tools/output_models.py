@@ -20,7 +20,9 @@ MAX_MENTION_CHARS = 60
 MAX_EVIDENCE_CHARS = 200
 MAX_REASONING_CHARS = 300
 MAX_TYPE_CHARS = 40
-MENTION_PATTERN = r"^\S+(?: \S+){0,5}$"
+# A capturing group on purpose: llama.cpp's JSON-schema converter (used by llama_cpp.server) rejects
+# "(?:" and then silently falls back to unconstrained JSON.
+MENTION_PATTERN = r"^\S+( \S+){0,5}$"
 """A mention is one to six words: decoding cannot wander into copying a whole sentence."""
 
 Verdict = Literal["supported", "unsupported", "wrong_type"]

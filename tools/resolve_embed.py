@@ -14,7 +14,8 @@ from factloom.tools.resolve import Neighbours, Record
 
 log = logging.getLogger(__name__)
 
-COLLECTION = "entities"
+COLLECTION = "entity_records"
+"""Doc-level entity records for the resolution blocker; the query side links against "entities"."""
 MAX_CONTEXT_TERMS = 10
 
 

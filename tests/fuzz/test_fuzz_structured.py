@@ -29,13 +29,16 @@ FUZZ = settings(
 MODELS: list[type[BaseModel]] = [
     entity_output_model(("person", "organization")),
     entity_output_model(None),
-    reasoner_output_model(("work_for",), ("Ann", "Acme")),
+    reasoner_output_model(
+        (("work_for", ("Ann",), ("Acme",)), ("live_in", ("Ann",), ("Paris",))), ("Ann", "Acme", "Paris")
+    ),
     reasoner_output_model(None, ("Ann", "Acme"), cot=False),
     verifier_output_model(3),
     choice_output_model(4),
 ]
 FIELDS = ["entities", "text", "type", "relations", "head", "tail", "evidence", "reasoning", "verdicts"]
 FIELDS += ["fact", "verdict", "confidence", "answer", "person", "Ann", "Acme", "work_for", "supported", "A"]
+FIELDS += ["Paris", "live_in"]
 JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()
