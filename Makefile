@@ -20,8 +20,10 @@ $(SAMPLE): scripts/make_sample_pdf.py | install
 	$(BIN)/python scripts/make_sample_pdf.py $(SAMPLE)
 
 demo: install $(SAMPLE)
-	$(BIN)/factloom ingest $(SAMPLE) -w $(WS)
-	$(BIN)/factloom inspect docs -w $(WS)
+	$(BIN)/factloom extract $(SAMPLE) -w $(WS) --schema biomed
+	$(BIN)/factloom export -w $(WS) --format jsonl --out $(WS)/graph.jsonl
+	$(BIN)/factloom stats -w $(WS)
+	@echo "knowledge graph: $(WS)/graph.jsonl"; head -n 5 $(WS)/graph.jsonl
 
 lint: install
 	$(BIN)/ruff check .

@@ -17,11 +17,12 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol, TypedDict
 
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
 from factloom.tools.linking import STOPWORDS
 from factloom.tools.llm.base import LLM, CallTag, Message, Sampling, Usage
 from factloom.tools.subgraph import EvidenceItem
-from langgraph.runtime import Runtime
-from pydantic import BaseModel, ConfigDict, Field, create_model
 
 log = logging.getLogger(__name__)
 

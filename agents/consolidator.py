@@ -14,6 +14,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import TypedDict
 
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, ConfigDict, Field
+
 from factloom.agents.context import AgentContext
 from factloom.agents.entity_merge import build_entities, entity_index
 from factloom.agents.facts import Counts, Drop, Fact, count, page_at
@@ -24,8 +27,6 @@ from factloom.tools.grounding import sentence_bounds
 from factloom.tools.kg import Entity, Evidence, Mention, Relation
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.output_models import NONE_CHOICE, choice_output_model
-from langgraph.runtime import Runtime
-from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger(__name__)
 

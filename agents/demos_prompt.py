@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation
+from factloom.tools.demos import Demonstration, DemoRelation
 from factloom.tools.grounding import sentence_bounds
 from factloom.tools.llm.base import Message
 from factloom.tools.output_models import MAX_EVIDENCE_CHARS
-from factloom.tools.schema import Schema
 
 
 def _dumps(value: object) -> str:
@@ -58,25 +57,3 @@ def _sentence_of(text: str, relation: DemoRelation) -> str:
         text, min(head, tail), max(head + len(relation.head), tail + len(relation.tail))
     )
     return text[start:end].strip()[:MAX_EVIDENCE_CHARS]
-
-
-SEED_TEXT = "Tim Cook, the chief executive of Apple Inc., spoke in Paris on Monday."
-SEED_ENTITIES = (("Tim Cook", "person"), ("Apple Inc.", "organization"), ("Paris", "location"))
-
-
-def seed_demonstration(schema: Schema) -> Demonstration | None:
-    """Return a built-in demonstration for when none is retrieved, or None when the schema offers none.
-
-    A single worked example teaches a small model to list short names instead of copying sentences.
-    It is a fixed news sentence whose entities map to the schema's types, else (schemas without person,
-    organization or location) a list of each type's first example.
-    """
-    mapped = [(e, schema.entity_type_for_label(label)) for e, label in SEED_ENTITIES]
-    entities = tuple(DemoEntity(text=e, type=t) for e, t in mapped if t)
-    if len(entities) >= 2:
-        return Demonstration(text=SEED_TEXT, entities=entities)
-    examples = [(t.examples[0], t.name) for t in schema.entity_types if t.examples]
-    if len(examples) < 2:
-        return None
-    text = "The notes name " + ", ".join(e for e, _ in examples[:-1]) + f" and {examples[-1][0]}."
-    return Demonstration(text=text, entities=tuple(DemoEntity(text=e, type=t) for e, t in examples))

@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import TypedDict
 
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, ConfigDict, Field
+
 from factloom.agents.context import AgentContext
-from factloom.agents.demos_prompt import entity_demo_messages, seed_demonstration
+from factloom.agents.demos_prompt import entity_demo_messages
 from factloom.agents.facts import Counts, Drop, count, page_at
 from factloom.agents.schema_prompt import entity_types_text
 from factloom.ingest.models import Chunk, Page
+from factloom.tools.demos import Demonstration
 from factloom.tools.grounding import ground
 from factloom.tools.kg import Mention
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.output_models import entity_output_model, entity_types_of
 from factloom.tools.schema import Schema, normalise_type
-from langgraph.runtime import Runtime
-from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ class EntityFinderUpdate(TypedDict):
     usage: Usage
 
 
-def build_messages(chunk: Chunk, schema: Schema, demos: list) -> list[Message]:
+def build_messages(chunk: Chunk, schema: Schema, demos: Sequence[Demonstration]) -> list[Message]:
     """Return the prompt: a schema-only system prefix, demonstrations, then the chunk."""
     system = SYSTEM_TEMPLATE.format(entity_types=entity_types_text(schema))
     return [
@@ -137,12 +140,9 @@ async def find_entities(inp: EntityFinderInput, runtime: Runtime[AgentContext]) 
     """Find, ground and type-check the entity mentions of one chunk (a LangGraph node)."""
     ctx = runtime.context
     settings = ctx.settings
-    demos: list = []
-    if settings.k_demos > 0:
-        if ctx.demos is not None:
-            demos = ctx.demos.retrieve(inp.chunk.text, settings.k_demos, settings.demo_token_budget)
-        seed = seed_demonstration(ctx.schema)
-        demos = demos or ([seed] if seed is not None else [])
+    demos: list[Demonstration] = []
+    if ctx.demos is not None and settings.k_demos > 0:
+        demos = ctx.demos.retrieve(inp.chunk.text, settings.k_demos, settings.demo_token_budget)
     output = entity_output_model(entity_types_of(ctx.schema), MAX_MENTIONS)
     messages = build_messages(inp.chunk, ctx.schema, demos)
     tag = CallTag(agent=AGENT, doc_id=inp.chunk.doc_id)

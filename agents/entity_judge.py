@@ -12,9 +12,10 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from factloom.tools.llm.base import LLM, CallTag, LLMOutputError, Message, Sampling
 from factloom.tools.resolve import Edge, Record
-from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger(__name__)
 

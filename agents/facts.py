@@ -11,9 +11,10 @@ import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 
+from pydantic import BaseModel, ConfigDict
+
 from factloom.ingest.models import Page
 from factloom.tools.kg import Evidence, Mention
-from pydantic import BaseModel, ConfigDict
 
 
 class Drop(StrEnum):

@@ -13,18 +13,20 @@ import logging
 from collections.abc import Sequence
 from typing import TypedDict
 
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, ConfigDict, Field
+
 from factloom.agents.context import AgentContext
 from factloom.agents.demos_prompt import relation_demo_messages
 from factloom.agents.facts import Candidate, Counts, Drop, Rejection, count
 from factloom.agents.relation_pairs import ask_pairs
 from factloom.agents.schema_prompt import relation_types_text
 from factloom.ingest.models import Chunk
+from factloom.tools.demos import Demonstration
 from factloom.tools.kg import Entity, Mention
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.output_models import RelationChoice, reasoner_output_model, relation_types_of
 from factloom.tools.schema import Schema, normalise_type
-from langgraph.runtime import Runtime
-from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +107,9 @@ def legal_choices(mentions: Sequence[Mention], schema: Schema) -> tuple[Relation
     return tuple(choices)
 
 
-def build_messages(inp: ReasonerInput, schema: Schema, *, cot: bool, demos: Sequence = ()) -> list[Message]:
+def build_messages(
+    inp: ReasonerInput, schema: Schema, *, cot: bool, demos: Sequence[Demonstration] = ()
+) -> list[Message]:
     """Return the prompt: a schema-only system prefix, demonstrations, then the chunk and its entities."""
     system = SYSTEM_TEMPLATE.format(
         relation_types=relation_types_text(schema),
@@ -170,7 +174,7 @@ async def _ask_joint(inp: ReasonerInput, ctx: AgentContext) -> tuple[list[Candid
     output = reasoner_output_model(
         choices, mention_choices(inp.mentions), cot=ctx.settings.cot, max_items=MAX_RELATIONS
     )
-    demos: list = []
+    demos: list[Demonstration] = []
     if ctx.demos is not None and ctx.settings.k_demos > 0:
         demos = ctx.demos.retrieve(inp.chunk.text, ctx.settings.k_demos, ctx.settings.demo_token_budget)
     messages = build_messages(inp, ctx.schema, cot=ctx.settings.cot, demos=demos)

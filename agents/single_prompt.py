@@ -14,11 +14,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
 from factloom.agents.schema_prompt import entity_types_text, relation_types_text
 from factloom.tools.grounding import ground
 from factloom.tools.llm.base import LLM, CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.schema import Schema, normalise_type
-from pydantic import BaseModel, ConfigDict, Field, create_model
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
+from langgraph.runtime import Runtime
+from pydantic import BaseModel, ConfigDict, Field
+
 from factloom.agents.context import AgentContext
 from factloom.agents.facts import Candidate, Counts, Drop, Fact, Rejection, count, page_at
 from factloom.agents.schema_prompt import relation_types_text
@@ -20,8 +23,6 @@ from factloom.tools.grounding import Span, ground
 from factloom.tools.kg import Evidence, Mention
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.output_models import verifier_output_model
-from langgraph.runtime import Runtime
-from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import torch
+
 from factloom.graphs.query import ask, open_context
 from factloom.ingest.chunking import chunk_document
 from factloom.ingest.corpora import read_corpus

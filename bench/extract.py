@@ -56,6 +56,7 @@ def cut_pdf(src: Path, max_pages: int | None, folder: Path) -> Path:
 def source_tokens(text: str) -> int:
     """Count the tokens of ``text`` with the embedded model's tokenizer (vocabulary only, no weights)."""
     import llama_cpp
+
     from factloom.tools.llm.embedded import default_model_path
 
     vocab = llama_cpp.Llama(model_path=str(default_model_path()), vocab_only=True, verbose=False)
@@ -171,7 +172,7 @@ def markdown(result: dict) -> str:
         "",
         f"Command: `{result['command']}`  ",
         f"Backend: {result['backend']}; schema `{result['schema']}`; options {result['options']}  ",
-        "Demonstrations: none stored (fresh workspaces): the entity finder used its built-in seed example  ",
+        "Demonstrations: none stored (fresh workspaces), so the agents ran zero-shot  ",
         f"Machine: {result['machine']}; load average at start {result['loadavg_start']}, at end "
         f"{result['loadavg_end']} (shared by other engineers: timings are disturbed)",
         "",

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pymupdf
+
 from factloom.ingest.chunking import chunk_document
 from factloom.ingest.embed import get_embedder
 from factloom.ingest.pdf import parse_pdf

@@ -26,10 +26,11 @@ import time
 from pathlib import Path
 from typing import Literal
 
+from pydantic import BaseModel, Field
+
 from factloom.tools.llm.base import Message, Sampling
 from factloom.tools.llm.embedded import BOUNDS, EmbeddedBackend, cpu_threads, default_model_path
 from factloom.tools.llm.structured import output_schema
-from pydantic import BaseModel, Field
 
 RESULTS = Path(__file__).parent / "results"
 TEXT = (

@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from langgraph.runtime import Runtime
+
 from factloom.agents.context import AgentContext, AgentSettings, RelationMode
 from factloom.agents.relation_reasoner import ReasonerInput, reason_relations
 from factloom.agents.verifier import VerifierInput, verify
@@ -26,7 +28,6 @@ from factloom.tools.kg import Mention
 from factloom.tools.llm.base import LLM, Usage
 from factloom.tools.llm.factory import BackendConfig, make_llm
 from factloom.tools.schema import Schema, load_schema
-from langgraph.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "conll04" / "dev_triples.json"

@@ -54,7 +54,6 @@ from factloom.tools.llm.base import Completion, Message  # noqa: E402
 from factloom.tools.llm.cache import CachedLLM  # noqa: E402
 from factloom.tools.llm.factory import BackendConfig, make_llm  # noqa: E402
 from factloom.tools.schema import load_schema  # noqa: E402
-
 from tests.graphs.test_ray import fake_llm  # noqa: E402
 
 PDFS = ROOT.parent / "shared" / "data" / "pdfs"

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+
 from factloom.ingest.chroma_http import ChromaServerError, parse_chroma_url
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
 from factloom.graphs.chroma_option import chroma_url_option
 from factloom.graphs.cli import user_errors
 from factloom.graphs.llm_options import backend_config_from_options, backend_options
@@ -132,6 +133,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API (/ask, /entities, /relations, /graph; docs at /docs) and the web page."""
     import uvicorn
+
     from factloom.graphs.server import create_app
     from factloom.ingest.workspace import Workspace
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+
 from factloom.graphs.cli import user_errors
 from factloom.graphs.eval_systems import SYSTEMS
 from factloom.graphs.llm_options import backend_config_from_options, backend_options

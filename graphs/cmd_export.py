@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+
 from factloom.graphs.cli import user_errors
 from factloom.tools.export import EXPORTERS
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
 from factloom.graphs.chroma_option import chroma_url_option
 from factloom.graphs.cli import user_errors
 from factloom.graphs.llm_options import backend_config_from_options, backend_options
@@ -143,7 +144,8 @@ def extract(
 
                 llm = BudgetedLLM(llm, TokenBudget(budget_tokens))
             report = asyncio.run(_run(ws, doc_ids, schema, llm, options))
-    _summary(report)
+        _summary(report)
+        _merge_collection(ws, schema)
     if report.failed:
         raise SystemExit(1)
 
@@ -171,8 +173,9 @@ def _add_demos(ws: Workspace, files: tuple[Path, ...], schema: Schema) -> None:
 async def _run(
     ws: Workspace, doc_ids: list[str], schema: Schema, llm: LLM, options: ExtractOptions
 ) -> CollectionReport:
-    from factloom.graphs.extract import extract_collection
     from tqdm import tqdm
+
+    from factloom.graphs.extract import extract_collection
 
     with tqdm(total=len(doc_ids), unit="doc", desc="extract", disable=None, leave=False) as bar:
 
@@ -187,8 +190,9 @@ def _run_ray(
     ws: Workspace, doc_ids: list[str], schema: Schema, config: BackendConfig, options: ExtractOptions,
     ray_opts: RayOptions,
 ) -> CollectionReport:
-    from factloom.graphs.distributed import extract_collection_ray
     from tqdm import tqdm
+
+    from factloom.graphs.distributed import extract_collection_ray
 
     with tqdm(total=len(doc_ids), unit="doc", desc="extract (ray)", disable=None, leave=False) as bar:
         return extract_collection_ray(
@@ -207,6 +211,17 @@ def _summary(report: CollectionReport) -> None:
     )
     for doc_id, message in report.failed.items():
         click.echo(f"error: {doc_id}: {message}", err=True)
+
+
+def _merge_collection(ws: Workspace, schema: Schema) -> None:
+    """Merge the document graphs into the collection graph by rules (`resolve --judge` asks the LLM)."""
+    from factloom.tools.collection import build_collection
+
+    built = build_collection(ws, schema)
+    click.echo(
+        f"collection: {built.entities} entities from {built.document_entities} document entities "
+        f"({built.merges} merges), {built.relations} relations, {built.conflicts} conflicts"
+    )
 
 
 @click.command("graph")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+
 from factloom.graphs.chroma_option import chroma_url_option
 from factloom.graphs.cli import user_errors
 from factloom.graphs.lock_option import wait_option
@@ -34,11 +35,12 @@ def ingest(
     max_mb: int, wait: float, chroma_url: str | None,
 ) -> None:
     """Read PDF, .txt and .md files (PATHS: files, folders, globs) into the workspace."""
+    from tqdm import tqdm
+
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.pipeline import FileResult, ingest_paths
     from factloom.ingest.sources import expand_paths
     from factloom.ingest.workspace import Workspace
-    from tqdm import tqdm
 
     if overlap_tokens >= chunk_tokens:
         raise click.BadParameter("must be smaller than --chunk-tokens", param_hint="--overlap")

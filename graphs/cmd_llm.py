@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
 from factloom.graphs.cli import user_errors
 
 if TYPE_CHECKING:

@@ -99,6 +99,7 @@ class RayPool:
 
     def __enter__(self) -> RayPool:
         import ray
+
         from factloom.graphs.distributed_worker import ExtractWorker
 
         if not ray.is_initialized():

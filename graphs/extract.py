@@ -18,6 +18,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Literal
 
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import RetryPolicy, Send
+
 from factloom.agents.consolidator import ConsolidatorInput, consolidate
 from factloom.agents.context import DemoSource
 from factloom.agents.entity_finder import find_entities
@@ -51,10 +56,6 @@ from factloom.tools.jobs import JobTable
 from factloom.tools.kg_store import save_document_graph
 from factloom.tools.llm.base import LLM, LLMRequestError, LLMUnavailableError, Usage
 from factloom.tools.schema import Schema
-from langgraph.graph import END, START, StateGraph
-from langgraph.graph.state import CompiledStateGraph
-from langgraph.runtime import Runtime
-from langgraph.types import RetryPolicy, Send
 
 log = logging.getLogger(__name__)
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+from langgraph.runtime import Runtime
+from pydantic import TypeAdapter
+
 from factloom.agents.facts import Fact
 from factloom.graphs.extract_options import ExtractContext
 from factloom.graphs.state import ChunkEntitiesState, ChunkRelationsState
 from factloom.ingest.models import Chunk
 from factloom.tools.jobs import JobKey, JobTable
 from factloom.tools.kg import Mention
-from langgraph.runtime import Runtime
-from pydantic import TypeAdapter
 
 ENTITIES = "entities"
 RELATIONS = "relations"

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
 from factloom.tools.llm.factory import BACKENDS, BackendConfig, BackendConfigError
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -14,6 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from pydantic import BaseModel
+
 from factloom.agents.answerer import AnswerResult, Turn, answer_node
 from factloom.ingest.embed import get_embedder
 from factloom.ingest.index import VectorIndex
@@ -30,9 +34,6 @@ from factloom.tools.linking import (
 )
 from factloom.tools.llm.base import LLM
 from factloom.tools.subgraph import EvidenceItem, Limits, Subgraph, gather_evidence, neighbourhood
-from langgraph.graph import END, START, StateGraph
-from langgraph.runtime import Runtime
-from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 

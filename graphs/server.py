@@ -14,16 +14,17 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
 from factloom.agents.answerer import Turn
 from factloom.graphs.query import QueryContext, ask
 from factloom.ingest.store import UnknownDocumentError, get_document, list_documents
 from factloom.tools.kg import Entity, Relation
 from factloom.tools.llm.base import LLMError
 from factloom.tools.subgraph import Limits, neighbourhood, sentence_around
-from fastapi import FastAPI, HTTPException, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from factloom.ingest.errors import FactloomError
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
+
+from factloom.ingest.errors import FactloomError
 
 log = logging.getLogger(__name__)
 

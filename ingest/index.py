@@ -17,13 +17,14 @@ from typing import Any
 
 import chromadb
 from chromadb.config import Settings
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.vector_stores.types import VectorStoreQuery
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
 from factloom.ingest.chroma_http import http_client
 from factloom.ingest.embed import Embedder, get_embedder
 from factloom.ingest.errors import FactloomError
 from factloom.ingest.workspace import Workspace
-from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-from llama_index.core.vector_stores.types import VectorStoreQuery
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 log = logging.getLogger(__name__)
 

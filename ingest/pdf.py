@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pymupdf
+
 from factloom.ingest.errors import FactloomError
 from factloom.ingest.layout import (
     RawBlock,

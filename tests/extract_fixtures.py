@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
+from langgraph.runtime import Runtime
+
 from factloom.agents.context import AgentContext, AgentSettings
 from factloom.ingest.models import Chunk, Document, Page
 from factloom.tools.kg import Mention
 from factloom.tools.schema import load_schema
-from langgraph.runtime import Runtime
 
 NEWS_TEXT = (
     "John Smith works for Acme Corporation (ACME) in Boston. "

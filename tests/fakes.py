@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from factloom.tools.llm.base import CallTag, Completion, LLMOutputError, Message, Sampling, Usage
 from pydantic import BaseModel, ValidationError
+
+from factloom.tools.llm.base import CallTag, Completion, LLMOutputError, Message, Sampling, Usage
 
 Answer = dict[str, Any] | BaseException
 Responder = Callable[[list[Message], type[BaseModel]], Answer]

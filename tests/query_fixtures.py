@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pymupdf
+
 from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace

@@ -13,6 +13,8 @@ import logging
 from dataclasses import dataclass
 from typing import TypeVar
 
+from pydantic import BaseModel
+
 from factloom.tools.llm.base import (
     LLM,
     CallTag,
@@ -23,7 +25,6 @@ from factloom.tools.llm.base import (
     Sampling,
     Usage,
 )
-from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from factloom.tools.kg import Evidence
 from pydantic import BaseModel, ConfigDict, Field
+
+from factloom.tools.kg import Evidence
 
 
 class MergedEntity(BaseModel):

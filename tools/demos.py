@@ -14,12 +14,13 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from pydantic import BaseModel, ConfigDict
+
 from factloom.ingest.corpora import GoldDoc
 from factloom.ingest.workspace import Workspace
 from factloom.tools.gold import to_schema
 from factloom.tools.kg import stable_id
 from factloom.tools.schema import Schema
-from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from factloom.ingest.index import VectorIndex

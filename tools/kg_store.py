@@ -42,7 +42,9 @@ def ensure(ws: Workspace) -> None:
     ws.ensure_tables(DDL)
 
 
-def save_document_graph(ws: Workspace, doc_id: str, entities: list[Entity], relations: list[Relation]) -> None:
+def save_document_graph(
+    ws: Workspace, doc_id: str, entities: list[Entity], relations: list[Relation]
+) -> None:
     """Replace the stored graph of one document atomically."""
     ensure(ws)
     with ws.transaction() as db:

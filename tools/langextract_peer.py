@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 import httpx
+
 from factloom.ingest.errors import FactloomError
 from factloom.tools.llm.base import Usage
 from factloom.tools.llm.factory import BackendConfig
@@ -71,7 +72,7 @@ def _model_class() -> type:
     try:
         from langextract.providers.openai import OpenAILanguageModel
     except ImportError as e:
-        raise PeerError("the langextract peer needs `pip install langextract`") from e
+        raise PeerError("the langextract peer needs `pip install 'factloom[eval]'`") from e
 
     class CountingModel(OpenAILanguageModel):  # type: ignore[misc, valid-type]
         """langextract's OpenAI provider, counting the calls and tokens the server reports."""

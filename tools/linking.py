@@ -12,10 +12,11 @@ import logging
 from collections import OrderedDict
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from factloom.ingest.embed import Embedder
 from factloom.ingest.index import IndexItem, VectorIndex
 from factloom.tools.graph_index import GraphIndex, graph_fingerprint, normalise
-from pydantic import BaseModel, ConfigDict
 
 log = logging.getLogger(__name__)
 

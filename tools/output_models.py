@@ -13,8 +13,9 @@ from __future__ import annotations
 import functools
 from typing import Any, Literal, Union
 
-from factloom.tools.schema import Schema
 from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from factloom.tools.schema import Schema
 
 MAX_MENTION_CHARS = 60
 MAX_EVIDENCE_CHARS = 200

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from factloom.tools import resolve_keys as rk
 from factloom.tools.resolve_block import candidate_pairs
 from factloom.tools.resolve_cluster import Cluster, Edge, cluster, types_compatible

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+
 from factloom.tools import resolve_keys as rk
 
 

@@ -14,11 +14,12 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from factloom.ingest.index import VectorIndex
 from factloom.tools.graph_index import GraphIndex, normalise
 from factloom.tools.kg import Entity, Relation
 from factloom.tools.linking import STOPWORDS
-from pydantic import BaseModel, ConfigDict, Field
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ import string
 from pathlib import Path
 
 import pytest
+
 from factloom.agents import answerer
 from factloom.agents.answerer import Turn, answer, build_messages, check_citations, no_answer
 from factloom.graphs.query import ChatSession, ask, open_context

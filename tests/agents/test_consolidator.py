@@ -8,7 +8,6 @@ from factloom.agents.consolidator import ConsolidatorInput, consolidate, merge_f
 from factloom.agents.entity_merge import build_entities, entity_id, entity_index
 from factloom.agents.facts import Fact
 from factloom.tools.kg import Evidence
-
 from tests.extract_fixtures import make_document, mention, runtime
 from tests.fakes import ScriptedLLM
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from factloom.agents.entity_finder import EntityFinderInput, build_messages, find_entities
 from factloom.tools.llm.base import Message
 from factloom.tools.schema import load_schema
-
 from tests.extract_fixtures import make_document, runtime
 from tests.fakes import ScriptedLLM
 
@@ -92,14 +91,10 @@ async def test_retrieved_demonstrations_are_shown_before_the_chunk() -> None:
     assert llm.calls[0].messages[1].content == "Text:\nAnn Lee lives in Rome."
 
 
-async def test_without_stored_demonstrations_a_seed_example_is_used_unless_zero_shot() -> None:
+async def test_zero_shot_when_the_workspace_has_no_demonstrations() -> None:
     llm = ScriptedLLM()
     await find_entities(EntityFinderInput(chunk=CHUNKS[0]), runtime(llm))
-    await find_entities(EntityFinderInput(chunk=CHUNKS[0]), runtime(llm, k_demos=0))
-    seeded, zero_shot = (call.messages for call in llm.calls)
-    assert [m.role for m in seeded] == ["system", "user", "assistant", "user"]
-    assert "Tim Cook" in seeded[2].content
-    assert [m.role for m in zero_shot] == ["system", "user"]
+    assert [m.role for m in llm.calls[0].messages] == ["system", "user"]
 
 
 async def test_a_span_typed_twice_keeps_its_first_type() -> None:

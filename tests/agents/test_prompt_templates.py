@@ -5,6 +5,7 @@ from __future__ import annotations
 import string
 
 import pytest
+
 from factloom.agents import consolidator, entity_finder, relation_pairs, relation_reasoner, verifier
 
 TEMPLATES = [

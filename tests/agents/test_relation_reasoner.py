@@ -13,7 +13,6 @@ from factloom.agents.relation_reasoner import (
 )
 from factloom.tools.llm.structured import output_schema
 from factloom.tools.schema import load_schema
-
 from tests.extract_fixtures import make_document, mention, runtime
 from tests.fakes import ScriptedLLM
 

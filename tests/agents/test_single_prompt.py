@@ -5,7 +5,6 @@ from __future__ import annotations
 from factloom.agents.single_prompt import FEW_SHOT, build_messages, extract_chunk
 from factloom.tools.llm.base import LLMOutputError
 from factloom.tools.schema import load_schema
-
 from tests.fakes import ScriptedLLM
 
 NEWS = load_schema("news")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from factloom.agents.facts import Candidate
 from factloom.agents.verifier import REASON_UNGROUNDED, UNVERIFIED_CONFIDENCE, VerifierInput, verify
-
 from tests.extract_fixtures import make_document, mention, runtime
 from tests.fakes import ScriptedLLM
 

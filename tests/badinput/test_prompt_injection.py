@@ -12,7 +12,6 @@ from factloom.ingest.workspace import Workspace
 from factloom.tools.kg_store import load_graph
 from factloom.tools.llm.structured import output_schema
 from factloom.tools.schema import load_schema
-
 from tests.extract_fixtures import make_document
 from tests.fakes import ScriptedLLM
 from tests.scripted_server import allowed, relation_branches

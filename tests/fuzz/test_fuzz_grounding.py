@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import re
 
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+
 from factloom.tools.grounding import (
     FUZZY_THRESHOLD,
     MIN_FUZZY_CHARS,
@@ -17,8 +20,6 @@ from factloom.tools.grounding import (
     ground,
     sentence_bounds,
 )
-from hypothesis import HealthCheck, assume, example, given, settings
-from hypothesis import strategies as st
 
 EXAMPLES = int(os.environ.get("FACTLOOM_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(

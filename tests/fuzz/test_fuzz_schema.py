@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from factloom.tools.schema import PRESETS, Schema, SchemaError, load_schema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
+
+from factloom.tools.schema import PRESETS, Schema, SchemaError, load_schema
 
 EXAMPLES = int(os.environ.get("FACTLOOM_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(

@@ -9,6 +9,10 @@ import asyncio
 import json
 import os
 
+from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError
+
 from factloom.tools.llm.base import LLMOutputError, Message, Usage
 from factloom.tools.llm.structured import RawReply, complete_with_repair, extract_json, parse_reply
 from factloom.tools.output_models import (
@@ -17,9 +21,6 @@ from factloom.tools.output_models import (
     reasoner_output_model,
     verifier_output_model,
 )
-from hypothesis import HealthCheck, assume, example, given, settings
-from hypothesis import strategies as st
-from pydantic import BaseModel, ValidationError
 
 EXAMPLES = int(os.environ.get("FACTLOOM_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(

@@ -6,13 +6,13 @@ import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
+
 from factloom.graphs.cli import main
 from factloom.ingest.chunking import chunk_document
 from factloom.ingest.sources import read_document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import DB_NAME, Workspace
 from factloom.tools.llm.structured import output_schema
-
 from tests.fakes import ScriptedLLM
 from tests.scripted_server import Script
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from click.testing import CliRunner
+
 from factloom.graphs.cli import main
 
 _spec = importlib.util.spec_from_file_location(

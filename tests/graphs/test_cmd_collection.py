@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from factloom.graphs.cli import main
 from factloom.ingest.workspace import Workspace
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+
 from factloom.graphs.cli import main
 from factloom.ingest.workspace import Workspace
 from factloom.tools.kg import Entity, Evidence, Mention, Relation

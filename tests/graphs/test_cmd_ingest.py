@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from factloom.graphs.cli import main
 
+from factloom.graphs.cli import main
 from tests.ingest import pdfgen
 
 pytestmark = pytest.mark.slow

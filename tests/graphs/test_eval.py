@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from factloom.graphs.cli import main
 from factloom.graphs.eval_run import EvalSpec, evaluate
 from factloom.graphs.extract_options import ExtractOptions
@@ -18,7 +19,6 @@ from factloom.ingest.corpora import GoldDoc, read_corpus
 from factloom.ingest.workspace import Workspace
 from factloom.tools.gold import to_schema
 from factloom.tools.schema import load_schema
-
 from tests.fakes import ScriptedLLM
 
 NEWS = load_schema("news")

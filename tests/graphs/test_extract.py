@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from factloom.graphs.extract import build_graph, extract_collection, extract_document
 from factloom.graphs.extract_options import ExtractOptions, ExtractOptionsError
 from factloom.ingest.store import save_document
@@ -17,7 +18,6 @@ from factloom.tools.jobs import JobTable
 from factloom.tools.kg_store import load_graph
 from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError
 from factloom.tools.schema import load_schema
-
 from tests.extract_fixtures import NEWS_TEXT, make_document
 from tests.fakes import ScriptedLLM
 

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.pipeline import ingest_paths

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
+
 from factloom.graphs.distributed import (
     DistributedError,
     RayOptions,
@@ -41,8 +43,6 @@ from factloom.tools.kg_store import load_graph
 from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError, Message
 from factloom.tools.llm.cache import CachedLLM
 from factloom.tools.schema import load_schema
-from pydantic import BaseModel
-
 from tests.fakes import ScriptedLLM
 
 ray = pytest.importorskip("ray")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pymupdf
 import pytest
 from click.testing import CliRunner
+
 from factloom.graphs.cli import main
 from factloom.ingest.workspace import Workspace
 from factloom.tools.export.jsonl import write

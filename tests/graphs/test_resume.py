@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from factloom.graphs import extract_options
 from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
@@ -19,7 +20,6 @@ from factloom.tools.kg_store import load_graph
 from factloom.tools.llm.base import LLMUnavailableError, Message
 from factloom.tools.output_models import entity_output_model
 from factloom.tools.schema import EntityType, load_schema
-
 from tests.graphs.resume_fixtures import (
     add_document,
     done_jobs,

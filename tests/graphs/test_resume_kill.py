@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from factloom.ingest.workspace import DB_NAME
 
+from factloom.ingest.workspace import DB_NAME
 from tests.graphs.resume_fixtures import (
     done_jobs,
     export_lines,

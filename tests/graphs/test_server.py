@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from factloom.graphs.query import open_context
 from factloom.graphs.server import create_app
 from factloom.ingest.workspace import Workspace

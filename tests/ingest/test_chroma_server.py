@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from factloom.ingest.chroma_http import ChromaServerError, parse_chroma_url
 from factloom.ingest.index import IndexItem, VectorIndex
 from factloom.ingest.workspace import Workspace
@@ -140,7 +141,6 @@ def test_a_distributed_worker_reads_demonstrations_from_the_server(tmp_path: Pat
     from factloom.graphs.extract_options import ExtractOptions
     from factloom.ingest.store import save_document
     from factloom.tools.schema import load_schema
-
     from tests.extract_fixtures import make_document
     from tests.fakes import ScriptedLLM
 

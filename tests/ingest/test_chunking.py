@@ -6,6 +6,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+
 from factloom.ingest.chunking import chunk_document, chunk_id, sentence_bounds
 from factloom.ingest.models import Document, Page, Section
 from factloom.ingest.pdf import parse_pdf

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from factloom.ingest.corpora import CorpusError, GoldDoc, detect_format, read_corpus, write_jsonl
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from chromadb.utils import embedding_functions
+
 from factloom.ingest.embed import LlamaIndexEmbedding, get_embedder
 from factloom.ingest.index import IndexItem, VectorIndex
 from factloom.ingest.workspace import Workspace

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from factloom.ingest.lock import WorkspaceLockedError, lock_path, read_holder, workspace_lock
 
 HOLDER = textwrap.dedent(

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+
 from factloom.ingest.models import Document
 from factloom.ingest.pdf import (
     CorruptPdfError,
@@ -15,7 +16,6 @@ from factloom.ingest.pdf import (
     NotAPdfError,
     parse_pdf,
 )
-
 from tests.ingest import pdfgen
 
 

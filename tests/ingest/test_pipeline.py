@@ -7,12 +7,12 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from factloom.ingest import pipeline
 from factloom.ingest.index import VectorIndex
 from factloom.ingest.pipeline import CHUNKS, ingest_paths
 from factloom.ingest.store import get_chunks, get_document, list_documents
 from factloom.ingest.workspace import Workspace
-
 from tests.ingest import pdfgen
 
 pytestmark = pytest.mark.slow
@@ -27,7 +27,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     for name in (CONTRACT, JUDGEMENT):
         shutil.copy(shared_data / "pdfs" / name, folder / name)
     (folder / "notes.md").write_text("# Notes\n\nAspirin was given to every patient in Leeds.\n")
-    bad = tmp_path_factory.mktemp("bad")
+    bad = tmp_path_factory.mktemp("pipeline_bad_inputs", numbered=False)
     pdfgen.encrypted_pdf(bad / "locked.pdf", "pw")
     pdfgen.not_a_pdf(bad / "fake.pdf")
     pdfgen.image_only_pdf(bad / "scan.pdf")
@@ -37,7 +37,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory: pytest.TempPathFactory, inputs: Path):
     with Workspace(tmp_path_factory.mktemp("ws")) as ws:
-        yield ws, ingest_paths(ws, [str(inputs), str(inputs.parent / "bad*" / "*.pdf")])
+        yield ws, ingest_paths(ws, [str(inputs), str(inputs.parent / "pipeline_bad_input*" / "*.pdf")])
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_a_changed_file_replaces_its_chunks_and_vectors(ws: Workspace, inputs: P
 
 
 def test_the_password_opens_an_encrypted_pdf(ws: Workspace, inputs: Path):
-    report = ingest_paths(ws, [str(inputs.parent / "bad*" / "locked.pdf")], password="pw")
+    report = ingest_paths(ws, [str(inputs.parent / "pipeline_bad_inputs" / "locked.pdf")], password="pw")
     assert [Path(r.path).name for r in report.ingested] == ["locked.pdf"]
 
 

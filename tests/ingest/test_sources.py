@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from factloom.ingest.sources import SourceError, expand_paths, read_document
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from factloom.ingest.text import clean_block, is_page_number, normalize, page_ranges
 
 

@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+
 from factloom.ingest.workspace import Workspace
 from factloom.tools import collection_log as clog
 from factloom.tools.collection import build_collection, undo_merge

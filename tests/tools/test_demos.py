@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from factloom.graphs.cli import main
 from factloom.ingest.corpora import GoldDoc, GoldEntity, GoldRelation, GoldSpan, read_corpus
 from factloom.ingest.workspace import Workspace

@@ -11,14 +11,15 @@ from pathlib import Path
 import networkx as nx
 import pytest
 from click.testing import CliRunner
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import PROV, RDF
+
 from factloom.graphs.cli import main
 from factloom.ingest.workspace import Workspace
 from factloom.tools.collection import build_collection
 from factloom.tools.export import EXPORTERS
 from factloom.tools.export.rdf import VOCAB
 from factloom.tools.kg_store import load_graph
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import PROV, RDF
 
 _spec = importlib.util.spec_from_file_location("kg_fixtures", Path(__file__).with_name("kg_fixtures.py"))
 fx = importlib.util.module_from_spec(_spec)

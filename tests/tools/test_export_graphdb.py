@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from factloom.ingest.workspace import Workspace
 from factloom.tools.collection import build_collection
 from factloom.tools.export import falkordb_sink, neo4j_sink
@@ -116,8 +117,9 @@ def test_falkordb_load_and_read_back_with_cypher(falkordb_port: int, graph) -> N
 
 def test_cli_export_to_falkordb(falkordb_port: int, tmp_path: Path) -> None:
     from click.testing import CliRunner
-    from factloom.graphs.cli import main
     from falkordb import FalkorDB
+
+    from factloom.graphs.cli import main
 
     root = tmp_path / "cli"
     with Workspace(root) as ws:

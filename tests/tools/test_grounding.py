@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from factloom.tools.grounding import find_quote, ground, sentence_bounds
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from factloom.tools.grounding import find_quote, ground, sentence_bounds
 
 DOC = "Preamble. John Smith works for Acme Corp.\nJohn   Smith lives in\nBoston, said the “report”."
 CHUNK_START = 10

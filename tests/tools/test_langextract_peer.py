@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import langextract as lx
 import pytest
+
 from factloom.tools.langextract_peer import RELATION_CLASS, Peer, PeerError, serve_peer
 from factloom.tools.llm.factory import BackendConfig
 from factloom.tools.schema import load_schema

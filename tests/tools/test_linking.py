@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from factloom.ingest.index import VectorIndex
 from factloom.ingest.workspace import Workspace
 from factloom.tools.graph_index import GraphIndex, normalise

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
+
 from factloom.tools.llm.structured import output_schema
 from factloom.tools.output_models import (
     choice_output_model,
@@ -12,7 +14,6 @@ from factloom.tools.output_models import (
     verifier_output_model,
 )
 from factloom.tools.schema import load_schema
-from pydantic import ValidationError
 
 
 def _item(schema: dict, key: str) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from factloom.ingest.corpora import read_corpus
 from factloom.tools.gold import relation_type, to_schema
 from factloom.tools.schema import PRESETS, load_schema

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from factloom.ingest.workspace import Workspace
 from factloom.tools.resolve import Record, resolve
 from factloom.tools.resolve_embed import entity_neighbours

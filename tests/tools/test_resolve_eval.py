@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from factloom.ingest.corpora import read_corpus
 from factloom.ingest.corpora.models import GoldDoc, GoldEntity, GoldSpan
 from factloom.tools.resolve_eval import evaluate_resolution, score_clusters

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from factloom.ingest.corpora import GoldDoc, GoldEntity, GoldRelation, GoldSpan
 from factloom.ingest.corpora.models import join_tokens
 from factloom.tools.scoring import (

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from typing import TypeVar
 
+from pydantic import BaseModel
+
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.base import LLM, CallTag, Completion, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.llm.structured import (
@@ -24,7 +26,6 @@ from factloom.tools.llm.structured import (
     parse_reply,
     schema_json,
 )
-from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 

@@ -29,6 +29,8 @@ import llama_cpp
 import llguidance.llamacpp
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel
+
 from factloom.tools.llm.base import CallTag, Completion, LLMRequestError, Message, Sampling, Usage
 from factloom.tools.llm.factory import BackendConfig
 from factloom.tools.llm.guidance import JsonGuide
@@ -41,7 +43,6 @@ from factloom.tools.llm.structured import (
     complete_with_repair,
     output_schema,
 )
-from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ import llguidance
 import llguidance.numpy as llg_numpy
 import numpy as np
 import numpy.typing as npt
+
 from factloom.tools.llm.base import LLMRequestError
 from factloom.tools.llm.structured import JsonSchema
 

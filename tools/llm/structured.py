@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from factloom.tools.llm.base import CallTag, Completion, LLMOutputError, Message, Sampling, Usage
 from pydantic import BaseModel, ValidationError
+
+from factloom.tools.llm.base import CallTag, Completion, LLMOutputError, Message, Sampling, Usage
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from factloom.tools.llm.base import (
     CallTag,
     Completion,
@@ -33,7 +35,6 @@ from factloom.tools.llm.structured import (
     complete_with_repair,
     output_schema,
 )
-from pydantic import BaseModel
 
 log = logging.getLogger(__name__)
 

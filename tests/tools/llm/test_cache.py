@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from pydantic import BaseModel
+
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.base import CallTag, Completion, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.llm.cache import CachedLLM, cache_key, usage_report
 from factloom.tools.llm.structured import DEFAULT_SAMPLING, DEFAULT_TAG
-from pydantic import BaseModel
 
 T = TypeVar("T", bound=BaseModel)
 

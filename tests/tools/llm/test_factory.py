@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from factloom.graphs.llm_options import backend_config_from_options
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.cache import CachedLLM

@@ -11,11 +11,12 @@ from typing import Literal
 
 import httpx
 import pytest
+from pydantic import BaseModel, Field
+
 from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError, Message, Sampling
 from factloom.tools.llm.embedded import default_model_path
 from factloom.tools.llm.openai_backend import OpenAIBackend, _request
 from factloom.tools.llm.structured import output_schema
-from pydantic import BaseModel, Field
 
 SHORT = Sampling(max_tokens=40)
 N_CTX = 512

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 import pytest
+from pydantic import BaseModel, Field
+
 from factloom.tools.llm.base import LLMOutputError, Message, Usage
 from factloom.tools.llm.structured import (
     Bounds,
@@ -13,7 +15,6 @@ from factloom.tools.llm.structured import (
     output_schema,
     parse_reply,
 )
-from pydantic import BaseModel, Field
 
 
 class Span(BaseModel):

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
+
 from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError, Message, Sampling
 from factloom.tools.llm.factory import BackendConfig, make_llm
 from factloom.tools.llm.structured import output_schema
 from factloom.tools.llm.vllm_backend import VLLMBackend, sampling_kwargs
-from pydantic import BaseModel
 
 
 class Label(BaseModel):
