@@ -20,7 +20,7 @@ $(SAMPLE): scripts/make_sample_pdf.py | install
 	$(BIN)/python scripts/make_sample_pdf.py $(SAMPLE)
 
 demo: install $(SAMPLE)
-	$(BIN)/factloom extract $(SAMPLE) -w $(WS) --schema biomed
+	$(BIN)/factloom extract $(SAMPLE) -w $(WS) --schema biomed --demos samples/demos.jsonl
 	$(BIN)/factloom export -w $(WS) --format jsonl --out $(WS)/graph.jsonl
 	$(BIN)/factloom stats -w $(WS)
 	@echo "knowledge graph: $(WS)/graph.jsonl"; head -n 5 $(WS)/graph.jsonl
