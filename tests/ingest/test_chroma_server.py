@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,7 +44,9 @@ def _wait_until_up(url: str, proc: subprocess.Popen[bytes]) -> None:
 @pytest.fixture(scope="module")
 def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start `chroma run` on a free port of 127.0.0.1 for this module; stop it afterwards."""
-    exe = shutil.which("chroma")
+    # The venv's own `chroma` first: CI runs .venv/bin/pytest without activating the venv.
+    beside = Path(sys.executable).with_name("chroma")
+    exe = str(beside) if beside.exists() else shutil.which("chroma")
     if exe is None:
         pytest.skip("the `chroma` command (from chromadb) is not on PATH")
     port = _free_port()
