@@ -191,6 +191,7 @@ async def consolidate(inp: ConsolidatorInput, runtime: Runtime[AgentContext]) ->
                 relation, cost = await judge_cross_chunk(inp, a, b, ctx)
             except LLMOutputError as e:
                 log.warning("%s: %s: unusable cross-chunk answer: %s", AGENT, inp.doc.doc_id, e)
+                usage = usage + e.usage
                 continue
             usage = usage + cost
             if relation is not None:

@@ -150,7 +150,7 @@ async def find_entities(inp: EntityFinderInput, runtime: Runtime[AgentContext]) 
         completion = await ctx.llm.complete(messages, output, sampling=SAMPLING, tag=tag)
     except LLMOutputError as e:
         log.warning("%s: chunk %s: unusable model output, no mentions: %s", AGENT, inp.chunk.chunk_id, e)
-        return {"mentions": [], "drops": count([Drop.INVALID_OUTPUT]), "usage": Usage()}
+        return {"mentions": [], "drops": count([Drop.INVALID_OUTPUT]), "usage": e.usage}
     items = [(e.text, e.type) for e in completion.value.entities]
     mentions, drops = check_mentions(items, inp.chunk, inp.pages, ctx.schema, settings.fuzzy_threshold)
     log.debug("%s: chunk %s: %d mentions, dropped %s", AGENT, inp.chunk.chunk_id, len(mentions), drops)

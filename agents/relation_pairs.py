@@ -120,6 +120,7 @@ async def ask_pairs(
         except LLMOutputError as e:
             log.warning("%s: chunk %s: unusable answer: %s", AGENT, chunk.chunk_id, e)
             drops.append(Drop.INVALID_OUTPUT)
+            usage = usage + e.usage
             continue
         usage = usage + completion.usage
         index = ord(completion.value.answer) - ord("A")

@@ -183,7 +183,7 @@ async def _ask_joint(inp: ReasonerInput, ctx: AgentContext) -> tuple[list[Candid
         completion = await ctx.llm.complete(messages, output, sampling=SAMPLING, tag=tag)
     except LLMOutputError as e:
         log.warning("%s: chunk %s: unusable model output: %s", AGENT, inp.chunk.chunk_id, e)
-        return [], count([Drop.INVALID_OUTPUT]), Usage()
+        return [], count([Drop.INVALID_OUTPUT]), e.usage
     value = completion.value
     items = [(r.head, r.type, r.tail, r.evidence) for r in value.relations]
     candidates, drops = check_candidates(items, inp.mentions, ctx.schema, getattr(value, "reasoning", ""))

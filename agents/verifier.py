@@ -184,6 +184,7 @@ async def verify(inp: VerifierInput, runtime: Runtime[AgentContext]) -> Verifier
                 "%s: chunk %s: unusable verdicts, facts kept unverified: %s", AGENT, inp.chunk.chunk_id, e
             )
             drops.append(Drop.INVALID_OUTPUT)
+            usage = e.usage
         else:
             accepted = []
             for (cand, fact), j in zip(passed, judgements, strict=True):

@@ -72,12 +72,13 @@ class ScriptedLLM:
         if isinstance(answer, BaseException):
             raise answer
         raw = json.dumps(answer)
+        prompt = sum(len(m.content) for m in messages) // 4
+        usage = Usage(calls=1, prompt_tokens=prompt, completion_tokens=len(raw) // 4)
         try:
             value = output.model_validate(answer)
         except ValidationError as e:
-            raise LLMOutputError(f"scripted answer does not fit {output.__name__}: {e}", raw) from e
-        prompt = sum(len(m.content) for m in messages) // 4
-        usage = Usage(calls=1, prompt_tokens=prompt, completion_tokens=len(raw) // 4)
+            # Like a real backend: a failed call still cost its tokens.
+            raise LLMOutputError(f"scripted answer does not fit {output.__name__}: {e}", raw, usage) from e
         return Completion(value=value, usage=usage, raw=raw)
 
     def calls_of(self, agent: str) -> list[Call]:

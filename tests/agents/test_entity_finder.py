@@ -47,6 +47,8 @@ async def test_unusable_output_yields_no_mentions_and_is_counted() -> None:
     llm = ScriptedLLM({"entity_finder": {"entities": [{"text": "Paris", "type": "spaceship"}]}})
     out = await find_entities(EntityFinderInput(chunk=CHUNKS[1], pages=DOC.pages), runtime(llm))
     assert out["mentions"] == [] and out["drops"] == {"invalid_output": 1}
+    # Regression: the failed call's tokens were lost, so its time was booked as non-LLM time.
+    assert out["usage"].calls == 1 and out["usage"].prompt_tokens > 0
 
 
 def test_prompts_share_a_byte_identical_prefix_across_chunks() -> None:
