@@ -29,7 +29,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from factloom.tools.llm.base import Message, Sampling
-from factloom.tools.llm.embedded import BOUNDS, EmbeddedBackend, cpu_threads, default_model_path
+from factloom.tools.llm.embedded import BOUNDS, EmbeddedBackend, decode_threads, default_model_path
 from factloom.tools.llm.structured import output_schema
 
 RESULTS = Path(__file__).parent / "results"
@@ -151,6 +151,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     load_before = [round(x, 2) for x in os.getloadavg()]
     path = args.model_path or default_model_path()
     result: dict[str, object] = {"model": path.name}
+    args.threads = args.threads or decode_threads(path)
     result |= await latencies(path, args.threads)  # first: the model is not loaded yet
     result |= await speeds(path, args.threads, args.runs, args.max_tokens)
     if args.gemma:
@@ -175,7 +176,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--model-path", type=Path, default=None, help="a GGUF file (default: SmolLM2)")
     parser.add_argument("--gemma", action="store_true", help="also measure Gemma-3-270M")
-    parser.add_argument("--threads", type=int, default=cpu_threads(), help="default: all cores")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="decoding threads (default: the backend's default)"
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--max-tokens", type=int, default=96)
     args = parser.parse_args()

@@ -59,7 +59,7 @@ _OPTIONS = [
         "--threads",
         type=click.IntRange(min=1),
         default=None,
-        help="CPU threads of the embedded model [default: all cores].",
+        help="Decoding threads of the embedded model [default: 1 for models under 512 MiB, else all cores].",
     ),
     click.option("--no-cache", is_flag=True, help="Do not answer model calls from the workspace cache."),
 ]

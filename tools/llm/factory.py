@@ -37,7 +37,7 @@ class BackendConfig:
         timeout: seconds before one request is abandoned (then retried).
         max_retries: retries of timeouts, 5xx and connection errors, with backoff (openai).
         n_ctx: context window in tokens (embedded, vllm).
-        threads: CPU threads of the embedded model (default: all cores of this process).
+        threads: decoding threads of the embedded model (default: 1 for models under 512 MiB, else all cores).
         no_cache: do not read the workspace call cache (answers are still stored).
         constraint: how the embedded backend constrains decoding: ``llguidance`` (fast
             token masks) or ``grammar`` (llama.cpp's built-in JSON-schema grammar).
