@@ -127,7 +127,7 @@ def _acquire(path: Path, wait: float, command: str) -> IO[str]:
     handle = path.open("a+", encoding="utf-8")
     deadline = time.monotonic() + max(wait, 0.0)
     announced = False
-    while True:
+    while True:  # flock has no timeout: poll the non-blocking form until the deadline
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             break

@@ -87,6 +87,8 @@ def test_retrieval_returns_similar_demos_within_budget(conll_store: DemoStore) -
         "The spokesman for the company said he works for General Motors in Detroit.", 4, 400
     )
     assert 1 <= len(got) <= 4
+    # Similar means similar: the nearest demonstration of "works for General Motors" shows a work_for fact.
+    assert "work_for" in {r.type for r in got[0].relations}
     assert sum(d.tokens() for d in got) <= 400
     assert all(isinstance(d, Demonstration) and d.entities for d in got)
 
