@@ -11,6 +11,7 @@ import asyncio
 import logging
 import secrets
 from dataclasses import asdict
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from factloom.tools.subgraph import Limits, neighbourhood, sentence_around
 log = logging.getLogger(__name__)
 
 WEB_DIR = Path(__file__).with_name("web")
+SWAGGER_DIR = Path(str(resources.files("fastapi_offline") / "static"))
+"""Swagger UI 5 (OpenAPI 3.1) as shipped by the PyPI package fastapi-offline."""
 TOKEN_COOKIE = "factloom_token"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -101,6 +104,8 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
         token: when given, required on every request.
     """
     app = FastAPI(
+        docs_url=None,  # served below from the Swagger UI files that fastapi-offline ships, not a CDN
+        redoc_url=None,
         title="factloom",
         version="0.1.0",
         description="Ask a knowledge graph built from documents; each answer cites its evidence.",
@@ -117,6 +122,11 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=SWAGGER_DIR), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> FileResponse:
+        return FileResponse(WEB_DIR / "docs.html", media_type="text/html")
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

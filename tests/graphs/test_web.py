@@ -100,3 +100,15 @@ def test_clicking_an_entity_shows_its_evidence_and_document_html_stays_text(page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "web-ask-evidence.png"))
     assert page.errors == []
+
+
+def test_openapi_docs_render_offline_under_the_csp(site: str, page: object) -> None:
+    """Regression: /docs loaded Swagger UI from a CDN and stayed blank on machines without internet."""
+    context = page.context.browser.new_context()
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.goto(f"{site}/docs?token={TOKEN}")
+    tab.wait_for_selector('.opblock-summary:has-text("Answer a question with citations")')
+    context.close()
+    assert errors == []
