@@ -34,7 +34,7 @@ from typing import Any
 from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the scripted model lives in tests/fakes.py
+sys.path.insert(0, str(ROOT))  # the scripted model lives in tests/graphs/ray_fixtures.py
 
 from factloom.graphs.distributed import (  # noqa: E402
     DocumentPool,
@@ -54,7 +54,7 @@ from factloom.tools.llm.base import Completion, Message  # noqa: E402
 from factloom.tools.llm.cache import CachedLLM  # noqa: E402
 from factloom.tools.llm.factory import BackendConfig, make_llm  # noqa: E402
 from factloom.tools.schema import load_schema  # noqa: E402
-from tests.graphs.test_ray import fake_llm  # noqa: E402
+from tests.graphs.ray_fixtures import fake_llm  # noqa: E402
 
 PDFS = ROOT.parent / "shared" / "data" / "pdfs"
 RESULTS = Path(__file__).parent / "results"

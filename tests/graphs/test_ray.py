@@ -10,7 +10,6 @@ import asyncio
 import functools
 import io
 import os
-import re
 import shutil
 import signal
 import sqlite3
@@ -43,7 +42,8 @@ from factloom.tools.kg_store import load_graph
 from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError, Message
 from factloom.tools.llm.cache import CachedLLM
 from factloom.tools.schema import load_schema
-from tests.fakes import ScriptedLLM
+from tests.graphs.ray_fixtures import entities_by_name as _entities
+from tests.graphs.ray_fixtures import fake_llm
 
 ray = pytest.importorskip("ray")
 
@@ -55,65 +55,10 @@ PDFS = (
 )
 SCHEMA = load_schema("open")
 OPTIONS = ExtractOptions(cross_chunk_pairs=0)
-NAME = re.compile(r"\b[A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})*\b")
-
-
-def _entities(messages: list[Message], output: type[BaseModel]) -> dict:
-    names = list(dict.fromkeys(NAME.findall(messages[-1].content)))[:6]
-    return {"entities": [{"text": n, "type": "name" if " " in n else "term"} for n in names]}
-
-
-def _relations(messages: list[Message], output: type[BaseModel]) -> dict:
-    text = messages[-1].content.split("\n\nEntities:")[0].removeprefix("Text:\n")
-    item = typing.get_args(output.model_fields["relations"].annotation)[0]
-    mentions = typing.get_args(item.model_fields["head"].annotation)
-    limit = min(getattr(m, "max_length", 10**6) for m in item.model_fields["evidence"].metadata)
-    found = []
-    for sentence in re.split(r"(?<=[.;])\s+", text):
-        inside = [m for m in mentions if m in sentence]
-        if len(inside) >= 2 and len(sentence) <= limit:
-            found.append({"head": inside[0], "type": "related_to", "tail": inside[1], "evidence": sentence})
-    return {"reasoning": "", "relations": found[:8]}
-
-
-def _verdicts(messages: list[Message], output: type[BaseModel]) -> dict:
-    n = messages[-1].content.count("Fact:")
-    return {"verdicts": [{"fact": i, "verdict": "supported", "confidence": 0.9} for i in range(1, n + 1)]}
-
-
-def _slow(
-    responder: typing.Callable,
-    delay: float,
-    busy: Path | None,
-    messages: list[Message],
-    output: type[BaseModel],
-) -> dict:
-    if busy is not None:
-        (busy / str(os.getpid())).touch()  # tells the test this worker is extracting a document
-    time.sleep(delay)
-    return responder(messages, output)
-
-
 def _refuse_contracts(messages: list[Message], output: type[BaseModel]) -> dict:
     if "Distributor" in messages[-1].content:
         raise LLMRequestError("context too long")
     return _entities(messages, output)
-
-
-def fake_llm(
-    delay: float = 0.0, entities: typing.Callable = _entities, busy: Path | None = None
-) -> ScriptedLLM:
-    """Return the scripted model; answers depend on the prompt only (a worker builds its own).
-
-    Args:
-        delay: seconds each call takes.
-        entities: the entity finder's answers.
-        busy: a folder where each call touches a file named after the worker's PID.
-    """
-    script = {"entity_finder": entities, "relation_reasoner": _relations, "verifier": _verdicts}
-    if delay or busy:
-        script = {agent: functools.partial(_slow, f, delay, busy) for agent, f in script.items()}
-    return ScriptedLLM(script)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
