@@ -14,7 +14,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from factloom.ingest.models import Page
-from factloom.tools.kg import Evidence, Mention
+from factloom.tools.kg import Evidence, Mention, Status
 
 
 class Drop(StrEnum):
@@ -98,3 +98,5 @@ class Fact(BaseModel):
     evidence: Evidence
     confidence: float = 1.0
     reasoning: str = ""
+    status: Status = "unverified"
+    rationale: str = ""

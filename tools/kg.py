@@ -7,8 +7,16 @@ IDs are deterministic so that a re-run updates instead of duplicating.
 from __future__ import annotations
 
 import hashlib
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+Status = Literal["verified", "unverified"]
+"""How a relation was checked: ``verified`` (the verifier judged its evidence and found it supported) or
+``unverified`` (no check ran, or the check failed to answer). Never silently accepted."""
+
+GroundingMethod = Literal["exact", "normalised", "fuzzy"]
+"""How an evidence quote was found in the source text (``tools.grounding``)."""
 
 
 def stable_id(prefix: str, *parts: object) -> str:
@@ -29,6 +37,8 @@ class Evidence(BaseModel):
     quote: str
     chunk_id: str | None = None
     agent: str = ""
+    method: GroundingMethod = "exact"
+    score: float = 100.0
 
 
 class Mention(BaseModel):
@@ -72,6 +82,9 @@ class Relation(BaseModel):
     confidence: float = 1.0
     reasoning: str = ""
     evidence: list[Evidence] = Field(default_factory=list)
+    status: Status = "unverified"
+    agent: str = ""
+    rationale: str = ""
 
     @staticmethod
     def make_id(head: str, type_: str, tail: str) -> str:
