@@ -3,15 +3,19 @@
 Structured output goes through ``response_format`` ``json_schema``; a vLLM server (recognised by
 ``/v1/models`` saying ``owned_by: vllm``) also gets ``extra_body={"structured_outputs": {"json": ...}}``,
 and a server that refuses ``json_schema`` (llama-cpp-python's) is asked with
-``{"type": "json_object", "schema": ...}`` from then on. Timeouts, 5xx, 429 and connection errors
+``{"type": "json_object", "schema": ...}`` from then on. Every server but vLLM gets the schema rewritten
+by ``server_schema.portable_schema`` (llama.cpp's grammar converters cannot take ``\\S`` and friends);
+the reply is validated against the original model either way. Timeouts, 5xx, 429 and connection errors
 are retried by the openai client itself (``max_retries``, exponential backoff); other 4xx are not.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import openai
@@ -27,6 +31,7 @@ from factloom.tools.llm.base import (
     Usage,
 )
 from factloom.tools.llm.factory import BackendConfig
+from factloom.tools.llm.server_schema import portable_schema
 from factloom.tools.llm.structured import (
     DEFAULT_SAMPLING,
     DEFAULT_TAG,
@@ -103,10 +108,10 @@ class OpenAIBackend:
         tag: CallTag = DEFAULT_TAG,
     ) -> Completion[T]:
         """Return ``output`` parsed from the server's constrained reply (one repair attempt)."""
-        schema = output_schema(output)
+        schemas = _schemas(output)
 
         async def generate(msgs: list[Message]) -> RawReply:
-            return await self._generate(msgs, output.__name__, schema, sampling)
+            return await self._generate(msgs, output.__name__, schemas, sampling)
 
         return await complete_with_repair(generate, messages, output)
 
@@ -115,13 +120,13 @@ class OpenAIBackend:
         await self._client.close()
 
     async def _generate(
-        self, messages: list[Message], name: str, schema: JsonSchema, sampling: Sampling
+        self, messages: list[Message], name: str, schemas: _Schemas, sampling: Sampling
     ) -> RawReply:
         try:
             dialect = await self._current_dialect()
             async with self._semaphore:
                 start = time.perf_counter()
-                response = await self._create_with_fallback(messages, name, schema, sampling, dialect)
+                response = await self._create_with_fallback(messages, name, schemas, sampling, dialect)
                 seconds = time.perf_counter() - start
         except openai.APITimeoutError as e:
             raise LLMUnavailableError(
@@ -152,9 +157,9 @@ class OpenAIBackend:
         return {m.id: str(getattr(m, "owned_by", "")) for m in page.data}
 
     async def _create_with_fallback(
-        self, messages: list[Message], name: str, schema: JsonSchema, sampling: Sampling, dialect: Dialect
+        self, messages: list[Message], name: str, schemas: _Schemas, sampling: Sampling, dialect: Dialect
     ) -> Any:
-        request = _request(self.model, messages, name, schema, sampling, dialect)
+        request = _request(self.model, messages, name, schemas.for_dialect(dialect), sampling, dialect)
         try:
             return await self._client.chat.completions.create(**request)
         except openai.APIStatusError as e:
@@ -162,7 +167,7 @@ class OpenAIBackend:
                 raise
         log.info("%s refuses response_format json_schema; using json_object with a schema", self.base_url)
         self._dialect = "json_object"
-        request = _request(self.model, messages, name, schema, sampling, "json_object")
+        request = _request(self.model, messages, name, schemas.portable, sampling, "json_object")
         return await self._client.chat.completions.create(**request)
 
     async def _status_error(self, e: openai.APIStatusError) -> Exception:
@@ -192,6 +197,23 @@ class OpenAIBackend:
         if not owners:
             return f"check --model {self.model!r}"
         return f"--model {self.model!r} is wrong? the server offers: {', '.join(sorted(owners))}"
+
+
+@dataclass(frozen=True)
+class _Schemas:
+    """An output model's schema as vLLM takes it, and as llama.cpp-based servers take it."""
+
+    original: JsonSchema
+    portable: JsonSchema
+
+    def for_dialect(self, dialect: Dialect) -> JsonSchema:
+        return self.original if dialect == "vllm" else self.portable
+
+
+@functools.lru_cache(maxsize=256)
+def _schemas(output: type[BaseModel]) -> _Schemas:
+    schema = output_schema(output)
+    return _Schemas(original=schema, portable=portable_schema(schema))
 
 
 def _request(
