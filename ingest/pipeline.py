@@ -21,7 +21,7 @@ from factloom.ingest.errors import FactloomError
 from factloom.ingest.index import IndexItem, VectorIndex
 from factloom.ingest.models import Chunk, Document
 from factloom.ingest.sources import MAX_BYTES, expand_paths, file_hash, read_document
-from factloom.ingest.store import find_document_by_hash, find_document_by_path, save_document
+from factloom.ingest.store import find_document_by_hash, find_document_by_path, get_chunks, save_document
 from factloom.ingest.text import page_ranges
 from factloom.ingest.workspace import Workspace
 
@@ -53,6 +53,7 @@ class IngestReport:
     """
 
     results: list[FileResult] = field(default_factory=list)
+    reindexed: int = 0
     timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     cpu_timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
@@ -111,6 +112,7 @@ def ingest_paths(
     for raw, problem in found.problems:
         report.results.append(FileResult(path=raw, status="failed", message=f"{raw}: {problem}"))
     index = VectorIndex(ws, CHUNKS)
+    report.reindexed = reindex_chunks(ws, index, report)
     for path in found.files:
         try:
             result = _ingest_file(ws, index, path, report, password, chunk_tokens, overlap_tokens, max_bytes)
@@ -151,15 +153,40 @@ def _ingest_file(
     return FileResult(str(path), "ingested", doc.doc_id, len(doc.pages), len(chunks), warnings=_warnings(doc))
 
 
+def reindex_chunks(ws: Workspace, index: VectorIndex, report: IngestReport | None = None) -> int:
+    """Embed again, window by window, the chunks indexed before windows existed; return how many.
+
+    Such chunks (workspaces ingested by factloom before windowed embeddings) are searchable by their
+    first 256 word pieces only. Vectors whose chunk is no longer in the workspace are removed.
+    """
+    old = index.unwindowed_ids()
+    if not old:
+        return 0
+    known = {c.chunk_id: c for c in get_chunks(ws)}
+    index.delete_ids([i for i in old if i not in known])
+    chunks = [known[i] for i in old if i in known]
+    log.info("re-indexing %d chunks stored before windowed embeddings", len(chunks))
+    for lo in range(0, len(chunks), 256):
+        _embed_and_store(index, chunks[lo : lo + 256], report or IngestReport())
+    return len(chunks)
+
+
+def _embed_and_store(index: VectorIndex, chunks: list[Chunk], report: IngestReport) -> list[IndexItem]:
+    items = [IndexItem(id=c.chunk_id, text=c.text, metadata=chunk_metadata(c)) for c in chunks]
+    with report.timed("embed"):
+        windows = index.windows(items)
+        vectors = index.embedder.embed([w.text for w in windows])
+    with report.timed("write"):
+        index.upsert_windows(windows, vectors)
+    return items
+
+
 def _write(
     ws: Workspace, index: VectorIndex, doc: Document, chunks: list[Chunk], report: IngestReport,
     old_doc_id: str | None,
 ) -> None:
-    items = [IndexItem(id=c.chunk_id, text=c.text, metadata=chunk_metadata(c)) for c in chunks]
-    with report.timed("embed"):
-        vectors = index.embedder.embed([it.text for it in items])
+    items = _embed_and_store(index, chunks, report)
     with report.timed("write"):
-        index.upsert_vectors(items, vectors)
         replaced = old_doc_id if old_doc_id != doc.doc_id else None
         saved = False
         try:
