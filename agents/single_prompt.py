@@ -1,9 +1,11 @@
 """The single-prompt baseline: one call per chunk asks for entities and relations together.
 
 This is the GraphRAG / LightRAG style of extraction, kept as the comparison point of ``factloom eval``:
-a fixed hand-written few-shot prompt (one invented example per preset, never taken from a corpus),
-no demonstration retrieval, no reasoning, no verifier, no consolidation. Quotes are grounded in the
-chunk like every agent's, so the baseline is scored on the same footing.
+one call, no reasoning, no verifier, no consolidation. It is given the SAME demonstrations factloom's
+agents get (the k most similar annotated passages, retrieved by the caller from the same store with
+the same k and token budget), or none (zero-shot), so that a comparison measures the pipeline and not
+the examples. Quotes are grounded in the chunk like every agent's, so it is scored on the same footing.
+``FEW_SHOT`` (one invented example per preset) is kept only for peers that cannot run without an example.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from factloom.agents.facts import Counts, Drop, count
 from factloom.agents.schema_prompt import entity_types_text, relation_types_text
+from factloom.tools.demos import Demonstration
 from factloom.tools.grounding import ground
 from factloom.tools.llm.base import LLM, CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.schema import Schema, normalise_type
@@ -166,46 +171,69 @@ class FoundRelation:
 
 @dataclass
 class SinglePromptResult:
-    """What one chunk gave: grounded mentions and relations, drops, and the call's usage."""
+    """What one chunk gave: grounded mentions and relations, drops by reason, and the call's usage."""
 
     mentions: list[FoundMention]
     relations: list[FoundRelation]
-    dropped: int
-    usage: Usage
+    drops: Counts = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+
+    @property
+    def dropped(self) -> int:
+        """Return how many proposals were dropped in all."""
+        return sum(self.drops.values())
 
 
-def build_messages(text: str, schema: Schema) -> list[Message]:
-    """Return the fixed prompt: instructions and schema, the preset's example (if any), then the text."""
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def demo_answer(demo: Demonstration) -> dict[str, Any]:
+    """Return a demonstration's annotations as this baseline's answer."""
+    return {
+        "entities": [{"text": e.text, "type": e.type} for e in demo.entities],
+        "relations": [{"head": r.head, "type": r.type, "tail": r.tail} for r in demo.relations],
+    }
+
+
+def build_messages(text: str, schema: Schema, demos: Sequence[Demonstration] = ()) -> list[Message]:
+    """Return the prompt: instructions and schema, one turn pair per demonstration, then the text."""
     system = SYSTEM_TEMPLATE.format(
         entity_types=entity_types_text(schema), relation_types=relation_types_text(schema)
     )
     messages = [Message(role="system", content=system)]
-    if schema.name in FEW_SHOT:
-        example, answer = FEW_SHOT[schema.name]
-        messages.append(Message(role="user", content=USER_TEMPLATE.format(text=example)))
-        messages.append(Message(role="assistant", content=json.dumps(answer)))
+    for demo in demos:
+        messages.append(Message(role="user", content=USER_TEMPLATE.format(text=demo.text)))
+        messages.append(Message(role="assistant", content=_dumps(demo_answer(demo))))
     messages.append(Message(role="user", content=USER_TEMPLATE.format(text=text)))
     return messages
 
 
-async def extract_chunk(text: str, start: int, schema: Schema, llm: LLM, doc_id: str) -> SinglePromptResult:
+async def extract_chunk(
+    text: str,
+    start: int,
+    schema: Schema,
+    llm: LLM,
+    doc_id: str,
+    demos: Sequence[Demonstration] = (),
+) -> SinglePromptResult:
     """Run the one call for a chunk (``text`` begins at document offset ``start``) and ground its answer."""
     output = output_model(tuple(schema.entity_names), tuple(schema.relation_names), schema.open)
     try:
         done = await llm.complete(
-            build_messages(text, schema), output, sampling=SAMPLING, tag=CallTag(AGENT, doc_id)
+            build_messages(text, schema, demos), output, sampling=SAMPLING, tag=CallTag(AGENT, doc_id)
         )
     except LLMOutputError as e:
         log.info("%s: unusable answer, chunk skipped: %s", doc_id, e)
-        return SinglePromptResult([], [], 0, e.usage)
+        return SinglePromptResult([], [], count([Drop.INVALID_OUTPUT]), e.usage)
     answer = done.value
     mentions: dict[str, FoundMention] = {}
-    dropped = 0
+    reasons: list[Drop] = []
     for item in answer.entities:
         type_ = normalise_type(item.type) if schema.open else item.type
         span = ground(text, start, item.text)
         if span is None or not type_:
-            dropped += 1
+            reasons.append(Drop.MENTION_GROUNDING if span is None else Drop.MENTION_SCHEMA)
             continue
         mention = FoundMention(span.start, span.end, text[span.start - start : span.end - start], type_)
         mentions.setdefault(item.text, mention)
@@ -213,7 +241,13 @@ async def extract_chunk(text: str, start: int, schema: Schema, llm: LLM, doc_id:
     for rel in answer.relations:
         head, tail = mentions.get(rel.head), mentions.get(rel.tail)
         if head is None or tail is None or head == tail:
-            dropped += 1
+            reasons.append(
+                Drop.RELATION_SELF if head is not None and head == tail else Drop.RELATION_GROUNDING
+            )
             continue
-        relations.append(FoundRelation(head, normalise_type(rel.type) if schema.open else rel.type, tail))
-    return SinglePromptResult(list(mentions.values()), relations, dropped, done.usage)
+        type_ = normalise_type(rel.type) if schema.open else rel.type
+        if not schema.open and not schema.allows(head.type, type_, tail.type):
+            reasons.append(Drop.RELATION_SCHEMA)
+            continue
+        relations.append(FoundRelation(head, type_, tail))
+    return SinglePromptResult(list(mentions.values()), relations, count(reasons), done.usage)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from factloom.graphs.cli import user_errors
+from factloom.graphs.eval_report import SCORE_KEYS
 from factloom.graphs.eval_systems import SYSTEMS
 from factloom.graphs.llm_options import backend_config_from_options, backend_options
 
@@ -51,9 +53,31 @@ FORMATS = ("auto", "jsonl", "spert", "scierc", "pubtator", "bioc", "redocred", "
     type=click.IntRange(min=0),
     default=200,
     show_default=True,
-    help="Documents after the scored ones used as demonstrations (factloom only).",
+    help="Documents after the scored ones used as demonstrations (every system).",
 )
-@click.option("--demos/--no-demos", default=True, help="Retrieved demonstrations (factloom).")
+@click.option(
+    "--labels",
+    type=click.Choice(["corpus", "preset"]),
+    default="corpus",
+    show_default=True,
+    help="corpus: offer only the schema types the gold uses (as papers do); preset: every schema type.",
+)
+@click.option(
+    "--demos/--no-demos",
+    default=True,
+    help="Retrieved demonstrations, the same k for every system (langextract needs one: it falls back "
+    "to an invented example).",
+)
+@click.option(
+    "--k-demos", type=click.IntRange(min=0), default=4, show_default=True, help="Demonstrations per prompt."
+)
+@click.option(
+    "--relation-mode",
+    type=click.Choice(["joint", "pairs"]),
+    default="joint",
+    show_default=True,
+    help="factloom's relation reasoner: one call per chunk, or one per mention pair.",
+)
 @click.option("--cot/--no-cot", default=True, help="Reasoning before relations (factloom).")
 @click.option("--verifier/--no-verifier", default=True, help="LLM verifier (factloom).")
 @click.option("--consolidation/--no-consolidation", default=True, help="Entity consolidation (factloom).")
@@ -76,7 +100,10 @@ def eval_cmd(
     system: str,
     task: str,
     demo_pool: int,
+    labels: str,
     demos: bool,
+    k_demos: int,
+    relation_mode: str,
     cot: bool,
     verifier: bool,
     consolidation: bool,
@@ -100,9 +127,16 @@ def eval_cmd(
         from factloom.graphs.extract_options import ExtractOptions
 
         options = ExtractOptions(
-            resume=False, demos=demos, cot=cot, verifier=verifier, consolidation=consolidation
+            resume=False,
+            demos=demos,
+            k_demos=k_demos,
+            relation_mode=relation_mode,  # type: ignore[arg-type]  # click.Choice checked it
+            cot=cot,
+            verifier=verifier,
+            consolidation=consolidation,
         )
-        spec = EvalSpec(str(corpus), fmt, system, limit, demo_pool, options)  # type: ignore[arg-type]
+        name: Any = system  # click.Choice(SYSTEMS) checked it
+        spec = EvalSpec(str(corpus), fmt, name, limit, demo_pool, options, labels == "corpus")
         report = _extraction(spec, mapped, schema, root, backend_config_from_options(**backend))
     report["gold_dropped"] = {**dropped.entity_labels, **dropped.relation_labels}
     click.echo(json.dumps(report) if as_json else _table(report))
@@ -121,37 +155,81 @@ def _extraction(
     """Run the evaluation in ``root`` (or a temporary workspace, removed afterwards)."""
     import asyncio
 
-    from factloom.graphs.eval_run import evaluate
+    from factloom.graphs.eval_run import eval_schema, evaluate
     from factloom.ingest.workspace import Workspace
     from factloom.tools.llm.factory import make_llm
 
     folder = root or Path(tempfile.mkdtemp(prefix="factloom-eval-"))
     try:
-        with Workspace(folder) as ws:
+        with Workspace(folder) as ws, ProgressBar(spec.system) as bar:
             llm = make_llm(config, ws)
             if spec.system != "langextract":
-                return {"task": "extraction", **asyncio.run(evaluate(ws, spec, docs, schema, llm))}
+                return {"task": "extraction", **asyncio.run(evaluate(ws, spec, docs, schema, llm, None, bar))}
             from factloom.graphs.eval_systems import peer_examples
             from factloom.tools.langextract_peer import serve_peer
 
-            with serve_peer(config, schema, peer_examples(schema)) as peer:
-                return {"task": "extraction", **asyncio.run(evaluate(ws, spec, docs, schema, llm, peer))}
+            offered = eval_schema(spec, docs, schema)
+            with serve_peer(config, offered, peer_examples(offered)) as peer:
+                report = asyncio.run(evaluate(ws, spec, docs, schema, llm, peer, bar))
+                return {"task": "extraction", **report}
     finally:
         if root is None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+class ProgressBar:
+    """A progress bar over documents on stderr (tqdm), usable as ``eval_run.Progress``."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._bar: Any = None
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def __call__(self, done: int, total: int) -> None:
+        """Show ``done`` of ``total`` documents."""
+        if self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=total, desc=self.label, unit="doc", file=sys.stderr, leave=False)
+        self._bar.update(done - self._bar.n)
+
+
+def _score_line(key: str, s: dict[str, Any]) -> str:
+    ci = s.get("f1_ci")
+    interval = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+    return (
+        f"{key:20} P {s['p']:.3f}  R {s['r']:.3f}  F1 {s['f1']:.3f}{interval}  (tp {s['tp']}, "
+        f"pred {s['n_pred']}, gold {s['n_gold']})"
+    )
+
+
 def _table(report: dict[str, Any]) -> str:
-    lines = [f"{k}: {v}" for k, v in report.items() if not isinstance(v, dict)]
-    for key in ("entity", "relation_strict", "relation_boundaries", "relation_doc"):
-        if key in report:
-            s = report[key]
-            lines.append(
-                f"{key:20} P {s['p']:.3f}  R {s['r']:.3f}  F1 {s['f1']:.3f}  (tp {s['tp']}, "
-                f"pred {s['n_pred']}, gold {s['n_gold']})"
-            )
+    lines = [f"{k}: {v}" for k, v in report.items() if not isinstance(v, dict | list)]
+    if "labels" in report:
+        labels = report["labels"]
+        lines.append(f"labels: {', '.join(labels['entities'])} | {', '.join(labels['relations'])}")
+    lines += [_score_line(key, report[key]) for key in SCORE_KEYS if key in report]
     if "cuad" in report:
         lines.append(
             f"cuad hit rate {report['cuad']['hit_rate']:.3f}, precision {report['cuad']['precision']:.3f}"
+        )
+    if "relation_confusion" in report:
+        c = report["relation_confusion"]
+        lines.append(
+            f"wrong relations: other type {c['other_type']}, reversed {c['reversed']}, reversed and other "
+            f"type {c['reversed_other_type']}, wrong arguments {c['wrong_arguments']}"
+        )
+    if report.get("drop_stages"):
+        lines.append("dropped: " + ", ".join(f"{k} {v}" for k, v in report["drop_stages"].items()))
+    for agent, u in report.get("usage_by_agent", {}).items():
+        lines.append(
+            f"{agent:20} {u['calls']} calls ({u['cache_hits']} cached), {u['prompt_tokens']} prompt + "
+            f"{u['completion_tokens']} completion tokens"
         )
     return "\n".join(lines)

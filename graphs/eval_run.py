@@ -3,8 +3,10 @@
 The scored documents are the first ``limit`` of the corpus. Their texts are written as ``.txt`` files
 and ingested like any document (the system chunks them itself); predictions are mapped from the
 ingested text back to the gold text (``tools.text_align``) and, for token corpora, to gold tokens.
-Demonstrations for ``factloom`` come only from the documents AFTER the scored ones (``demo_pool`` of
-them), so no scored text is ever shown to the model as an example.
+Demonstrations come only from the documents AFTER the scored ones (``demo_pool`` of them, minus any
+whose text equals a scored text), so no scored text is ever shown to the model as an example; every
+system retrieves from that same store with the same k (``graphs.eval_systems``). By default the schema
+is cut down to the labels the corpus uses (``tools.gold.restrict_to_gold``), for every system.
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from factloom.agents.context import DemoSource
+from factloom.graphs.eval_report import drop_stages, score_report, usage_by_agent
 from factloom.graphs.eval_systems import (
     SystemName,
     SystemRun,
+    demo_source,
     run_factloom,
     run_langextract,
     run_single_prompt,
@@ -28,14 +34,7 @@ from factloom.ingest.corpora import GoldDoc
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.base import LLM, Usage
 from factloom.tools.schema import Schema
-from factloom.tools.scoring import (
-    DocPrediction,
-    PredEntity,
-    PredRelation,
-    score_cuad,
-    score_documents,
-    score_mentions,
-)
+from factloom.tools.scoring import DocPrediction, PredEntity, PredRelation
 from factloom.tools.text_align import OffsetMap
 
 log = logging.getLogger(__name__)
@@ -54,6 +53,11 @@ class EvalSpec:
     limit: int | None = None
     demo_pool: int = 200
     options: ExtractOptions = field(default_factory=ExtractOptions)
+    corpus_labels: bool = True
+
+
+Progress = Callable[[int, int], None]
+"""Called with (documents done, documents in all) after each document."""
 
 
 def level_of(fmt: str) -> str:
@@ -91,13 +95,20 @@ def ingest_texts(ws: Workspace, docs: list[GoldDoc], corpus: str) -> dict[str, s
 
 
 async def run_system(
-    ws: Workspace, spec: EvalSpec, doc_id: str, schema: Schema, llm: LLM, peer: object | None
+    ws: Workspace,
+    spec: EvalSpec,
+    doc_id: str,
+    schema: Schema,
+    llm: LLM,
+    peer: object | None,
+    demos: DemoSource | None = None,
 ) -> SystemRun:
-    """Run the chosen system on one ingested document."""
+    """Run the chosen system on one ingested document (the baselines with ``demos``, when given)."""
+    settings = spec.options.settings()
     if spec.system == "single-prompt":
-        return await run_single_prompt(ws, doc_id, schema, llm)
+        return await run_single_prompt(ws, doc_id, schema, llm, demos, settings)
     if spec.system == "langextract":
-        return await run_langextract(ws, doc_id, schema, peer)
+        return await run_langextract(ws, doc_id, schema, peer, demos, settings)
     return await run_factloom(ws, doc_id, schema, llm, spec.options)
 
 
@@ -118,76 +129,121 @@ def to_gold_offsets(pred: DocPrediction, source_text: str, gold: GoldDoc) -> Doc
     return DocPrediction(gold.doc_id, tuple(entities), relations)
 
 
-def score(level: str, gold: list[GoldDoc], preds: list[DocPrediction], schema: Schema) -> dict[str, Any]:
-    """Score predictions at the format's level; document-level scoring treats symmetric types as unordered."""
-    if level == "cuad":
-        return {
-            "cuad": score_cuad(gold, preds).as_dict(),
-            "entity": score_documents(gold, preds)["entity"].as_dict(),
-        }
-    if level == "document":
-        symmetric = frozenset(r.name for r in schema.relation_types if r.symmetric)
-        return _prf(score_documents(gold, preds, symmetric))
-    return _prf(score_mentions(gold, preds))
+@dataclass
+class Predicted:
+    """A system's predictions on the scored documents (gold offsets), what they cost and dropped."""
 
-
-def _prf(scores: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.as_dict() for k, v in scores.items()}
+    preds: list[DocPrediction]
+    usage: Usage = field(default_factory=Usage)
+    drops: dict[str, int] = field(default_factory=dict)
 
 
 async def predict(
-    ws: Workspace, spec: EvalSpec, scored: list[GoldDoc], schema: Schema, llm: LLM, peer: object | None
-) -> tuple[list[DocPrediction], Usage]:
+    ws: Workspace,
+    spec: EvalSpec,
+    scored: list[GoldDoc],
+    schema: Schema,
+    llm: LLM,
+    peer: object | None,
+    progress: Progress | None = None,
+) -> Predicted:
     """Ingest the scored texts, run the system once per distinct document; return gold-offset predictions."""
     from factloom.ingest.store import get_document
 
     ids = ingest_texts(ws, scored, spec.corpus)
-    usage, runs = Usage(), {}
-    for doc_id in dict.fromkeys(ids.values()):
-        runs[doc_id] = await run_system(ws, spec, doc_id, schema, llm, peer)
-        usage = usage + runs[doc_id].usage
-    preds = [
+    demos = demo_source(ws, schema, spec.options) if spec.system != "factloom" else None
+    out, runs = Predicted([]), {}
+    distinct = list(dict.fromkeys(ids.values()))
+    for k, doc_id in enumerate(distinct, 1):
+        runs[doc_id] = run = await run_system(ws, spec, doc_id, schema, llm, peer, demos)
+        out.usage = out.usage + run.usage
+        for key, value in run.drops.items():
+            out.drops[key] = out.drops.get(key, 0) + value
+        if progress is not None:
+            progress(k, len(distinct))
+    out.preds = [
         to_gold_offsets(runs[ids[g.doc_id]].prediction, get_document(ws, ids[g.doc_id]).text, g)
         for g in scored
         if g.doc_id in ids
     ]
-    return preds, usage
+    return out
 
 
-async def evaluate(
-    ws: Workspace, spec: EvalSpec, docs: list[GoldDoc], schema: Schema, llm: LLM, peer: object | None = None
-) -> dict[str, Any]:
-    """Evaluate ``spec.system`` on ``docs`` (already mapped to ``schema``'s types); return the report.
+def scored_slice(spec: EvalSpec, docs: list[GoldDoc]) -> tuple[list[GoldDoc], list[GoldDoc]]:
+    """Return the scored documents (the first ``limit``) and the demonstration pool after them.
 
-    ``seconds`` is the wall time of ingesting and running the system on the scored documents (storing
-    the demonstrations is not counted).
+    The pool is the next ``demo_pool`` documents, minus any whose text equals a scored text, so a
+    demonstration is never a scored document.
     """
     scored = docs[: spec.limit] if spec.limit else docs
     texts = {d.text for d in scored}
     pool = [d for d in docs[len(scored) : len(scored) + spec.demo_pool] if d.text not in texts]
+    return scored, pool
+
+
+def eval_schema(spec: EvalSpec, docs: list[GoldDoc], schema: Schema) -> Schema:
+    """Return the schema every system is given: cut to the corpus's labels unless ``corpus_labels`` is off."""
+    from factloom.tools.gold import restrict_to_gold
+
+    return restrict_to_gold(schema, docs) if spec.corpus_labels else schema
+
+
+async def evaluate(
+    ws: Workspace,
+    spec: EvalSpec,
+    docs: list[GoldDoc],
+    schema: Schema,
+    llm: LLM,
+    peer: object | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Evaluate ``spec.system`` on ``docs`` (already mapped to ``schema``'s types); return the report.
+
+    ``seconds`` is the wall time of ingesting and running the system on the scored documents (storing
+    the demonstrations is not counted). Scores carry 95% bootstrap intervals (``f1_ci``) and the
+    per-document counts they came from (``per_doc``).
+    """
+    from factloom.tools.llm.cache import usage_report
+
+    schema = eval_schema(spec, docs, schema)
+    scored, pool = scored_slice(spec, docs)
     n_demos = 0
-    if spec.system == "factloom" and spec.options.demos and pool:
+    if spec.options.demos and pool:
         n_demos = add_demonstrations(ws, pool, schema, f"{Path(spec.corpus).name}[{len(scored)}:]")
+    before = usage_report(ws).by_agent
     started = time.perf_counter()
-    preds, usage = await predict(ws, spec, scored, schema, llm, peer)
-    report: dict[str, Any] = {
+    got = await predict(ws, spec, scored, schema, llm, peer, progress)
+    seconds = time.perf_counter() - started
+    settings = spec.options.settings()
+    return {
         "system": spec.system,
         "corpus": Path(spec.corpus).name,
         "format": spec.fmt,
         "schema": schema.name,
+        "labels": {"entities": schema.entity_names, "relations": schema.relation_names},
         "n_docs": len(scored),
         "demonstrations": n_demos,
-        **score(level_of(spec.fmt), scored, preds, schema),
-        "llm_calls": usage.calls,
-        "cache_hits": usage.cache_hits,
-        "prompt_tokens": usage.prompt_tokens,
-        "completion_tokens": usage.completion_tokens,
-        "seconds": round(time.perf_counter() - started, 1),
+        "k_demos": settings.k_demos,
+        **score_report(level_of(spec.fmt), scored, got.preds, schema),
+        "drops": dict(sorted(got.drops.items())),
+        "drop_stages": drop_stages(got.drops),
+        "llm_calls": got.usage.calls,
+        "cache_hits": got.usage.cache_hits,
+        "prompt_tokens": got.usage.prompt_tokens,
+        "completion_tokens": got.usage.completion_tokens,
+        "usage_by_agent": usage_by_agent(before, usage_report(ws).by_agent),
+        "seconds": round(seconds, 1),
         "model": getattr(llm, "name", type(llm).__name__),
+        "profile": _profile(settings, llm),
+        "options": {
+            k: getattr(spec.options, k)
+            for k in ("demos", "k_demos", "cot", "verifier", "consolidation", "relation_mode")
+        },
         "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
-    if spec.system == "factloom":
-        report["options"] = {
-            k: getattr(spec.options, k) for k in ("demos", "cot", "verifier", "consolidation")
-        }
-    return report
+
+
+def _profile(settings: object, llm: LLM) -> str:
+    """Return the model profile the run used ("-" where the settings and backend name none)."""
+    found = getattr(settings, "profile", None) or getattr(llm, "profile", None)
+    return str(getattr(found, "name", found)) if found else "-"

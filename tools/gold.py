@@ -86,3 +86,26 @@ def best_preset(docs: list[GoldDoc]) -> str:
         if n > best_n:
             best, best_n = name, n
     return best
+
+
+def restrict_to_gold(schema: Schema, docs: list[GoldDoc]) -> Schema:
+    """Return ``schema`` cut down to the entity and relation types the mapped gold ``docs`` use.
+
+    Papers evaluate with the corpus's own label set: on ADE a system is offered ``adverse_effect`` and
+    its two entity types, not every relation of the biomedical preset. ``docs`` must already carry the
+    schema's type names (``to_schema``). Open schemas are returned unchanged (their label set is the
+    model's to choose). Entity types named in a kept relation's domain or range are kept too, so the
+    result stays a valid schema; the name is unchanged, the version (content hash) is not.
+    """
+    if schema.open:
+        return schema
+    used_entities = {e.type for d in docs for e in d.entities}
+    used_relations = {r.type for d in docs for r in d.relations}
+    relations = [r for r in schema.relation_types if r.name in used_relations]
+    needed = used_entities | {t for r in relations for t in (*r.domain, *r.range)}
+    entities = [t for t in schema.entity_types if t.name in needed]
+    if not entities:
+        return schema
+    dropped = sorted(set(schema.entity_names) - needed) + sorted(set(schema.relation_names) - used_relations)
+    log.info("schema %s restricted to the corpus's labels; not offered: %s", schema.name, dropped)
+    return schema.model_copy(update={"entity_types": entities, "relation_types": relations})

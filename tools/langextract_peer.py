@@ -124,13 +124,13 @@ class Peer:
         ]
         return data.ExampleData(text=text, extractions=items)
 
-    def extract_sync(self, text: str) -> PeerResult:
-        """Run langextract on ``text`` and return the aligned extractions."""
+    def extract_sync(self, text: str, examples: Sequence[Example] | None = None) -> PeerResult:
+        """Run langextract on ``text`` (with ``examples`` instead of the peer's own, when given)."""
         before = self.model.usage
         doc = self._lx.extract(
             text,
             prompt_description=self.prompt,
-            examples=self.examples,
+            examples=[self._example(*e) for e in examples] if examples else self.examples,
             model=self.model,
             use_schema_constraints=False,
             fence_output=False,
@@ -153,9 +153,9 @@ class Peer:
                 result.mentions.append(mention)
         return result
 
-    async def extract(self, text: str) -> PeerResult:
+    async def extract(self, text: str, examples: Sequence[Example] | None = None) -> PeerResult:
         """Run ``extract_sync`` in a worker thread."""
-        return await asyncio.to_thread(self.extract_sync, text)
+        return await asyncio.to_thread(self.extract_sync, text, examples)
 
 
 def _minus(a: Usage, b: Usage) -> Usage:

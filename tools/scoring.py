@@ -8,11 +8,13 @@ Conventions (those of the published tables: SpERT, UIE, InstructUIE, DocRED, CUA
   entity whose mentions it overlaps most;
 - CUAD: per clause category, whether a predicted mention of that category overlaps a gold span.
 Counts are micro-averaged over documents; duplicates count once (everything is a set). For
-symmetric relation types the argument order is ignored.
+symmetric relation types the argument order is ignored. Every ``PRF`` also keeps its per-document
+counts, so that ``tools.bootstrap`` can resample documents for confidence intervals.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -56,17 +58,23 @@ class DocPrediction:
 
 @dataclass
 class PRF:
-    """Micro counts and the precision, recall and F1 they give."""
+    """Micro counts and the precision, recall and F1 they give.
+
+    ``per_doc`` holds each added document's ``(tp, n_pred, n_gold)`` in the order added.
+    """
 
     tp: int = 0
     n_pred: int = 0
     n_gold: int = 0
+    per_doc: list[tuple[int, int, int]] = field(default_factory=list, repr=False, compare=False)
 
     def add(self, gold: set[object], pred: set[object]) -> None:
         """Add one document's gold and predicted sets."""
-        self.tp += len(gold & pred)
+        tp = len(gold & pred)
+        self.tp += tp
         self.n_pred += len(pred)
         self.n_gold += len(gold)
+        self.per_doc.append((tp, len(pred), len(gold)))
 
     @property
     def p(self) -> float:
@@ -183,6 +191,20 @@ def match_entity(pred: PredEntity, gold: GoldDoc) -> str | None:
     return best
 
 
+def _doc_relation_sets(
+    gold: GoldDoc, pred: DocPrediction, symmetric: frozenset[str]
+) -> tuple[set[object], set[object]]:
+    """Return the gold and predicted (head entity, type, tail entity) sets of one document."""
+    matched = {e.id: match_entity(e, gold) or f"?{e.id}" for e in pred.entities}
+    got = {
+        _order(matched[r.head], matched[r.tail], r.type, symmetric)
+        for r in pred.relations
+        if r.head in matched and r.tail in matched
+    }
+    want = {_order(r.head, r.tail, r.type, symmetric) for r in gold.relations}
+    return want, got
+
+
 def score_documents(
     golds: list[GoldDoc], preds: Iterable[DocPrediction], symmetric: frozenset[str] = frozenset()
 ) -> dict[str, PRF]:
@@ -191,15 +213,73 @@ def score_documents(
     for gold, pred in _pairs(golds, preds):
         ents, _, _ = _pred_sets(pred, gold.token_offsets, symmetric)
         scores["entity"].add(_gold_sets(gold, symmetric)[0], ents)
-        matched = {e.id: match_entity(e, gold) or f"?{e.id}" for e in pred.entities}
-        got = {
-            _order(matched[r.head], matched[r.tail], r.type, symmetric)
-            for r in pred.relations
-            if r.head in matched and r.tail in matched
-        }
-        want = {_order(r.head, r.tail, r.type, symmetric) for r in gold.relations}
-        scores["relation_doc"].add(want, got)
+        scores["relation_doc"].add(*_doc_relation_sets(gold, pred, symmetric))
     return scores
+
+
+@dataclass
+class RelationConfusion:
+    """Wrong relation predictions whose arguments are right: the type or the direction is wrong.
+
+    Attributes:
+        other_type: same head and tail as a gold relation, another relation type.
+        reversed: head and tail swapped, same type (directed types only).
+        reversed_other_type: head and tail swapped and another type.
+        wrong_arguments: no gold relation joins these two arguments (in either order).
+        pairs: ``"predicted -> gold"`` type pairs of the ``other_type`` and ``reversed_other_type`` cases.
+    """
+
+    other_type: int = 0
+    reversed: int = 0
+    reversed_other_type: int = 0
+    wrong_arguments: int = 0
+    pairs: Counter[str] = field(default_factory=Counter)
+
+    def add(self, gold: set[object], pred: set[object]) -> None:
+        """Classify one document's wrong predictions; both sets hold ``(head, type, tail)`` triples."""
+        by_args: dict[tuple[object, object], set[str]] = {}
+        for h, rel, t in gold:  # type: ignore[misc]
+            by_args.setdefault((h, t), set()).add(rel)
+        for h, rel, t in pred - gold:  # type: ignore[misc]
+            same, swapped = by_args.get((h, t), set()), by_args.get((t, h), set())
+            if same:
+                self.other_type += 1
+                self.pairs.update(f"{rel} -> {g}" for g in sorted(same))
+            elif rel in swapped:
+                self.reversed += 1
+            elif swapped:
+                self.reversed_other_type += 1
+                self.pairs.update(f"{rel} -> {g}" for g in sorted(swapped))
+            else:
+                self.wrong_arguments += 1
+
+    def as_dict(self) -> dict[str, object]:
+        """Return the counts and the type pairs, most frequent first."""
+        return {
+            "other_type": self.other_type,
+            "reversed": self.reversed,
+            "reversed_other_type": self.reversed_other_type,
+            "wrong_arguments": self.wrong_arguments,
+            "pairs": dict(self.pairs.most_common()),
+        }
+
+
+def relation_confusion(
+    golds: list[GoldDoc],
+    preds: Iterable[DocPrediction],
+    symmetric: frozenset[str] = frozenset(),
+    *,
+    document_level: bool = False,
+) -> RelationConfusion:
+    """Count wrong relation predictions by kind (strict mention-level, or entity-level for documents)."""
+    confusion = RelationConfusion()
+    for gold, pred in _pairs(golds, preds):
+        if document_level:
+            confusion.add(*_doc_relation_sets(gold, pred, symmetric))
+        else:
+            strict_gold = _gold_sets(gold, symmetric)[1]
+            confusion.add(strict_gold, _pred_sets(pred, gold.token_offsets, symmetric)[1])
+    return confusion
 
 
 @dataclass

@@ -1,8 +1,11 @@
-"""The single-prompt baseline: a fixed prompt, one call per chunk, quotes grounded, bad relations dropped."""
+"""The single-prompt baseline: the given demonstrations, one call per chunk, quotes grounded, drops counted."""
 
 from __future__ import annotations
 
-from factloom.agents.single_prompt import FEW_SHOT, build_messages, extract_chunk
+import json
+
+from factloom.agents.single_prompt import build_messages, extract_chunk
+from factloom.tools.demos import DemoEntity, DemoRelation, Demonstration
 from factloom.tools.llm.base import LLMOutputError
 from factloom.tools.schema import load_schema
 from tests.fakes import ScriptedLLM
@@ -11,11 +14,24 @@ NEWS = load_schema("news")
 TEXT = "Ann Lee , a lawyer for Acme Corp in Boston , said ."
 
 
-def test_prompt_is_fixed_and_carries_the_preset_example() -> None:
-    one, two = build_messages("first text", NEWS), build_messages("second text", NEWS)
+DEMO = Demonstration(
+    text="Bo Li works for Initech .",
+    entities=(DemoEntity(text="Bo Li", type="person"), DemoEntity(text="Initech", type="organization")),
+    relations=(DemoRelation(head="Bo Li", type="work_for", tail="Initech"),),
+)
+
+
+def test_prompt_carries_the_given_demonstrations_after_a_fixed_prefix() -> None:
+    """The baseline sees the same retrieved demonstrations as factloom's agents, not an invented one."""
+    one, two = build_messages("first text", NEWS, [DEMO]), build_messages("second text", NEWS, [DEMO])
     assert one[:-1] == two[:-1]  # byte-identical prefix
-    assert FEW_SHOT["news"][0] in one[1].content
-    assert len(build_messages("x", load_schema("open"))) == 2  # no example for a schema without one
+    assert [m.role for m in one] == ["system", "user", "assistant", "user"]
+    assert DEMO.text in one[1].content
+    assert json.loads(one[2].content) == {
+        "entities": [{"text": "Bo Li", "type": "person"}, {"text": "Initech", "type": "organization"}],
+        "relations": [{"head": "Bo Li", "type": "work_for", "tail": "Initech"}],
+    }
+    assert [m.role for m in build_messages("x", NEWS)] == ["system", "user"]  # zero-shot: no example
 
 
 async def test_answer_is_grounded_and_unknown_relation_arguments_dropped() -> None:
@@ -28,6 +44,7 @@ async def test_answer_is_grounded_and_unknown_relation_arguments_dropped() -> No
         "relations": [
             {"head": "Ann Lee", "type": "work_for", "tail": "ACME CORP"},
             {"head": "Ann Lee", "type": "live_in", "tail": "Chicago"},
+            {"head": "ACME CORP", "type": "work_for", "tail": "Ann Lee"},  # organization cannot work_for
         ],
     }
     llm = ScriptedLLM({"single_prompt": answer})
@@ -36,7 +53,8 @@ async def test_answer_is_grounded_and_unknown_relation_arguments_dropped() -> No
     assert [(r.head.text, r.type, r.tail.text) for r in found.relations] == [
         ("Ann Lee", "work_for", "Acme Corp")
     ]
-    assert found.dropped == 2 and found.usage.calls == 1
+    assert found.drops == {"mention_grounding": 1, "relation_grounding": 1, "relation_schema": 1}
+    assert found.dropped == 3 and found.usage.calls == 1
     assert len(llm.calls) == 1
 
 
@@ -44,3 +62,4 @@ async def test_unusable_answer_skips_the_chunk() -> None:
     llm = ScriptedLLM({"single_prompt": LLMOutputError("no JSON")})
     found = await extract_chunk(TEXT, 0, NEWS, llm, "d1")
     assert found.mentions == [] and found.relations == []
+    assert found.drops == {"invalid_output": 1}

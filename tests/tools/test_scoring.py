@@ -11,6 +11,7 @@ from factloom.tools.scoring import (
     DocPrediction,
     PredEntity,
     PredRelation,
+    relation_confusion,
     score_cuad,
     score_documents,
     score_mentions,
@@ -221,3 +222,58 @@ def test_cuad_category_hit_needs_overlap_and_same_category() -> None:
 def test_documents_without_prediction_count_as_empty(missing: bool) -> None:
     preds = [] if missing else [DocPrediction("other")]
     assert score_mentions([_gold()], preds)["entity"].n_pred == 0
+
+
+def test_per_document_counts_are_kept_in_order() -> None:
+    """The bootstrap resamples documents, so each score keeps every document's own counts."""
+    other = GoldDoc("s2", TEXT, (), ())
+    pred = DocPrediction("s1", (_ent("a", "John Smith", "person"), _ent("x", "Ohio", "person")))
+    scores = score_mentions([_gold(), other], [pred])
+    assert scores["entity"].per_doc == [(1, 2, 3), (0, 0, 0)]
+    assert scores["relation_strict"].per_doc == [(0, 0, 2), (0, 0, 0)]
+
+
+def test_confusion_separates_type_direction_and_argument_errors() -> None:
+    """Right arguments with another or reversed relation type are counted apart from wrong arguments."""
+    ents = (
+        _ent("a", "John Smith", "person"),
+        _ent("b", "Acme Corp", "organization"),
+        _ent("c", "Ohio", "location"),
+    )
+    pred = DocPrediction(
+        "s1",
+        ents,
+        (
+            PredRelation("a", "work_for", "b"),  # right: not a confusion
+            PredRelation("b", "located_in", "c"),  # gold says orgbased_in: other type
+            PredRelation("c", "orgbased_in", "b"),  # reversed
+            PredRelation("b", "work_for", "a"),  # reversed, and gold has work_for -> reversed
+            PredRelation("a", "live_in", "c"),  # no gold relation between John Smith and Ohio
+        ),
+    )
+    confusion = relation_confusion([_gold()], [pred]).as_dict()
+    assert confusion == {
+        "other_type": 1,
+        "reversed": 2,
+        "reversed_other_type": 0,
+        "wrong_arguments": 1,
+        "pairs": {"located_in -> orgbased_in": 1},
+    }
+    flipped = DocPrediction("s1", ents, (PredRelation("c", "located_in", "b"),))
+    assert relation_confusion([_gold()], [flipped]).as_dict()["reversed_other_type"] == 1
+
+
+def test_confusion_at_document_level_uses_matched_entities() -> None:
+    gold = GoldDoc(
+        "d",
+        "A causes B.",
+        (GoldEntity("a", "x", (GoldSpan(0, 1, "A"),)), GoldEntity("b", "y", (GoldSpan(9, 10, "B"),))),
+        (GoldRelation("a", "b", "cid"),),
+    )
+    pred = DocPrediction(
+        "d",
+        (PredEntity("p", "x", ((0, 1),)), PredEntity("q", "y", ((9, 10),))),
+        (PredRelation("q", "adverse_effect", "p"),),
+    )
+    confusion = relation_confusion([gold], [pred], document_level=True)
+    assert confusion.reversed_other_type == 1 and confusion.pairs == {"adverse_effect -> cid": 1}
