@@ -27,11 +27,13 @@ from factloom.tools.grounding import sentence_bounds
 from factloom.tools.kg import Entity, Evidence, Mention, Relation
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.output_models import NONE_CHOICE, choice_output_model
+from factloom.tools.relation_merge import merge_statements
 
 log = logging.getLogger(__name__)
 
 AGENT = "consolidator"
-CROSS_CHUNK_CONFIDENCE = 0.5
+UNJUDGED_CONFIDENCE = 0.0
+"""Confidence of a cross-chunk relation: the model picked it, nothing judged it (it is ``unverified``)."""
 MAX_CROSS_CANDIDATES = 40
 """Cross-chunk pairs are sought among the most mentioned entities only (pairs grow quadratically)."""
 MAX_PASSAGE_CHARS = 400
@@ -68,7 +70,11 @@ class ConsolidatorUpdate(TypedDict):
 def merge_facts(
     facts: Sequence[Fact], entity_of: dict[str, str], symmetric: frozenset[str] = frozenset()
 ) -> tuple[list[Relation], Counts]:
-    """Merge facts into relations between entities, keeping all evidence; drop self-relations."""
+    """Merge facts into relations between entities, keeping all evidence; drop self-relations.
+
+    A relation is verified when any of its facts was; its confidence, rationale and proposing agent
+    come from the best verified fact (``tools.relation_merge``).
+    """
     grouped: dict[tuple[str, str, str], list[Fact]] = defaultdict(list)
     drops: list[Drop] = []
     for fact in facts:
@@ -84,18 +90,25 @@ def merge_facts(
 
 
 def _relation(key: tuple[str, str, str], facts: list[Fact]) -> Relation:
-    evidence = {(f.evidence.start, f.evidence.end): f.evidence for f in facts}
-    best = max(facts, key=lambda f: (f.confidence, -f.evidence.start))
+    """Merge the facts of one relation (``tools.relation_merge``: verified if any fact was verified)."""
     head, type_, tail = key
-    return Relation(
-        relation_id=Relation.make_id(head, type_, tail),
-        head=head,
-        type=type_,
-        tail=tail,
-        confidence=best.confidence,
-        reasoning=best.reasoning,
-        evidence=[evidence[k] for k in sorted(evidence)],
-    )
+    relation_id = Relation.make_id(head, type_, tail)
+    parts = [
+        Relation(
+            relation_id=relation_id,
+            head=head,
+            type=type_,
+            tail=tail,
+            confidence=f.confidence,
+            reasoning=f.reasoning,
+            evidence=[f.evidence],
+            status=f.status,
+            agent=f.evidence.agent,
+            rationale=f.rationale,
+        )
+        for f in facts
+    ]
+    return merge_statements(relation_id, head, type_, tail, parts)
 
 
 def cross_chunk_pairs(
@@ -137,7 +150,11 @@ def _passage(text: str, pages: Sequence[Page], m: Mention, doc_id: str) -> Evide
 async def judge_cross_chunk(
     inp: ConsolidatorInput, a: Entity, b: Entity, ctx: AgentContext
 ) -> tuple[Relation | None, Usage]:
-    """Ask which relation, if any, one passage about ``a`` and one about ``b`` support together."""
+    """Ask which relation, if any, one passage about ``a`` and one about ``b`` support together.
+
+    The answer is the model's choice among the schema's options, not a checked fact: the relation is
+    ``unverified``, proposed by the consolidator, with no confidence (0) and no reasoning of its own.
+    """
     options = legal_options(a.mentions[0], b.mentions[0], ctx.schema)
     first, second = (_passage(inp.doc.text, inp.doc.pages, e.mentions[0], inp.doc.doc_id) for e in (a, b))
     names = {a.mentions[0].mention_id: a, b.mentions[0].mention_id: b}
@@ -170,9 +187,10 @@ async def judge_cross_chunk(
         head=h,
         type=type_,
         tail=t,
-        confidence=CROSS_CHUNK_CONFIDENCE,
-        reasoning="stated across two passages of the document",
+        confidence=UNJUDGED_CONFIDENCE,
         evidence=sorted([first, second], key=lambda ev: ev.start),
+        status="unverified",
+        agent=AGENT,
     )
     return relation, completion.usage
 

@@ -19,6 +19,7 @@ from factloom.tools import collection_log as clog
 from factloom.tools.collection_models import Conflict, ConflictValue, Merge, MergedEntity, MergeLink
 from factloom.tools.kg import Entity, Relation, stable_id
 from factloom.tools.kg_store import iter_document_graphs
+from factloom.tools.relation_merge import merge_statements
 from factloom.tools.resolve import (
     DEFAULT_CONFIG,
     Cluster,
@@ -167,7 +168,10 @@ def _merge_entities(members: list[Entity], entity_id: str) -> Entity:
 def _merge_relations(
     rels: Iterable[Relation], canon: dict[str, str], schema: Schema | None
 ) -> list[Relation]:
-    """Re-point relations to collection entities and merge duplicates with all their evidence."""
+    """Re-point relations to collection entities and merge duplicates with all their evidence.
+
+    Duplicates merge by ``tools.relation_merge``: verified if any of them is verified.
+    """
     symmetric = {r.name for r in schema.relation_types if r.symmetric} if schema else set()
     groups: dict[tuple[str, str, str], list[Relation]] = defaultdict(list)
     dropped = 0
@@ -181,22 +185,10 @@ def _merge_relations(
         groups[(head, rel.type, tail)].append(rel)
     if dropped:
         log.info("%d relations dropped (unknown entity, or both ends merged into one)", dropped)
-    merged = []
-    for (head, type_, tail), group in sorted(groups.items()):
-        evidence = {(ev.doc_id, ev.start, ev.end, ev.quote): ev for r in group for ev in r.evidence}
-        reasons = list(dict.fromkeys(r.reasoning for r in group if r.reasoning))
-        merged.append(
-            Relation(
-                relation_id=Relation.make_id(head, type_, tail),
-                head=head,
-                type=type_,
-                tail=tail,
-                confidence=max(r.confidence for r in group),
-                reasoning="\n".join(reasons),
-                evidence=[evidence[k] for k in sorted(evidence)],
-            )
-        )
-    return merged
+    return [
+        merge_statements(Relation.make_id(head, type_, tail), head, type_, tail, group)
+        for (head, type_, tail), group in sorted(groups.items())
+    ]
 
 
 def _merge_record(
@@ -238,6 +230,7 @@ def find_conflicts(
                 tail_name=names.get(r.tail, r.tail),
                 relation_id=r.relation_id,
                 evidence=list(r.evidence),
+                status=r.status,
             )
             for r in sorted(rels, key=lambda r: r.tail)
         ]

@@ -13,7 +13,17 @@ from datetime import UTC, datetime
 from factloom.ingest.errors import FactloomError
 from factloom.ingest.workspace import Workspace
 from factloom.tools.collection_models import Conflict, Merge, Stats
-from factloom.tools.kg import Entity, Evidence, Mention, Relation
+from factloom.tools.kg import Entity, Relation
+from factloom.tools.kg_store import (
+    ENTITY_FIELDS,
+    RELATION_FIELDS,
+    add_relation_columns,
+    entity_from_row,
+    entity_values,
+    insert_sql,
+    relation_from_row,
+    relation_values,
+)
 from factloom.tools.kg_store import ensure as ensure_kg
 from factloom.tools.schema import Schema
 
@@ -25,7 +35,9 @@ CREATE TABLE IF NOT EXISTS coll_entities (
 );
 CREATE TABLE IF NOT EXISTS coll_relations (
     relation_id TEXT PRIMARY KEY, head TEXT NOT NULL, type TEXT NOT NULL, tail TEXT NOT NULL,
-    confidence REAL NOT NULL, reasoning TEXT NOT NULL, evidence TEXT NOT NULL
+    confidence REAL NOT NULL, reasoning TEXT NOT NULL, evidence TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'unverified', agent TEXT NOT NULL DEFAULT '',
+    rationale TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS coll_merges (
     merge_id TEXT PRIMARY KEY, entity_id TEXT NOT NULL, name TEXT NOT NULL, entities TEXT NOT NULL,
@@ -51,6 +63,7 @@ def ensure(ws: Workspace) -> None:
     """Create the collection tables (and the document-graph tables they read) if missing."""
     ensure_kg(ws)
     ws.ensure_tables(DDL)
+    add_relation_columns(ws, "coll_relations")
 
 
 def documents_fingerprint(ws: Workspace) -> str:
@@ -82,16 +95,6 @@ def stored_schema(ws: Workspace) -> Schema | None:
     return Schema.model_validate_json(text) if text else None
 
 
-def _entity_row(e: Entity) -> tuple[object, ...]:
-    mentions = json.dumps([m.model_dump() for m in e.mentions])
-    return (e.entity_id, e.name, e.type, json.dumps(e.aliases), mentions)
-
-
-def _relation_row(r: Relation) -> tuple[object, ...]:
-    evidence = json.dumps([ev.model_dump() for ev in r.evidence])
-    return (r.relation_id, r.head, r.type, r.tail, r.confidence, r.reasoning, evidence)
-
-
 def _merge_row(m: Merge) -> tuple[object, ...]:
     members = json.dumps([x.model_dump() for x in m.entities])
     links = json.dumps([x.model_dump() for x in m.evidence])
@@ -119,10 +122,8 @@ def write_collection(
     with ws.transaction() as db:
         for table in ("coll_entities", "coll_relations", "coll_merges", "coll_conflicts"):
             db.execute(f"DELETE FROM {table}")
-        db.executemany("INSERT INTO coll_entities VALUES (?, ?, ?, ?, ?)", map(_entity_row, entities))
-        db.executemany(
-            "INSERT INTO coll_relations VALUES (?, ?, ?, ?, ?, ?, ?)", map(_relation_row, relations)
-        )
+        db.executemany(insert_sql("coll_entities", ENTITY_FIELDS), map(entity_values, entities))
+        db.executemany(insert_sql("coll_relations", RELATION_FIELDS), map(relation_values, relations))
         db.executemany("INSERT INTO coll_merges VALUES (?, ?, ?, ?, ?, ?, ?)", map(_merge_row, merges))
         db.executemany(
             "INSERT INTO coll_conflicts VALUES (?, ?)",
@@ -133,34 +134,12 @@ def write_collection(
 
 def read_entities(ws: Workspace) -> list[Entity]:
     """Return the collection entities, ordered by id."""
-    rows = ws.db.execute("SELECT * FROM coll_entities ORDER BY entity_id")
-    return [
-        Entity(
-            entity_id=r["entity_id"],
-            name=r["name"],
-            type=r["type"],
-            aliases=json.loads(r["aliases"]),
-            mentions=[Mention.model_validate(m) for m in json.loads(r["mentions"])],
-        )
-        for r in rows
-    ]
+    return [entity_from_row(r) for r in ws.db.execute("SELECT * FROM coll_entities ORDER BY entity_id")]
 
 
 def read_relations(ws: Workspace) -> list[Relation]:
     """Return the collection relations, ordered by id."""
-    rows = ws.db.execute("SELECT * FROM coll_relations ORDER BY relation_id")
-    return [
-        Relation(
-            relation_id=r["relation_id"],
-            head=r["head"],
-            type=r["type"],
-            tail=r["tail"],
-            confidence=r["confidence"],
-            reasoning=r["reasoning"],
-            evidence=[Evidence.model_validate(e) for e in json.loads(r["evidence"])],
-        )
-        for r in rows
-    ]
+    return [relation_from_row(r) for r in ws.db.execute("SELECT * FROM coll_relations ORDER BY relation_id")]
 
 
 def _merge(row: sqlite3.Row) -> Merge:
@@ -253,6 +232,7 @@ def stats(ws: Workspace) -> Stats:
     state = freshness(ws)
     prefix = "coll" if state == "fresh" else "doc"
     entities, relations = _counts(ws, f"{prefix}_entities"), _counts(ws, f"{prefix}_relations")
+    statuses = ws.db.execute(f"SELECT status, count(*) FROM {prefix}_relations GROUP BY status ORDER BY 1")
     docs = ws.db.execute(
         "SELECT count(*) FROM (SELECT doc_id FROM doc_entities UNION SELECT doc_id FROM doc_relations)"
     ).fetchone()[0]
@@ -264,6 +244,7 @@ def stats(ws: Workspace) -> Stats:
         relations=sum(relations.values()),
         entities_by_type=entities,
         relations_by_type=relations,
+        relations_by_status={r[0]: r[1] for r in statuses},
         merges=len(merges),
         merged_entities=sum(len(m.entities) for m in merges),
         undone_merges=ws.db.execute(one.format("coll_undone")).fetchone()[0],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from factloom.tools.kg import Evidence
+from factloom.tools.kg import Evidence, Status
 
 
 class MergedEntity(BaseModel):
@@ -53,6 +53,7 @@ class ConflictValue(BaseModel):
     tail_name: str
     relation_id: str
     evidence: list[Evidence]
+    status: Status = "unverified"
 
 
 class Conflict(BaseModel):
@@ -75,6 +76,8 @@ class Stats(BaseModel):
     relations: int
     entities_by_type: dict[str, int] = Field(default_factory=dict)
     relations_by_type: dict[str, int] = Field(default_factory=dict)
+    relations_by_status: dict[str, int] = Field(default_factory=dict)
+    """Relations by how they were checked (``verified`` / ``unverified``)."""
     merges: int = 0
     merged_entities: int = 0
     undone_merges: int = 0

@@ -7,6 +7,7 @@ stored graph changes, so that alias lookup and neighbourhood expansion are index
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import re
@@ -15,9 +16,18 @@ import unicodedata
 from collections.abc import Iterable
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools.kg import Entity, Evidence, Mention, Relation
+from factloom.tools.kg import Entity, Relation
+from factloom.tools.kg_store import (
+    ENTITY_FIELDS,
+    RELATION_FIELDS,
+    entity_from_row,
+    entity_values,
+    insert_sql,
+    load_graph,
+    relation_from_row,
+    relation_values,
+)
 from factloom.tools.kg_store import ensure as ensure_kg
-from factloom.tools.kg_store import load_graph
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +52,11 @@ CREATE TABLE IF NOT EXISTS qx_relations (
     type TEXT NOT NULL,
     tail TEXT NOT NULL,
     confidence REAL NOT NULL,
-    evidence TEXT NOT NULL
+    evidence TEXT NOT NULL,
+    reasoning TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'unverified',
+    agent TEXT NOT NULL DEFAULT '',
+    rationale TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS qx_relations_head ON qx_relations(head);
 CREATE INDEX IF NOT EXISTS qx_relations_tail ON qx_relations(tail);
@@ -81,13 +95,26 @@ class GraphIndex:
     Args:
         ws: the opened workspace.
         refresh: rebuild the tables now if the stored graph changed since the last build.
+        verified_only: read only the relations the verifier found supported (entities are all kept).
     """
 
-    def __init__(self, ws: Workspace, *, refresh: bool = True) -> None:
+    def __init__(self, ws: Workspace, *, refresh: bool = True, verified_only: bool = False) -> None:
         self.ws = ws
+        self.verified_only = verified_only
         ws.ensure_tables(DDL)
+        if _outdated(ws):  # a derived copy: drop it and let the next refresh rebuild it in full
+            with ws.transaction() as db:
+                db.execute("DROP TABLE IF EXISTS qx_relations")
+                db.execute("DELETE FROM qx_meta WHERE key = 'graph_fingerprint'")
+            ws.ensure_tables(DDL)
         if refresh:
             self.refresh()
+
+    def view(self, *, verified_only: bool) -> GraphIndex:
+        """Return a reader of the same tables that keeps only verified relations, or all of them."""
+        other = copy.copy(self)
+        other.verified_only = verified_only
+        return other
 
     @property
     def db(self) -> sqlite3.Connection:
@@ -129,13 +156,13 @@ class GraphIndex:
             for table in ("qx_entities", "qx_aliases", "qx_relations"):
                 db.execute(f"DELETE FROM {table}")
             db.executemany(
-                "INSERT OR REPLACE INTO qx_entities VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [_entity_row(e, degree.get(e.entity_id, 0)) for e in entities],
+                insert_sql("qx_entities", (*ENTITY_FIELDS, "n_mentions", "degree"), "INSERT OR REPLACE"),
+                [(*entity_values(e), len(e.mentions), degree.get(e.entity_id, 0)) for e in entities],
             )
             db.executemany("INSERT OR IGNORE INTO qx_aliases VALUES (?, ?)", _alias_rows(entities))
             db.executemany(
-                "INSERT OR REPLACE INTO qx_relations VALUES (?, ?, ?, ?, ?, ?)",
-                [_relation_row(r) for r in relations],
+                insert_sql("qx_relations", RELATION_FIELDS, "INSERT OR REPLACE"),
+                map(relation_values, relations),
             )
             db.execute("INSERT OR REPLACE INTO qx_meta VALUES ('graph_fingerprint', ?)", (fingerprint,))
 
@@ -148,13 +175,13 @@ class GraphIndex:
     def entity(self, entity_id: str) -> Entity | None:
         """Return one entity with its mentions, or None."""
         row = self.db.execute("SELECT * FROM qx_entities WHERE entity_id = ?", (entity_id,)).fetchone()
-        return _entity(row) if row else None
+        return entity_from_row(row) if row else None
 
     def entities(self, entity_ids: Iterable[str]) -> list[Entity]:
         """Return the entities with these ids (unknown ids are skipped), in the given order."""
         ids = list(dict.fromkeys(entity_ids))
         rows = self._select_in("SELECT * FROM qx_entities WHERE entity_id IN ({})", ids)
-        by_id = {r["entity_id"]: _entity(r) for r in rows}
+        by_id = {r["entity_id"]: entity_from_row(r) for r in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     def entity_ids_by_alias(self, keys: Iterable[str]) -> dict[str, list[str]]:
@@ -184,7 +211,7 @@ class GraphIndex:
             sql += " AND e.type = ?"
             args.append(type_)
         sql += " ORDER BY e.degree DESC, e.n_mentions DESC, e.name LIMIT ? OFFSET ?"
-        return [_entity(r) for r in self.db.execute(sql, [*args, limit, offset])]
+        return [entity_from_row(r) for r in self.db.execute(sql, [*args, limit, offset])]
 
     def types(self) -> dict[str, int]:
         """Return the entity types and how many entities each has."""
@@ -197,20 +224,24 @@ class GraphIndex:
         if not ids:
             return []
         marks = ",".join("?" * len(ids))
+        status = self._status_filter()
         rows = self.db.execute(
-            f"SELECT * FROM qx_relations WHERE head IN ({marks}) UNION "
-            f"SELECT * FROM qx_relations WHERE tail IN ({marks}) "
+            f"SELECT * FROM qx_relations WHERE head IN ({marks}){status} UNION "
+            f"SELECT * FROM qx_relations WHERE tail IN ({marks}){status} "
             "ORDER BY confidence DESC, relation_id LIMIT ?",
             [*ids, *ids, limit],
         )
-        return [_relation(r) for r in rows]
+        return [relation_from_row(r) for r in rows]
 
     def relations(self, type_: str | None = None, limit: int = 100, offset: int = 0) -> list[Relation]:
         """Return relations, optionally of one type."""
-        sql = "SELECT * FROM qx_relations" + (" WHERE type = ?" if type_ else "")
+        sql = "SELECT * FROM qx_relations WHERE 1 = 1" + (" AND type = ?" if type_ else "")
         args: list[object] = [type_] if type_ else []
-        rows = self.db.execute(sql + " ORDER BY relation_id LIMIT ? OFFSET ?", [*args, limit, offset])
-        return [_relation(r) for r in rows]
+        sql += self._status_filter() + " ORDER BY relation_id LIMIT ? OFFSET ?"
+        return [relation_from_row(r) for r in self.db.execute(sql, [*args, limit, offset])]
+
+    def _status_filter(self) -> str:
+        return " AND status = 'verified'" if self.verified_only else ""
 
     def all_entities(self) -> list[tuple[str, str, str, list[str]]]:
         """Return ``(entity_id, name, type, aliases)`` of every entity, ordered by id."""
@@ -225,11 +256,6 @@ class GraphIndex:
         return rows
 
 
-def _entity_row(e: Entity, degree: int) -> tuple[object, ...]:
-    mentions = json.dumps([m.model_dump() for m in e.mentions])
-    return (e.entity_id, e.name, e.type, json.dumps(e.aliases), mentions, len(e.mentions), degree)
-
-
 def _alias_rows(entities: list[Entity]) -> list[tuple[str, str]]:
     rows = []
     for e in entities:
@@ -238,27 +264,7 @@ def _alias_rows(entities: list[Entity]) -> list[tuple[str, str]]:
     return rows
 
 
-def _relation_row(r: Relation) -> tuple[object, ...]:
-    evidence = json.dumps([ev.model_dump() for ev in r.evidence])
-    return (r.relation_id, r.head, r.type, r.tail, r.confidence, evidence)
-
-
-def _entity(row: sqlite3.Row) -> Entity:
-    return Entity(
-        entity_id=row["entity_id"],
-        name=row["name"],
-        type=row["type"],
-        aliases=json.loads(row["aliases"]),
-        mentions=[Mention.model_validate(m) for m in json.loads(row["mentions"])],
-    )
-
-
-def _relation(row: sqlite3.Row) -> Relation:
-    return Relation(
-        relation_id=row["relation_id"],
-        head=row["head"],
-        type=row["type"],
-        tail=row["tail"],
-        confidence=row["confidence"],
-        evidence=[Evidence.model_validate(e) for e in json.loads(row["evidence"])],
-    )
+def _outdated(ws: Workspace) -> bool:
+    """Return True when ``qx_relations`` was written by an older version (it lacks a column)."""
+    have = {row[1] for row in ws.db.execute("PRAGMA table_info(qx_relations)")}
+    return not set(RELATION_FIELDS) <= have

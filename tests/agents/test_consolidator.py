@@ -31,12 +31,26 @@ def _by_name(entities):
     return {e.name: e for e in entities}
 
 
-def _fact(head, type_, tail, chunk, quote, confidence=0.9) -> Fact:
+def _fact(head, type_, tail, chunk, quote, confidence=0.9, status="unverified", rationale="") -> Fact:
     start = DOC.text.index(quote)
     ev = Evidence(
-        doc_id=DOC.doc_id, page=1, start=start, end=start + len(quote), quote=quote, chunk_id=chunk.chunk_id
+        doc_id=DOC.doc_id,
+        page=1,
+        start=start,
+        end=start + len(quote),
+        quote=quote,
+        chunk_id=chunk.chunk_id,
+        agent="relation_reasoner",
     )
-    return Fact(head=head, type=type_, tail=tail, evidence=ev, confidence=confidence)
+    return Fact(
+        head=head,
+        type=type_,
+        tail=tail,
+        evidence=ev,
+        confidence=confidence,
+        status=status,
+        rationale=rationale,
+    )
 
 
 def test_abbreviations_short_names_and_repeats_become_one_entity() -> None:
@@ -94,7 +108,7 @@ async def test_cross_chunk_pairs_are_judged_on_a_passage_from_each_place() -> No
     inp = ConsolidatorInput(doc=DOC, mentions=mentions, accepted=[])
     out = await consolidate(inp, runtime(llm, cross_chunk_pairs=1))
     [rel] = out["relations"]
-    assert len(llm.calls) == 1 and rel.confidence == 0.5
+    assert len(llm.calls) == 1
     assert [ev.quote for ev in rel.evidence] == [
         "Mary Jones lives in Paris.",
         "ACME is based in Boston, a city in Massachusetts.",
@@ -106,3 +120,44 @@ async def test_a_none_answer_adds_no_relation() -> None:
     llm = ScriptedLLM({"consolidator": {"answer": "B"}})
     out = await consolidate(ConsolidatorInput(doc=DOC, mentions=[MARY, MASS]), runtime(llm))
     assert out["relations"] == [] and len(llm.calls) == 1  # person-location allows only live_in: A or none
+
+
+BASED_IN_BOSTON = "John Smith works for Acme Corporation (ACME) in Boston."
+BASED_LATER = "ACME is based in Boston"
+
+
+def test_a_relation_is_verified_when_any_of_its_facts_was() -> None:
+    """The merge rule: verified if any fact is; confidence and rationale from the best verified fact."""
+    entities = entity_index(build_entities(DOC.doc_id, ALL, DOC.text))
+    facts = [
+        _fact(ACME, "orgbased_in", BOSTON, C0, BASED_IN_BOSTON, 0.95),  # surer, but never checked
+        _fact(ACME_LATER, "orgbased_in", BOSTON_LATER, C2, BASED_LATER, 0.7, "verified", "says based in"),
+        _fact(ACME_LATER, "orgbased_in", BOSTON_LATER, C2, BASED_LATER, 0.6, "verified", "weaker"),
+    ]
+    [rel] = merge_facts(facts, entities)[0]
+    assert (rel.status, rel.confidence, rel.rationale) == ("verified", 0.7, "says based in")
+    assert rel.agent == "relation_reasoner"
+    assert [ev.quote for ev in rel.evidence] == [BASED_IN_BOSTON, BASED_LATER]
+    for _ in range(5):
+        random.shuffle(facts)
+        assert merge_facts(facts, entities)[0] == [rel]  # the merge does not depend on fact order
+
+
+def test_a_relation_none_of_whose_facts_was_verified_stays_unverified() -> None:
+    entities = entity_index(build_entities(DOC.doc_id, ALL, DOC.text))
+    facts = [
+        _fact(ACME, "orgbased_in", BOSTON, C0, BASED_IN_BOSTON, 0.6),
+        _fact(ACME_LATER, "orgbased_in", BOSTON_LATER, C2, BASED_LATER, 0.8),
+    ]
+    [rel] = merge_facts(facts, entities)[0]
+    assert (rel.status, rel.confidence, rel.rationale) == ("unverified", 0.8, "")
+
+
+async def test_a_cross_chunk_relation_is_the_consolidators_unchecked_proposal() -> None:
+    """Cross-chunk relations carried a fixed confidence 0.5 and a canned reasoning, as if judged."""
+    llm = ScriptedLLM({"consolidator": {"answer": "A"}})
+    inp = ConsolidatorInput(doc=DOC, mentions=[MARY, PARIS, ACME_LATER, MASS], accepted=[])
+    [rel] = (await consolidate(inp, runtime(llm, cross_chunk_pairs=1)))["relations"]
+    assert (rel.status, rel.agent, rel.rationale, rel.reasoning) == ("unverified", "consolidator", "", "")
+    assert rel.confidence == 0.0
+    assert all(ev.method == "exact" and ev.agent == "consolidator" for ev in rel.evidence)

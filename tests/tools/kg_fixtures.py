@@ -51,8 +51,21 @@ class DocBuilder:
         )
         return entity_id
 
-    def relation(self, head: str, type_: str, tail: str, sentence: str, confidence: float = 0.9) -> None:
-        """Add a relation stated by ``sentence`` (a substring of the text)."""
+    def relation(
+        self,
+        head: str,
+        type_: str,
+        tail: str,
+        sentence: str,
+        confidence: float = 0.9,
+        *,
+        status: str = "unverified",
+        rationale: str = "",
+        agent: str = "relation_reasoner",
+        method: str = "exact",
+        score: float = 100.0,
+    ) -> None:
+        """Add a relation stated by ``sentence`` (a substring of the text), checked as ``status`` says."""
         start = self.text.index(sentence)
         ev = Evidence(
             doc_id=self.doc_id,
@@ -61,7 +74,9 @@ class DocBuilder:
             end=start + len(sentence),
             quote=sentence,
             chunk_id=f"{self.doc_id}-c0",
-            agent="test",
+            agent=agent,
+            method=method,
+            score=score,
         )
         self.relations.append(
             Relation(
@@ -72,6 +87,9 @@ class DocBuilder:
                 confidence=confidence,
                 reasoning=f"stated in {self.doc_id}",
                 evidence=[ev],
+                status=status,
+                agent=agent,
+                rationale=rationale,
             )
         )
 
@@ -80,25 +98,63 @@ class DocBuilder:
         save_document_graph(ws, self.doc_id, list(self.entities.values()), self.relations)
 
 
+HQ_RATIONALE = "The sentence names Berlin as ACME Corp.'s headquarters."
+WORK_RATIONALE = "The sentence says Jane Doe works for ACME Corp."
+
+
 def acme_collection(ws: Workspace) -> None:
-    """Write three documents about ACME Corp. (one conflicting), plus homonyms ``Apple`` org / fruit."""
+    """Write three documents about ACME Corp. (one conflicting), plus homonyms ``Apple`` org / fruit.
+
+    How each relation was checked: doc1's two are verified; doc2's ``work_for`` is unverified, surer and
+    grounded fuzzily; doc3's headquarters is the consolidator's unchecked cross-chunk proposal.
+    """
     d1 = DocBuilder(
         "doc1", "ACME Corp. is headquartered in Berlin. Jane Doe works for ACME Corp. Apple sells phones."
     )
     acme1, berlin = d1.entity("ACME Corp.", "organization"), d1.entity("Berlin", "location")
     jane = d1.entity("Jane Doe", "person")
     d1.entity("Apple", "organization")
-    d1.relation(acme1, "headquartered_in", berlin, "ACME Corp. is headquartered in Berlin.")
-    d1.relation(jane, "work_for", acme1, "Jane Doe works for ACME Corp.")
+    d1.relation(
+        acme1,
+        "headquartered_in",
+        berlin,
+        "ACME Corp. is headquartered in Berlin.",
+        status="verified",
+        rationale=HQ_RATIONALE,
+    )
+    d1.relation(
+        jane,
+        "work_for",
+        acme1,
+        "Jane Doe works for ACME Corp.",
+        0.8,
+        status="verified",
+        rationale=WORK_RATIONALE,
+    )
     d1.save(ws)
     d2 = DocBuilder("doc2", "Jane Doe joined Acme Corporation in 2020. Acme Corporation is based in Berlin.")
     acme2, berlin2 = d2.entity("Acme Corporation", "organization"), d2.entity("Berlin", "location")
     jane2 = d2.entity("Jane Doe", "person")
-    d2.relation(jane2, "work_for", acme2, "Jane Doe joined Acme Corporation in 2020.")
+    d2.relation(
+        jane2,
+        "work_for",
+        acme2,
+        "Jane Doe joined Acme Corporation in 2020.",
+        0.95,
+        method="fuzzy",
+        score=91.5,
+    )
     d2.relation(acme2, "headquartered_in", berlin2, "Acme Corporation is based in Berlin.")
     d2.save(ws)
     d3 = DocBuilder("doc3", "ACME Inc has its head office in Munich. An apple a day keeps the doctor away.")
     acme3, munich = d3.entity("ACME Inc", "organization"), d3.entity("Munich", "location")
     d3.entity("apple", "fruit")
-    d3.relation(acme3, "headquartered_in", munich, "ACME Inc has its head office in Munich.")
+    d3.relation(
+        acme3,
+        "headquartered_in",
+        munich,
+        "ACME Inc has its head office in Munich.",
+        0.0,
+        agent="consolidator",
+    )
     d3.save(ws)
