@@ -33,15 +33,32 @@ from factloom.tools.export import EXPORTERS
     metavar="URL",
     help="Load into a graph database instead: falkordb://HOST:PORT/GRAPH or neo4j://[USER:PASS@]HOST:PORT.",
 )
+@click.option(
+    "--verified-only",
+    is_flag=True,
+    help="Keep only relations the verifier checked and found supported. By default unverified relations "
+    "are included and labelled; --verified-only drops them (entities are all kept).",
+)
 @user_errors
-def export(workspace: Path, fmt: str, out: Path | None, to: str | None) -> None:
-    """Write the knowledge graph (entities, relations, evidence with document offsets)."""
+def export(workspace: Path, fmt: str, out: Path | None, to: str | None, verified_only: bool) -> None:
+    """Write the knowledge graph (entities, relations, evidence with document offsets).
+
+    Every relation carries its status: verified (the verifier found its evidence supports it) or
+    unverified (no check ran, or the check failed to answer), with the agent that proposed it, the
+    verifier's rationale, and how each quote was found in the text. Unverified relations are included
+    and labelled; --verified-only drops them.
+    """
     from factloom.ingest.workspace import Workspace
     from factloom.tools.kg_store import load_graph
+    from factloom.tools.kg_store import verified_only as keep_verified
 
     exporter = EXPORTERS[fmt]
     with Workspace(workspace, create=False) as ws:
         entities, relations = load_graph(ws)
+    if verified_only:
+        kept = keep_verified(relations)
+        click.echo(f"--verified-only: {len(relations) - len(kept)} unverified relations left out", err=True)
+        relations = kept
     if to is not None:
         from factloom.tools.export.sinks import load_into
 

@@ -172,3 +172,45 @@ def test_neo4j_load_and_read_back_with_cypher(graph) -> None:
         assert rows == [{"org": "Globex", "q": [f"{NASTY} works for Globex."]}]
         ids = [e.entity_id for e in entities]
         session.run("MATCH (e:Entity) WHERE e.id IN $ids DETACH DELETE e", ids=ids).consume()
+
+
+def test_falkordb_relationships_carry_status_agent_rationale_and_grounding(falkordb_port: int, graph) -> None:
+    from falkordb import FalkorDB
+
+    falkordb_sink.load(f"falkordb://127.0.0.1:{falkordb_port}/kg_status", *graph)
+    g = FalkorDB(host="127.0.0.1", port=falkordb_port).select_graph("kg_status")
+    [[status, agent, rationale, quotes, methods, scores]] = g.query(
+        "MATCH (:person {name: 'Jane Doe'})-[r:work_for]->(:organization {name: 'Acme Corporation'}) "
+        "RETURN r.status, r.agent, r.rationale, r.quotes, r.methods, r.scores"
+    ).result_set
+    assert (status, agent, rationale) == ("verified", "relation_reasoner", fx.WORK_RATIONALE)
+    assert dict(zip(quotes, zip(methods, scores, strict=True), strict=True)) == {
+        "Jane Doe works for ACME Corp.": ("exact", 100.0),
+        "Jane Doe joined Acme Corporation in 2020.": ("fuzzy", 91.5),
+    }
+    rows = g.query(
+        "MATCH ()-[r]->() RETURN r.status, r.agent, count(r) ORDER BY r.status, r.agent"
+    ).result_set
+    assert rows == [
+        ["unverified", "consolidator", 1],
+        ["unverified", "relation_reasoner", 2],
+        ["verified", "relation_reasoner", 2],
+    ]
+
+
+def test_cli_export_verified_only_to_falkordb(falkordb_port: int, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+    from falkordb import FalkorDB
+
+    from factloom.graphs.cli import main
+
+    root = tmp_path / "cli"
+    with Workspace(root) as ws:
+        fx.acme_collection(ws)
+        build_collection(ws, fx.SCHEMA)
+    url = f"falkordb://127.0.0.1:{falkordb_port}/cli_verified"
+    result = CliRunner().invoke(main, ["export", "-w", str(root), "--to", url, "--verified-only"])
+    assert result.exit_code == 0, result.output
+    assert "6 entities, 2 relations loaded" in result.output
+    g = FalkorDB(host="127.0.0.1", port=falkordb_port).select_graph("cli_verified")
+    assert g.query("MATCH ()-[r]->() RETURN DISTINCT r.status").result_set == [["verified"]]

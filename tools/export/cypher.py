@@ -68,17 +68,26 @@ def entity_row(e: Entity) -> dict[str, Any]:
 
 
 def relation_row(r: Relation) -> dict[str, Any]:
-    """Return the edge properties of a relation; the full evidence is a JSON string property."""
+    """Return the edge properties of a relation; the full evidence is a JSON string property.
+
+    ``status`` (verified / unverified), ``agent`` and ``rationale`` say how the relation was checked;
+    ``methods`` and ``scores`` how each quote (same order as ``quotes``) was grounded.
+    """
     return {
         "id": r.relation_id,
         "head": r.head,
         "tail": r.tail,
         "type": r.type,
+        "status": r.status,
+        "agent": r.agent,
         "confidence": r.confidence,
         "reasoning": r.reasoning,
+        "rationale": r.rationale,
         "docs": [ev.doc_id for ev in r.evidence],
         "pages": [ev.page for ev in r.evidence],
         "quotes": [ev.quote for ev in r.evidence],
+        "methods": [ev.method for ev in r.evidence],
+        "scores": [float(ev.score) for ev in r.evidence],
         "evidence": json.dumps([ev.model_dump() for ev in r.evidence], ensure_ascii=False),
     }
 
@@ -104,8 +113,10 @@ def statements(entities: list[Entity], relations: list[Relation]) -> list[Statem
         Statement(
             "UNWIND $rows AS row MATCH (h:Entity {id: row.head}) MATCH (t:Entity {id: row.tail}) "
             f"MERGE (h)-[r:{rel_type} {{id: row.id}}]->(t) "
-            "SET r.type = row.type, r.confidence = row.confidence, r.reasoning = row.reasoning, "
-            "r.docs = row.docs, r.pages = row.pages, r.quotes = row.quotes, r.evidence = row.evidence",
+            "SET r.type = row.type, r.status = row.status, r.agent = row.agent, "
+            "r.confidence = row.confidence, r.reasoning = row.reasoning, r.rationale = row.rationale, "
+            "r.docs = row.docs, r.pages = row.pages, r.quotes = row.quotes, r.methods = row.methods, "
+            "r.scores = row.scores, r.evidence = row.evidence",
             rows,
         )
         for rel_type, rows in sorted(edges.items())

@@ -1,4 +1,9 @@
-"""GraphML export (networkx): one node per entity, one edge per relation, evidence as a JSON attribute."""
+"""GraphML export (networkx): one node per entity, one edge per relation, evidence as a JSON attribute.
+
+Edges carry ``status`` (verified / unverified), the proposing ``agent``, the verifier's ``rationale`` and
+the grounding ``methods`` of their quotes (space-separated, in evidence order); each evidence object in
+``evidence`` holds its ``method`` and ``score``.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +34,12 @@ def to_networkx(entities: Sequence[Entity], relations: Sequence[Relation]):  # -
             r.tail,
             key=r.relation_id,
             type=r.type,
+            status=r.status,
+            agent=r.agent,
             confidence=float(r.confidence),
             reasoning=r.reasoning,
+            rationale=r.rationale,
+            methods=" ".join(ev.method for ev in r.evidence),
             docs=" ".join(ev.doc_id for ev in r.evidence),
             evidence=json.dumps([ev.model_dump() for ev in r.evidence], ensure_ascii=False),
         )

@@ -2,8 +2,12 @@
 
 Entity line: ``{"kind": "entity", "id", "name", "type", "aliases", "mentions": [{"doc_id", "page",
 "start", "end", "text"}]}``. Relation line: ``{"kind": "relation", "id", "head", "type", "tail",
-"confidence", "reasoning", "evidence": [{"doc_id", "page", "start", "end", "quote"}]}``, head and tail
-being entity ids. Offsets index the document text, so ``text[start:end]`` is the mention or the quote.
+"status", "agent", "confidence", "reasoning", "rationale", "evidence": [{"doc_id", "page", "start", "end",
+"quote", "method", "score"}]}``, head and tail being entity ids. ``status`` is ``verified`` (the verifier
+found the evidence supports it) or ``unverified`` (no check ran or it failed to answer); ``agent``
+proposed the relation; ``rationale`` is the verifier's; ``method`` and ``score`` say how each quote was
+found in the text (``exact`` / ``normalised`` / ``fuzzy``). Offsets index the document text, so
+``text[start:end]`` is the mention or the quote.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.kg import Entity, Evidence, Relation
 
 
 def entity_record(e: Entity) -> dict[str, Any]:
@@ -39,12 +43,25 @@ def relation_record(r: Relation) -> dict[str, Any]:
         "head": r.head,
         "type": r.type,
         "tail": r.tail,
+        "status": r.status,
+        "agent": r.agent,
         "confidence": r.confidence,
         "reasoning": r.reasoning,
-        "evidence": [
-            {"doc_id": ev.doc_id, "page": ev.page, "start": ev.start, "end": ev.end, "quote": ev.quote}
-            for ev in r.evidence
-        ],
+        "rationale": r.rationale,
+        "evidence": [evidence_record(ev) for ev in r.evidence],
+    }
+
+
+def evidence_record(ev: Evidence) -> dict[str, Any]:
+    """Return the JSON object of one evidence quote, with how it was grounded."""
+    return {
+        "doc_id": ev.doc_id,
+        "page": ev.page,
+        "start": ev.start,
+        "end": ev.end,
+        "quote": ev.quote,
+        "method": ev.method,
+        "score": ev.score,
     }
 
 

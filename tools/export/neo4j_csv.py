@@ -24,9 +24,14 @@ EDGE_HEADER = [
     ":TYPE",
     "relationId",
     "type",
+    "status",
+    "agent",
     "confidence:float",
     "docs:string[]",
+    "methods:string[]",
+    "scores:float[]",
     "reasoning",
+    "rationale",
     "evidence",
 ]
 
@@ -43,7 +48,8 @@ def write_files(entities: Sequence[Entity], relations: Sequence[Relation], out: 
     """Write the two CSV files into the folder ``out`` (created); return the number of rows written.
 
     Aliases and evidence are JSON strings; array columns use neo4j-admin's default ``;`` delimiter and
-    hold only document ids.
+    hold document ids, grounding methods and scores (one per evidence quote, in order). ``status`` is
+    ``verified`` or ``unverified``.
     """
     out.mkdir(parents=True, exist_ok=True)
     with (out / "entities.csv").open("w", newline="", encoding="utf-8") as f:
@@ -73,9 +79,14 @@ def write_files(entities: Sequence[Entity], relations: Sequence[Relation], out: 
                     _label(r.type),
                     r.relation_id,
                     r.type,
+                    r.status,
+                    r.agent,
                     r.confidence,
                     ";".join(ev.doc_id for ev in r.evidence),
+                    ";".join(ev.method for ev in r.evidence),
+                    ";".join(str(ev.score) for ev in r.evidence),
                     r.reasoning,
+                    r.rationale,
                     json.dumps([ev.model_dump() for ev in r.evidence], ensure_ascii=False),
                 ]
             )

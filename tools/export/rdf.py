@@ -1,10 +1,13 @@
 """RDF export (rdflib): Turtle and JSON-LD, with the provenance of every fact.
 
 Each relation is a plain triple ``head fl:<type> tail`` and also an ``rdf:Statement`` (reification)
-that carries its confidence and ``prov:wasDerivedFrom`` its evidence. Each evidence is a
-``prov:Entity`` with the quote (``prov:value``), ``prov:wasQuotedFrom`` the document, and the page
-and character offsets. Entities carry ``rdfs:label``, ``skos:altLabel`` aliases and their mentions'
-documents.
+that carries its confidence, ``fl:status`` (``verified``: the verifier found its evidence supports it;
+``unverified``: no check ran or it failed to answer), the verifier's ``fl:rationale``,
+``prov:wasAttributedTo`` the agent that proposed it (a ``prov:SoftwareAgent``) and
+``prov:wasDerivedFrom`` its evidence. Each evidence is a ``prov:Entity`` with the quote
+(``prov:value``), ``prov:wasQuotedFrom`` the document, the page and character offsets, and how the quote
+was found in the text (``fl:groundingMethod`` exact / normalised / fuzzy, ``fl:groundingScore``).
+Entities carry ``rdfs:label``, ``skos:altLabel`` aliases and their mentions' documents.
 """
 
 from __future__ import annotations
@@ -54,8 +57,13 @@ def to_rdf(entities: Sequence[Entity], relations: Sequence[Relation]):  # -> rdf
         g.add((stmt, RDF.predicate, predicate))
         g.add((stmt, RDF.object, ent[r.tail]))
         g.add((stmt, fl.confidence, Literal(float(r.confidence), datatype=XSD.double)))
+        g.add((stmt, fl.status, Literal(r.status)))
+        if r.agent:
+            g.add((stmt, PROV.wasAttributedTo, _agent(g, r.agent)))
         if r.reasoning:
             g.add((stmt, fl.reasoning, Literal(r.reasoning)))
+        if r.rationale:
+            g.add((stmt, fl.rationale, Literal(r.rationale)))
         for ev in r.evidence:
             g.add((stmt, PROV.wasDerivedFrom, _evidence(g, ev)))
     return g
@@ -77,6 +85,18 @@ def _evidence(g, ev: Evidence):  # -> rdflib.URIRef
         g.add((node, fl.chunk, Literal(ev.chunk_id)))
     if ev.agent:
         g.add((node, fl.agent, Literal(ev.agent)))
+    g.add((node, fl.groundingMethod, Literal(ev.method)))
+    g.add((node, fl.groundingScore, Literal(float(ev.score), datatype=XSD.double)))
+    return node
+
+
+def _agent(g, name: str):  # -> rdflib.URIRef
+    from rdflib import RDFS, Literal, URIRef
+    from rdflib.namespace import PROV, RDF
+
+    node = URIRef(f"{BASE}agent:{_local(name)}")
+    g.add((node, RDF.type, PROV.SoftwareAgent))
+    g.add((node, RDFS.label, Literal(name)))
     return node
 
 
