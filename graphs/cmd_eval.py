@@ -65,21 +65,27 @@ FORMATS = ("auto", "jsonl", "spert", "scierc", "pubtator", "bioc", "redocred", "
 @click.option(
     "--demos/--no-demos",
     default=True,
-    help="Retrieved demonstrations, the same k for every system (langextract needs one: it falls back "
-    "to an invented example).",
+    help="Retrieved demonstrations, the same for every system (langextract cannot run without an "
+    "example: it falls back to an invented one).",
 )
 @click.option(
-    "--k-demos", type=click.IntRange(min=0), default=4, show_default=True, help="Demonstrations per prompt."
+    "--k-demos",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Demonstrations per prompt, every system [default: the profile's].",
 )
 @click.option(
     "--relation-mode",
     type=click.Choice(["joint", "pairs"]),
-    default="joint",
-    show_default=True,
-    help="factloom's relation reasoner: one call per chunk, or one per mention pair.",
+    default=None,
+    help="factloom's relation reasoner: one call per chunk or one per mention pair [default: the profile's].",
 )
-@click.option("--cot/--no-cot", default=True, help="Reasoning before relations (factloom).")
-@click.option("--verifier/--no-verifier", default=True, help="LLM verifier (factloom).")
+@click.option(
+    "--cot/--no-cot", default=None, help="Reasoning before relations (factloom) [default: the profile's]."
+)
+@click.option(
+    "--verifier/--no-verifier", default=None, help="LLM verifier (factloom) [default: the profile's]."
+)
 @click.option("--consolidation/--no-consolidation", default=True, help="Entity consolidation (factloom).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
@@ -102,10 +108,10 @@ def eval_cmd(
     demo_pool: int,
     labels: str,
     demos: bool,
-    k_demos: int,
-    relation_mode: str,
-    cot: bool,
-    verifier: bool,
+    k_demos: int | None,
+    relation_mode: str | None,
+    cot: bool | None,
+    verifier: bool | None,
     consolidation: bool,
     as_json: bool,
     root: Path | None,
@@ -123,21 +129,21 @@ def eval_cmd(
     if task == "resolution":
         report = _resolution(mapped[:limit] if limit else mapped)
     else:
-        from factloom.graphs.eval_run import EvalSpec
-        from factloom.graphs.extract_options import ExtractOptions
+        from factloom.graphs.eval_run import EvalSpec, eval_options
 
-        options = ExtractOptions(
-            resume=False,
+        config = backend_config_from_options(**backend)
+        options = eval_options(
+            config,
             demos=demos,
             k_demos=k_demos,
-            relation_mode=relation_mode,  # type: ignore[arg-type]  # click.Choice checked it
+            relation_mode=relation_mode,
             cot=cot,
             verifier=verifier,
             consolidation=consolidation,
         )
         name: Any = system  # click.Choice(SYSTEMS) checked it
         spec = EvalSpec(str(corpus), fmt, name, limit, demo_pool, options, labels == "corpus")
-        report = _extraction(spec, mapped, schema, root, backend_config_from_options(**backend))
+        report = _extraction(spec, mapped, schema, root, config)
     report["gold_dropped"] = {**dropped.entity_labels, **dropped.relation_labels}
     click.echo(json.dumps(report) if as_json else _table(report))
 

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.corpora import GoldDoc
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.base import LLM, Usage
+from factloom.tools.llm.factory import BackendConfig
 from factloom.tools.schema import Schema
 from factloom.tools.scoring import DocPrediction, PredEntity, PredRelation
 from factloom.tools.text_align import OffsetMap
@@ -181,6 +182,21 @@ def scored_slice(spec: EvalSpec, docs: list[GoldDoc]) -> tuple[list[GoldDoc], li
     return scored, pool
 
 
+def eval_options(config: BackendConfig, **chosen: object) -> ExtractOptions:
+    """Return extraction options for an evaluation: the configured model's profile, the knobs given.
+
+    A knob given as None keeps the profile's default (where the options know profiles).
+    """
+    from factloom.tools.llm import factory
+
+    known = {f.name for f in fields(ExtractOptions)}
+    kwargs: dict[str, Any] = {k: v for k, v in chosen.items() if v is not None and k in known}
+    resolve = getattr(factory, "resolve_profile", None)
+    if resolve is not None and "profile" in known:
+        kwargs["profile"] = resolve(config)
+    return ExtractOptions(resume=False, **kwargs)
+
+
 def eval_schema(spec: EvalSpec, docs: list[GoldDoc], schema: Schema) -> Schema:
     """Return the schema every system is given: cut to the corpus's labels unless ``corpus_labels`` is off."""
     from factloom.tools.gold import restrict_to_gold
@@ -235,10 +251,7 @@ async def evaluate(
         "seconds": round(seconds, 1),
         "model": getattr(llm, "name", type(llm).__name__),
         "profile": _profile(settings, llm),
-        "options": {
-            k: getattr(spec.options, k)
-            for k in ("demos", "k_demos", "cot", "verifier", "consolidation", "relation_mode")
-        },
+        "settings": asdict(settings),
         "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
 
