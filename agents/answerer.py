@@ -6,7 +6,9 @@ closed list, so it cannot invent a citation; an answer the model left uncited is
 passage holding most of its words (if one holds enough). The deterministic checks then keep only
 citations whose offsets still reproduce their quote in the stored document. An answer left without a
 citation, and a question without any evidence, get the fixed reply "The documents do not say ..."
-instead of a guess.
+instead of a guess. Finally the answer is judged against the quotes it cites (``check_support``): a
+number the quotes do not hold, or a negation the quotes do not carry (or a negated statement the answer
+turns positive), makes the answer unsupported, and its text then says so plainly.
 """
 
 from __future__ import annotations
@@ -51,6 +53,13 @@ USER_TEMPLATE = (
 )
 NO_ANSWER_WH_TEMPLATE = "The documents do not say {clause}."
 NO_ANSWER_TEMPLATE = 'The documents do not say anything that answers "{question}".'
+UNSUPPORTED_TEMPLATE = (
+    'The cited evidence does not support the answer "{answer}": {problems}. Read the cited passages instead.'
+)
+"""The reply when the deterministic checks find the answer at odds with the quotes it cites."""
+NUMBER_PROBLEM_TEMPLATE = "the cited passages do not contain {numbers}"
+ANSWER_NEGATES_TEMPLATE = 'the answer negates ("{cue}") what the cited passages state without negation'
+QUOTE_NEGATES_TEMPLATE = 'the cited passages negate ("{cue}") what the answer states without negation'
 
 _WH_WORDS = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
 
@@ -79,11 +88,16 @@ class Citation(BaseModel):
 
 
 class AnswerResult(BaseModel):
-    """The agent's reply: the text, its checked citations, and what was dropped."""
+    """The agent's reply: the text, its checked citations, and what was dropped.
+
+    ``supported`` is True only when the answer has citations and passes ``check_support``; ``problems``
+    says why an answer with citations is not supported.
+    """
 
     text: str
     citations: list[Citation] = Field(default_factory=list)
     supported: bool = False
+    problems: list[str] = Field(default_factory=list)
     dropped_citations: int = 0
     usage: Usage = Field(default_factory=Usage)
 
@@ -200,6 +214,71 @@ def attribute(text: str, evidence: Sequence[EvidenceItem], min_support: float = 
     return [i for score, i in sorted(scored, key=lambda x: -x[0])[:2] if score >= min_support]
 
 
+_NUMBER = re.compile(r"(?<![^\W\d_])\d+(?:[.,]\d+)*")
+"""A number not glued to letters (``4.1``, ``1,200``; not the ``1`` of ``HbA1c``)."""
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+NEGATIONS = frozenset({"not", "no", "never", "without", "none", "neither", "nor", "cannot", "nothing"})
+"""Words that negate what follows; any word ending in ``n't`` does too."""
+_NEGATION_SCOPE = 6
+"""Words after a negation that it applies to (up to the end of the clause)."""
+_TOKEN = re.compile(r"\w+(?:'\w+)?|[,;:.!?()]")
+
+
+def numbers_in(text: str) -> set[str]:
+    """Return the numbers written in ``text``, normalised (``1,200`` is ``1200``, ``4.10`` is ``4.1``)."""
+    out = set()
+    for raw in _NUMBER.findall(text):
+        raw = raw.rstrip(".,")
+        value = raw.replace(",", "") if _THOUSANDS.fullmatch(raw) else raw.replace(",", ".")
+        if "." in value:
+            value = value.rstrip("0").rstrip(".")
+        out.add(re.sub(r"^0+(?=\d)", "", value))
+    return out
+
+
+def _is_negation(word: str) -> bool:
+    w = word.casefold().replace("\u2019", "'")
+    return w in NEGATIONS or w.endswith("n't")
+
+
+def negations(text: str) -> list[tuple[str, set[str]]]:
+    """Return each negation of ``text`` with the content words it applies to (to the clause end)."""
+    tokens = _TOKEN.findall(text)
+    out = []
+    for i, tok in enumerate(tokens):
+        if not _is_negation(tok):
+            continue
+        scope: list[str] = []
+        for nxt in tokens[i + 1 : i + 1 + _NEGATION_SCOPE]:
+            if not nxt[0].isalnum():
+                break
+            scope.append(nxt)
+        out.append((tok, _content_words(" ".join(scope))))
+    return out
+
+
+def check_support(text: str, quotes: Sequence[str]) -> list[str]:
+    """Return why the cited ``quotes`` do not support the answer ``text`` (empty when they may).
+
+    Deterministic and strict where it can be: every number of the answer must be in the quotes, and a
+    negation in the answer needs one in the quotes. A negation in the quotes counts against an answer
+    without one only when it applies to words the answer uses (quotes often negate something else).
+    """
+    problems = []
+    joined = " ".join(quotes)
+    missing = sorted(numbers_in(text) - numbers_in(joined))
+    if missing:
+        problems.append(NUMBER_PROBLEM_TEMPLATE.format(numbers=", ".join(missing)))
+    said, quoted = negations(text), negations(joined)
+    if said and not quoted:
+        problems.append(ANSWER_NEGATES_TEMPLATE.format(cue=said[0][0]))
+    words = _content_words(text)
+    relevant = [cue for cue, scope in quoted if scope & words]
+    if relevant and not said:
+        problems.append(QUOTE_NEGATES_TEMPLATE.format(cue=relevant[0]))
+    return problems
+
+
 async def answer(
     question: str,
     evidence: Sequence[EvidenceItem],
@@ -223,8 +302,13 @@ async def answer(
     citations, dropped = check_citations(cited, evidence, doc_text)
     if not text or not citations:
         return AnswerResult(text=no_answer(question), dropped_citations=dropped, usage=completion.usage)
+    problems = check_support(text, [c.quote for c in citations])
+    if problems:
+        log.info("answer %r not supported by its citations: %s", text, "; ".join(problems))
+        text = UNSUPPORTED_TEMPLATE.format(answer=text, problems="; ".join(problems))
     return AnswerResult(
-        text=text, citations=citations, supported=True, dropped_citations=dropped, usage=completion.usage
+        text=text, citations=citations, supported=not problems, problems=problems, dropped_citations=dropped,
+        usage=completion.usage,
     )
 
 

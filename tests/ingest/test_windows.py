@@ -3,6 +3,7 @@ windows (real MiniLM, real Chroma, real SQLite)."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def test_window_spans_cover_the_text_in_embedder_sized_overlapping_parts():
     spans = get_embedder().windows(text)
     assert len(spans) >= 2 and spans[0][0] == 0 and spans[-1][1] == len(text)
     assert all(n_pieces(text[s:e]) <= 254 for s, e in spans)
-    assert all(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))  # consecutive windows overlap
+    assert all(b[0] < a[1] for a, b in itertools.pairwise(spans))  # consecutive windows overlap
     assert not any(text[s - 1].isalnum() and text[s].isalnum() for s, _ in spans[1:])  # whole words
     assert get_embedder().windows("short text") == [(0, 10)] and get_embedder().windows("") == []
 
