@@ -47,7 +47,15 @@ def _one_embedding_thread() -> None:
     torch.set_num_threads(1)
 
 
-def _open(ws: Workspace, backend: dict[str, Any]) -> QueryContext:
+verified_only_option = click.option(
+    "--verified-only",
+    is_flag=True,
+    help="Answer from verified relations only. By default unverified relations are included and "
+    "labelled; --verified-only drops them (document passages are still searched).",
+)
+
+
+def _open(ws: Workspace, backend: dict[str, Any], verified_only: bool = False) -> QueryContext:
     from factloom.graphs.query import open_context
     from factloom.ingest.store import list_documents
     from factloom.tools.llm.factory import make_llm
@@ -58,13 +66,17 @@ def _open(ws: Workspace, backend: dict[str, Any]) -> QueryContext:
             f"{ws.root}: no documents; run `factloom ingest FILE.pdf -w {ws.root}` first"
         )
     llm = make_llm(backend_config_from_options(**backend), ws)
-    return open_context(ws, llm)
+    return open_context(ws, llm, verified_only=verified_only)
 
 
 def _echo_result(result: QueryResult) -> None:
     click.echo(result.answer.text)
-    for i, c in enumerate(result.answer.citations, 1):
-        click.echo(f"  [{i}] {c.doc_id} p.{c.page} [{c.start}:{c.end}]: “{' '.join(c.quote.split())}”")
+    for i, c in enumerate(result.to_json()["citations"], 1):
+        click.echo(
+            f"  [{i}] {c['doc_id']} p.{c['page']} [{c['start']}:{c['end']}]: “{' '.join(c['quote'].split())}”"
+        )
+        for fact in c["facts"]:
+            click.echo(click.style(f"      {fact['status']}: {fact['fact']}", dim=True))
     if result.linked:
         names = ", ".join(f"{e.name} ({e.type})" for e in result.linked)
         click.echo(click.style(f"  entities: {names}", dim=True))
@@ -74,18 +86,29 @@ def _echo_result(result: QueryResult) -> None:
 @click.argument("question")
 @workspace_option
 @click.option("--json", "as_json", is_flag=True, help="Print {answer, citations, entities} as JSON.")
+@verified_only_option
 @backend_options
 @chroma_url_option
 @user_errors
-def ask(question: str, workspace: Path, as_json: bool, chroma_url: str | None, **backend: Any) -> None:
-    """Answer QUESTION from the workspace's knowledge graph, citing document and page."""
+def ask(
+    question: str,
+    workspace: Path,
+    as_json: bool,
+    verified_only: bool,
+    chroma_url: str | None,
+    **backend: Any,
+) -> None:
+    """Answer QUESTION from the workspace's knowledge graph, citing document and page.
+
+    A citation that is the quote of a graph fact shows the fact and its status (verified or unverified).
+    """
     import asyncio
 
     from factloom.graphs.query import ask as run_query
     from factloom.ingest.workspace import Workspace
 
     with Workspace(workspace, create=False, chroma_url=chroma_url) as ws:
-        result = asyncio.run(run_query(question, _open(ws, backend)))
+        result = asyncio.run(run_query(question, _open(ws, backend, verified_only)))
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
@@ -94,10 +117,11 @@ def ask(question: str, workspace: Path, as_json: bool, chroma_url: str | None, *
 
 @click.command()
 @workspace_option
+@verified_only_option
 @backend_options
 @chroma_url_option
 @user_errors
-def chat(workspace: Path, chroma_url: str | None, **backend: Any) -> None:
+def chat(workspace: Path, verified_only: bool, chroma_url: str | None, **backend: Any) -> None:
     """Talk with the knowledge graph: follow-up questions see the earlier turns (`exit` ends)."""
     import asyncio
 
@@ -117,7 +141,7 @@ def chat(workspace: Path, chroma_url: str | None, **backend: Any) -> None:
 
     with Workspace(workspace, create=False, chroma_url=chroma_url) as ws:
         click.echo("Ask about the documents; `exit` or Ctrl-D ends.")
-        asyncio.run(loop(ChatSession(_open(ws, backend))))
+        asyncio.run(loop(ChatSession(_open(ws, backend, verified_only))))
 
 
 @click.command()

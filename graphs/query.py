@@ -18,7 +18,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
 from pydantic import BaseModel
 
-from factloom.agents.answerer import AnswerResult, Turn, answer_node
+from factloom.agents.answerer import AnswerResult, Citation, Turn, answer_node
 from factloom.ingest.embed import get_embedder
 from factloom.ingest.index import VectorIndex
 from factloom.ingest.store import UnknownDocumentError, get_document
@@ -81,15 +81,19 @@ class QueryContext:
         return text
 
 
-def open_context(ws: Workspace, llm: LLM | None = None, *, vectors: bool = True) -> QueryContext:
+def open_context(
+    ws: Workspace, llm: LLM | None = None, *, vectors: bool = True, verified_only: bool = False
+) -> QueryContext:
     """Open the indexes of a workspace for questions, refreshing the graph and entity indexes if stale.
 
     Args:
         ws: the workspace.
         llm: the answer model (None for retrieval only).
         vectors: use the Chroma indexes (entities, chunks); exact alias linking only when False.
+        verified_only: answer from verified relations only (document passages are still searched).
     """
-    ctx = QueryContext(ws=ws, graph=GraphIndex(ws, refresh=False), llm=llm)
+    graph = GraphIndex(ws, refresh=False, verified_only=verified_only)
+    ctx = QueryContext(ws=ws, graph=graph, llm=llm)
     if vectors:
         embedder = MemoEmbedder(get_embedder())  # the question is embedded once for both indexes
         ctx.entity_vectors = VectorIndex(ws, ENTITY_COLLECTION, embedder=embedder)
@@ -172,19 +176,63 @@ class QueryResult(BaseModel):
     evidence: list[EvidenceItem]
 
     def to_json(self) -> dict[str, Any]:
-        """Return the public JSON form: answer, citations and linked entities."""
+        """Return the public JSON form: answer, citations and linked entities.
+
+        Each citation says where it came from (``source``: a relation's quote, a similar chunk, or the
+        sentence of a mention) and lists the graph ``facts`` it is evidence of, each with its status.
+        """
         keep = {"doc_id", "page", "start", "end", "quote"}
         return {
             "answer": self.answer.text,
-            "citations": [c.model_dump(include=keep) for c in self.answer.citations],
+            "citations": [{**c.model_dump(include=keep), **self._labels(c)} for c in self.answer.citations],
             "entities": [e.model_dump(include={"entity_id", "name", "type", "method"}) for e in self.linked],
         }
+
+    def evidence_json(self) -> list[dict[str, Any]]:
+        """Return the evidence passages, each with the graph facts it supports and their status."""
+        return [{**ev.model_dump(), "facts": facts_of(self.subgraph, ev)} for ev in self.evidence]
+
+    def _labels(self, c: Citation) -> dict[str, Any]:
+        item = next((ev for ev in self.evidence if ev.evidence_id == c.evidence_id), None)
+        return {"source": item.source if item else "", "facts": facts_of(self.subgraph, c)}
 
     def turn(self) -> Turn:
         """Return this exchange as a history turn for a follow-up question."""
         return Turn(
             question=self.question, answer=self.answer.text, entity_ids=[e.entity_id for e in self.linked]
         )
+
+
+def facts_of(sub: Subgraph, passage: Citation | EvidenceItem) -> list[dict[str, Any]]:
+    """Return the relations of ``sub`` that cite exactly ``passage``, labelled with how they were checked."""
+    names = {e.entity_id: e.name for e in sub.entities}
+    out = []
+    for r in sub.relations:
+        for ev in r.evidence:
+            if (ev.doc_id, ev.start, ev.end) == (passage.doc_id, passage.start, passage.end):
+                out.append(
+                    {
+                        "relation_id": r.relation_id,
+                        "fact": f"{names.get(r.head, r.head)} --{r.type}--> {names.get(r.tail, r.tail)}",
+                        "status": r.status,
+                        "agent": r.agent,
+                        "rationale": r.rationale,
+                        "method": ev.method,
+                        "score": ev.score,
+                    }
+                )
+                break
+    return out
+
+
+def graph_json(sub: Subgraph) -> dict[str, list[dict[str, Any]]]:
+    """Return ``{"nodes", "edges"}`` for drawing, each edge with its status and proposing agent."""
+    body = sub.to_json()
+    by_id = {r.relation_id: r for r in sub.relations}
+    for edge in body["edges"]:
+        r = by_id[edge["id"]]
+        edge.update(status=r.status, agent=r.agent)
+    return body
 
 
 async def ask(question: str, ctx: QueryContext, history: Sequence[Turn] = ()) -> QueryResult:

@@ -1,8 +1,12 @@
 """The HTTP API and the web page: ask, browse entities and relations, read evidence in its page.
 
-``create_app`` builds a FastAPI app over an opened ``QueryContext``. When a token is given, every request
-must carry it (``Authorization: Bearer T``, ``?token=T``, or the cookie the page sets after a ``?token=``
-visit). The page is plain files from ``graphs/web``; document text is sent as JSON and shown as text.
+``create_app`` builds a FastAPI app over an opened ``QueryContext``. Every relation the API returns
+carries its ``status`` (verified / unverified), proposing ``agent``, the verifier's ``rationale`` and the
+grounding ``method`` and ``score`` of each quote; ``?verified_only=true`` keeps verified relations only.
+
+When a token is given, every request must carry it (``Authorization: Bearer T``, ``?token=T``, or the
+cookie the page sets after a ``?token=`` visit). The page is plain files from ``graphs/web``; document
+text is sent as JSON and shown as text.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,8 +25,9 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from factloom.agents.answerer import Turn
-from factloom.graphs.query import QueryContext, ask
+from factloom.graphs.query import QueryContext, ask, graph_json
 from factloom.ingest.store import UnknownDocumentError, get_document, list_documents
+from factloom.tools.graph_index import GraphIndex
 from factloom.tools.kg import Entity, Relation
 from factloom.tools.llm.base import LLMError
 from factloom.tools.subgraph import Limits, neighbourhood, sentence_around
@@ -36,6 +41,14 @@ TOKEN_COOKIE = "factloom_token"
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+EVIDENCE_FIELDS = {"doc_id", "page", "start", "end", "quote", "method", "score"}
+VERIFIED_ONLY = Query(
+    False,
+    description="Keep only relations the verifier checked and found supported. By default unverified "
+    "relations are included and labelled with their status.",
 )
 
 
@@ -64,8 +77,12 @@ def _relation_json(r: Relation, names: dict[str, str]) -> dict[str, Any]:
         "type": r.type,
         "tail": r.tail,
         "tail_name": names.get(r.tail, r.tail),
+        "status": r.status,
+        "agent": r.agent,
         "confidence": r.confidence,
-        "evidence": [ev.model_dump(include={"doc_id", "page", "start", "end", "quote"}) for ev in r.evidence],
+        "reasoning": r.reasoning,
+        "rationale": r.rationale,
+        "evidence": [ev.model_dump(include=EVIDENCE_FIELDS) for ev in r.evidence],
     }
 
 
@@ -132,19 +149,25 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
     async def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html", media_type="text/html")
 
+    def graph_of(verified_only: bool) -> GraphIndex:
+        return ctx.graph.view(verified_only=verified_only or ctx.graph.verified_only)
+
     @app.post("/ask", summary="Answer a question with citations")
-    async def post_ask(req: AskRequest) -> dict[str, Any]:
+    async def post_ask(req: AskRequest, verified_only: bool = VERIFIED_ONLY) -> dict[str, Any]:
         async with lock:
             ctx.refresh()
             try:
-                result = await ask(req.question, ctx, req.history)
+                result = await ask(req.question, replace(ctx, graph=graph_of(verified_only)), req.history)
             except LLMError as e:
                 raise HTTPException(502, f"the model failed: {e}") from e
         body = result.to_json()
-        body["citations"] = [c.model_dump() for c in result.answer.citations]
+        body["citations"] = [
+            {**c.model_dump(), **labelled}
+            for c, labelled in zip(result.answer.citations, body["citations"], strict=True)
+        ]
         body["supported"] = result.answer.supported
-        body["evidence"] = [ev.model_dump() for ev in result.evidence]
-        body["graph"] = result.subgraph.to_json()
+        body["evidence"] = result.evidence_json()
+        body["graph"] = graph_json(result.subgraph)
         body["turn"] = result.turn().model_dump()
         return body
 
@@ -160,12 +183,12 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
         return {"entities": [_entity_json(e) for e in found], "types": ctx.graph.types()}
 
     @app.get("/entities/{entity_id}", summary="One entity with its mentions and relation evidence")
-    async def get_entity(entity_id: str) -> dict[str, Any]:
+    async def get_entity(entity_id: str, verified_only: bool = VERIFIED_ONLY) -> dict[str, Any]:
         ctx.graph.refresh()
         entity = ctx.graph.entity(entity_id)
         if entity is None:
             raise HTTPException(404, f"no entity {entity_id}")
-        relations = ctx.graph.relations_of([entity_id], limit=200)
+        relations = graph_of(verified_only).relations_of([entity_id], limit=200)
         names = {
             e.entity_id: e.name
             for e in ctx.graph.entities({r.head for r in relations} | {r.tail for r in relations})
@@ -178,10 +201,14 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
 
     @app.get("/relations", summary="Relations, optionally of one entity or one type")
     async def get_relations(
-        entity: str | None = None, type: str | None = None, limit: int = Query(100, ge=1, le=1000)
+        entity: str | None = None,
+        type: str | None = None,
+        limit: int = Query(100, ge=1, le=1000),
+        verified_only: bool = VERIFIED_ONLY,
     ) -> dict[str, Any]:
         ctx.graph.refresh()
-        rels = ctx.graph.relations_of([entity], limit) if entity else ctx.graph.relations(type, limit)
+        graph = graph_of(verified_only)
+        rels = graph.relations_of([entity], limit) if entity else graph.relations(type, limit)
         rels = [r for r in rels if type is None or r.type == type]
         names = {
             e.entity_id: e.name for e in ctx.graph.entities({r.head for r in rels} | {r.tail for r in rels})
@@ -193,10 +220,12 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
         entities: str = Query(..., description="comma-separated entity ids"),
         hops: int = Query(1, ge=0, le=3),
         max_nodes: int = Query(40, ge=1, le=300),
+        verified_only: bool = VERIFIED_ONLY,
     ) -> dict[str, Any]:
         ctx.graph.refresh()
         limits = Limits(hops=hops, max_nodes=max_nodes, max_edges=max_nodes * 3)
-        return neighbourhood(ctx.graph, [e for e in entities.split(",") if e], limits).to_json()
+        seeds = [e for e in entities.split(",") if e]
+        return graph_json(neighbourhood(graph_of(verified_only), seeds, limits))
 
     @app.get("/documents", summary="The documents of the workspace")
     async def get_documents() -> dict[str, Any]:

@@ -53,7 +53,10 @@ def _register_graph_formats() -> None:
     register(Exporter("jsonld", ".jsonld", rdf.write_jsonld, f"RDF JSON-LD {provenance}"))
     register(
         Exporter(
-            "neo4j-csv", "", neo4j_csv.write_stream, "entities.csv + relations.csv for neo4j-admin import",
+            "neo4j-csv",
+            "",
+            neo4j_csv.write_stream,
+            "entities.csv + relations.csv for neo4j-admin import",
             files=neo4j_csv.write_files,
         )
     )
