@@ -59,7 +59,10 @@ def test_export_jsonl_writes_the_issue_format(tmp_path: Path) -> None:
     }
     rel = lines[2]
     assert (rel["head"], rel["type"], rel["tail"], rel["confidence"]) == ("e1", "work_for", "e2", 0.8)
-    assert rel["evidence"] == [{"doc_id": "d1", "page": 1, "start": 0, "end": 22, "quote": TEXT}]
+    assert (rel["status"], rel["agent"], rel["rationale"]) == ("unverified", "", "")
+    assert rel["evidence"] == [
+        {"doc_id": "d1", "page": 1, "start": 0, "end": 22, "quote": TEXT, "method": "exact", "score": 100.0}
+    ]
 
 
 def test_export_of_a_missing_workspace_is_one_line_error(tmp_path: Path) -> None:
