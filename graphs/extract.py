@@ -55,6 +55,7 @@ from factloom.ingest.workspace import Workspace
 from factloom.tools.jobs import JobTable
 from factloom.tools.kg_store import save_document_graph
 from factloom.tools.llm.base import LLM, LLMRequestError, LLMUnavailableError, Usage
+from factloom.tools.llm.limit import LimitedLLM
 from factloom.tools.schema import Schema
 
 log = logging.getLogger(__name__)
@@ -194,10 +195,9 @@ async def extract_document(
     """
     started = time.perf_counter()
     doc, chunks = get_document(ws, doc_id), get_chunks(ws, doc_id)
-    ctx = _context(ws, schema, llm, options)
-    out = await build_graph().ainvoke(
-        ExtractInput(doc=doc, chunks=chunks), context=ctx, config={"max_concurrency": options.concurrency}
-    )
+    # calls in flight are bounded at the LLM: LangGraph's max_concurrency leaves un-awaited coroutines
+    ctx = _context(ws, schema, LimitedLLM(llm, options.concurrency), options)
+    out = await build_graph().ainvoke(ExtractInput(doc=doc, chunks=chunks), context=ctx)
     mentions = list({m.mention_id: m for m in out.get("mentions", [])}.values())
     stats = ExtractStats(
         chunks=len(chunks),

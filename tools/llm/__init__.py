@@ -18,6 +18,7 @@ from factloom.tools.llm.base import (
 )
 from factloom.tools.llm.cache import CachedLLM, UsageReport, usage_report
 from factloom.tools.llm.factory import BackendConfig, BackendConfigError, make_llm
+from factloom.tools.llm.limit import LimitedLLM
 from factloom.tools.llm.structured import Bounds, output_schema, parse_reply
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "LLMOutputError",
     "LLMRequestError",
     "LLMUnavailableError",
+    "LimitedLLM",
     "Message",
     "Sampling",
     "Usage",
