@@ -26,6 +26,24 @@ async function api(path, options = {}) {
   return response.json();
 }
 
+// Query string of the graph reads: verified relations only when the box is ticked.
+function filter(prefix) { return $("verified-only").checked ? `${prefix}verified_only=true` : ""; }
+
+// A small "verified" / "unverified" label for a fact; its tooltip says what that means and why.
+function badge(fact) {
+  const node = el("span", fact.status, "badge " + (fact.status === "verified" ? "verified" : "unverified"));
+  const how = fact.status === "verified" ? "checked by the verifier" : "not checked by the verifier";
+  const parts = [fact.fact, how, fact.rationale, fact.agent ? `proposed by ${fact.agent}` : ""];
+  node.title = parts.filter(Boolean).join(" — ");
+  return node;
+}
+
+// The facts a passage is evidence of: from /ask (ev.facts) or from an entity's relations (ev.status).
+function factsOf(ev) {
+  if (ev.facts) return ev.facts;
+  return ev.status ? [{ fact: ev.fact, status: ev.status, rationale: ev.rationale, agent: ev.agent }] : [];
+}
+
 function colorOf(type) {
   if (!typeColors.has(type)) typeColors.set(type, COLORS[typeColors.size % COLORS.length]);
   return typeColors.get(type);
@@ -45,7 +63,8 @@ function renderAnswer(result) {
   if (result.citations.length) {
     const list = el("ol", null, "citations");
     for (const c of result.citations) {
-      const item = el("li", `p. ${c.page}: “${c.quote}”`);
+      const item = el("li", `p. ${c.page}: “${c.quote}” `);
+      for (const fact of factsOf(c)) item.appendChild(badge(fact));
       item.dataset.evidenceId = c.evidence_id;
       item.addEventListener("click", () => showPage(c.doc_id, c.page, c.start, c.end));
       list.appendChild(item);
@@ -71,7 +90,7 @@ async function onAsk(event) {
   $("question").value = "";
   $("ask-button").disabled = true;
   try {
-    const result = await api("ask", {
+    const result = await api("ask" + filter("?"), {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ question, history }),
@@ -97,6 +116,7 @@ function showEvidenceItems(title, items) {
     const item = el("li", `p. ${ev.page}: “${ev.quote}” `);
     item.className = "evidence";
     if (ev.fact) item.appendChild(el("span", ev.fact, "fact"));
+    for (const fact of factsOf(ev)) item.appendChild(badge(fact));
     item.addEventListener("click", () => showPage(ev.doc_id, ev.page, ev.start, ev.end));
     list.appendChild(item);
   }
@@ -107,10 +127,11 @@ async function showEntity(entityId) {
   for (const node of document.querySelectorAll("#graph .node")) {
     node.classList.toggle("selected", node.dataset.id === entityId);
   }
-  const data = await api("entities/" + encodeURIComponent(entityId));
+  const data = await api("entities/" + encodeURIComponent(entityId) + filter("?"));
   let items = [];
   for (const r of data.relations) {
-    for (const ev of r.evidence) items.push(Object.assign({ fact: `${r.head_name} —${r.type}→ ${r.tail_name}` }, ev));
+    const fact = { fact: `${r.head_name} —${r.type}→ ${r.tail_name}`, status: r.status, rationale: r.rationale, agent: r.agent };
+    for (const ev of r.evidence) items.push(Object.assign({}, fact, ev));
   }
   for (const m of data.mentions) {
     if (m.sentence) items.push({ doc_id: m.doc_id, page: m.page, start: m.sentence.start, end: m.sentence.end, quote: m.sentence.quote });
@@ -194,8 +215,8 @@ function drawGraph(data) {
   $("graph-hint").textContent = nodes.length ? `${nodes.length} entities, ${links.length} relations — click one` : "no entities linked";
   for (const e of links) {
     const a = byId.get(e.source), b = byId.get(e.target);
-    const line = svg("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: "edge" });
-    line.appendChild(svg("title")).textContent = e.type;
+    const line = svg("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: "edge " + (e.status || "unverified") });
+    line.appendChild(svg("title")).textContent = `${e.type} (${e.status || "unverified"})`;
     box.appendChild(line);
     const label = svg("text", { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2, class: "edge-label" });
     label.textContent = e.type;

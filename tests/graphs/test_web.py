@@ -16,10 +16,12 @@ import pytest
 from factloom.graphs.query import open_context
 from factloom.graphs.server import create_app
 from factloom.ingest.workspace import Workspace
+from factloom.tools.kg_store import load_document_graph, save_document_graph
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TOKEN = "page-token"
+RATIONALE = "The quote says lithium carbonate causes hypotension."
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -43,7 +45,13 @@ _spec.loader.exec_module(qf)
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("web") / "ws"
-    qf.build_workspace(root)
+    info = qf.build_workspace(root)
+    with Workspace(root, create=False) as ws:  # the verifier checked lithium -> hypotension, nothing else
+        entities, relations = load_document_graph(ws, info["doc_id"])
+        lithium = info["ids"]["Lithium carbonate"]
+        checked = {"status": "verified", "rationale": RATIONALE}
+        relations = [r.model_copy(update=checked) if r.head == lithium else r for r in relations]
+        save_document_graph(ws, info["doc_id"], entities, relations)
     with Workspace(root, create=False) as ws:
         app = create_app(open_context(ws, qf.QuoteLLM()), token=TOKEN)
         with qf.serve_in_thread(app) as url:
@@ -99,6 +107,26 @@ def test_clicking_an_entity_shows_its_evidence_and_document_html_stays_text(page
     assert page.evaluate("window.__pwned") is None
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "web-ask-evidence.png"))
+    assert page.errors == []
+
+
+def test_facts_show_a_verified_or_unverified_badge_and_can_be_filtered(page: object) -> None:
+    answer = _ask(page, "What does lithium carbonate cause?", 3)
+    badge = answer.locator(".citations .badge").first
+    assert badge.inner_text() == "verified" and RATIONALE in badge.get_attribute("title")
+    assert page.locator("#evidence-list .badge.verified").count() >= 1
+
+    answer = _ask(page, "What does Warfarin increase?", 4)
+    assert answer.locator(".citations .badge").all_inner_texts() == ["unverified"]
+    assert page.locator("#graph .edge.unverified").count() == 1
+
+    page.check("#verified-only")
+    answer = _ask(page, "What does Warfarin increase?", 5)
+    assert answer.locator(".badge").count() == 0  # no unverified fact is offered as evidence
+    assert page.locator("#graph .edge").count() == 0
+    page.uncheck("#verified-only")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "web-status-badges.png"))
     assert page.errors == []
 
 
