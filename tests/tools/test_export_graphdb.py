@@ -23,6 +23,7 @@ _spec = importlib.util.spec_from_file_location("kg_fixtures", Path(__file__).wit
 fx = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fx)
 
+WORK_QUOTE, FUZZY_QUOTE = "Jane Doe works for ACME Corp.", "Jane Doe joined Acme Corporation in 2020."
 NASTY = 'O\'Brien "Bob" `tick` {brace} }) MATCH (n) DETACH DELETE n //'
 
 
@@ -214,3 +215,20 @@ def test_cli_export_verified_only_to_falkordb(falkordb_port: int, tmp_path: Path
     assert "6 entities, 2 relations loaded" in result.output
     g = FalkorDB(host="127.0.0.1", port=falkordb_port).select_graph("cli_verified")
     assert g.query("MATCH ()-[r]->() RETURN DISTINCT r.status").result_set == [["verified"]]
+
+
+def test_cypher_sets_status_agent_rationale_and_grounding_on_every_relationship(graph) -> None:
+    """The Neo4j sink runs these same statements; checked here without a Neo4j server."""
+    from factloom.tools.export.cypher import statements
+
+    edges = [s for s in statements(*graph) if "MERGE (h)-[r:" in s.query]
+    for prop in ("status", "agent", "rationale", "methods", "scores"):
+        assert all(f"r.{prop} = row.{prop}" in s.query for s in edges)
+    rows = [row for s in edges for row in s.rows]
+    work = next(row for row in rows if row["quotes"] == [WORK_QUOTE, FUZZY_QUOTE])
+    assert (work["status"], work["agent"], work["rationale"]) == (
+        "verified",
+        "relation_reasoner",
+        fx.WORK_RATIONALE,
+    )
+    assert (work["methods"], work["scores"]) == (["exact", "fuzzy"], [100.0, 91.5])
