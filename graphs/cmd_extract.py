@@ -14,7 +14,7 @@ from factloom.graphs.lock_option import wait_option
 from factloom.graphs.ray_option import ray_options, ray_options_from
 
 if TYPE_CHECKING:
-    from factloom.agents.context import RelationMode
+    from factloom.agents.context import ReadingUnit, RelationMode
     from factloom.graphs.distributed import RayOptions
     from factloom.graphs.extract_options import CollectionReport, DocumentGraph, ExtractOptions
     from factloom.ingest.workspace import Workspace
@@ -44,10 +44,20 @@ if TYPE_CHECKING:
     help="Annotated examples to add as demonstrations first (repeatable; any `demos add` format).",
 )
 @click.option(
-    "--k-demos", default=4, show_default=True, type=click.IntRange(min=0), help="Demonstrations per prompt."
+    "--k-demos",
+    default=None,
+    type=click.IntRange(min=0),
+    help="Demonstrations per prompt [default: the profile's, 4].",
 )
-@click.option("--cot/--no-cot", default=True, show_default=True, help="Reasoning before relations.")
-@click.option("--verifier/--no-verifier", default=True, show_default=True, help="LLM judges each fact.")
+@click.option(
+    "--cot/--no-cot", default=None, help="Reasoning before relations [default: the profile's: large only]."
+)
+@click.option(
+    "--verifier/--no-verifier",
+    default=None,
+    help="The LLM judges each fact; without it relations are kept and labelled unverified "
+    "[default: the profile's: small and large].",
+)
 @click.option(
     "--consolidation/--no-consolidation",
     default=True,
@@ -57,9 +67,16 @@ if TYPE_CHECKING:
 @click.option(
     "--relation-mode",
     type=click.Choice(["joint", "pairs"]),
-    default="joint",
-    show_default=True,
-    help="One call per chunk, or one multiple-choice call per mention pair.",
+    default=None,
+    help="One call per chunk, or one multiple-choice call per mention pair in a sentence "
+    "[default: the profile's: pairs for tiny and small, joint for large].",
+)
+@click.option(
+    "--unit",
+    type=click.Choice(["chunk", "sentences"]),
+    default=None,
+    help="What the entity finder reads per call: the whole chunk, or windows of a few sentences "
+    "[default: the profile's: sentences for tiny and small, chunk for large].",
 )
 @click.option(
     "--self-annotation", is_flag=True, help="Keep verified high-confidence facts as demonstrations."
@@ -86,11 +103,12 @@ def extract(
     root: Path,
     schema_name: str,
     demo_files: tuple[Path, ...],
-    k_demos: int,
-    cot: bool,
-    verifier: bool,
+    k_demos: int | None,
+    cot: bool | None,
+    verifier: bool | None,
     consolidation: bool,
-    relation_mode: RelationMode,
+    relation_mode: RelationMode | None,
+    unit: ReadingUnit | None,
     self_annotation: bool,
     wait: float,
     chroma_url: str | None,
@@ -107,13 +125,14 @@ def extract(
     from factloom.graphs.extract_options import ExtractOptions
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.llm.factory import make_llm
+    from factloom.tools.llm.factory import make_llm, resolve_profile
     from factloom.tools.schema import load_schema
 
     schema = load_schema(schema_name)
     config = backend_config_from_options(**backend)
     options = ExtractOptions(
-        demos=k_demos > 0,
+        profile=resolve_profile(config),
+        demos=k_demos != 0,
         k_demos=k_demos,
         cot=cot,
         verifier=verifier,
@@ -121,7 +140,9 @@ def extract(
         concurrency=config.concurrency,  # chunks in flight = model requests in flight
         self_annotation=self_annotation,
         relation_mode=relation_mode,
+        unit=unit,
     )
+    click.echo(_profile_line(options), err=True)
     ray_opts = ray_options_from(use_ray, ray_address, workers)
     if dry_run:
         from factloom.graphs.dry_run import llm_name, plan_extraction
@@ -148,6 +169,17 @@ def extract(
         _merge_collection(ws, schema)
     if report.failed:
         raise SystemExit(1)
+
+
+def _profile_line(options: ExtractOptions) -> str:
+    """Return the one line that says which profile runs and what it sets."""
+    s = options.settings()
+    verifier = "verifier" if s.verify else "no verifier (relations unverified)"
+    return (
+        f"profile {s.profile}: reads {s.unit}, relations {s.relation_mode}, "
+        f"{'CoT' if s.cot else 'no CoT'}, {verifier}, "
+        f"{s.k_demos} demonstrations, {s.cross_chunk_pairs} cross-chunk pairs"
+    )
 
 
 def _ingest(ws: Workspace, paths: list[str]) -> list[str]:
@@ -187,7 +219,11 @@ async def _run(
 
 
 def _run_ray(
-    ws: Workspace, doc_ids: list[str], schema: Schema, config: BackendConfig, options: ExtractOptions,
+    ws: Workspace,
+    doc_ids: list[str],
+    schema: Schema,
+    config: BackendConfig,
+    options: ExtractOptions,
     ray_opts: RayOptions,
 ) -> CollectionReport:
     from tqdm import tqdm

@@ -194,7 +194,7 @@ def worker_spec(
         raise DistributedError("--self-annotation makes a document depend on the ones before it; drop --ray")
     ws.ensure_tables(DEMOS_DDL)
     demos = None
-    if options.demos and options.k_demos > 0:
+    if options.settings().k_demos > 0:
         demos = TableRows.read(ws.db, "demos", "WHERE schema_name = ? ORDER BY demo_id", (schema.name,))
         if demos.rows and not ws.chroma_url:
             raise DistributedError(

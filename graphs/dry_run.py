@@ -132,15 +132,19 @@ def _estimate(run: DryRun, schema: Schema, options: ExtractOptions) -> None:
     demo_tokens = settings.demo_token_budget if settings.k_demos > 0 else 0
     verifier_prompt = (
         _tokens(verifier.build_messages([], relation_types_text(schema)))
-        + relation_reasoner.MAX_RELATIONS * 60
+        + settings.max_relations * 60
     )
     calls_low = calls_high = tokens_low = tokens_high = 0
     for doc in run.documents:
         for chunk in doc.entities_todo:
-            prompt = _tokens(entity_finder.build_messages(chunk, schema, [])) + demo_tokens
-            calls_low, calls_high = calls_low + 1, calls_high + 1
-            tokens_low += prompt + entity_finder.SAMPLING.max_tokens // 4
-            tokens_high += prompt + entity_finder.SAMPLING.max_tokens
+            units = [chunk]
+            if settings.unit == "sentences":
+                units = entity_finder.reading_windows(chunk, settings.window_chars) or units
+            for unit in units:
+                prompt = _tokens(entity_finder.build_messages(unit, schema, [])) + demo_tokens
+                calls_low, calls_high = calls_low + 1, calls_high + 1
+                tokens_low += prompt + entity_finder.SAMPLING.max_tokens // 4
+                tokens_high += prompt + entity_finder.SAMPLING.max_tokens
         for chunk in doc.relations_todo:
             inp = ReasonerInput(chunk=chunk, mentions=[])
             prompt = _tokens(relation_reasoner.build_messages(inp, schema, cot=settings.cot))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
-from factloom.agents.context import AgentContext, AgentSettings, RelationMode
+from factloom.agents.context import AgentContext, AgentSettings, ReadingUnit, RelationMode
+from factloom.agents.profiles import profile_settings
 from factloom.ingest.errors import FactloomError
 from factloom.tools.jobs import JobTable
 from factloom.tools.kg import Entity, Mention, Relation, stable_id
 from factloom.tools.llm.base import Usage
+from factloom.tools.llm.profile import PROFILES, Profile
 
-PROMPT_VERSION = "extract-v1"
+PROMPT_VERSION = "extract-v2"
 """Bump when a prompt template or a check changes, so finished chunks are extracted again."""
 
 
@@ -22,7 +24,10 @@ class ExtractOptionsError(FactloomError):
 class ExtractOptions:
     """How to extract; frozen, built once by the caller.
 
+    The knobs left at None take the model profile's default (``agents.profiles``).
+
     Attributes:
+        profile: the model's profile (tiny / small / large); None = ``large``.
         demos: use retrieved demonstrations (when the workspace has some for the schema).
         k_demos: demonstrations per prompt.
         cot: the relation reasoner writes a short reasoning first.
@@ -31,38 +36,51 @@ class ExtractOptions:
         concurrency: chunks processed at once (LangGraph ``max_concurrency``).
         self_annotation: store verified high-confidence facts as demonstrations for later documents.
         relation_mode: ``joint`` (one call per chunk) or ``pairs`` (QA4RE multiple choice per mention pair).
+        unit: what the entity finder reads per call: the ``chunk`` or ``sentences`` windows.
         cross_chunk_pairs: most cross-chunk entity pairs judged per document.
         resume: reuse finished chunk results from the job table.
     """
 
+    profile: Profile | None = None
     demos: bool = True
-    k_demos: int = 4
-    cot: bool = True
-    verifier: bool = True
+    k_demos: int | None = None
+    cot: bool | None = None
+    verifier: bool | None = None
     consolidation: bool = True
     concurrency: int = 4
     self_annotation: bool = False
-    relation_mode: RelationMode = "joint"
-    cross_chunk_pairs: int = 4
+    relation_mode: RelationMode | None = None
+    unit: ReadingUnit | None = None
+    cross_chunk_pairs: int | None = None
     resume: bool = True
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise ExtractOptionsError(f"concurrency must be at least 1, not {self.concurrency}")
-        if self.k_demos < 0 or self.cross_chunk_pairs < 0:
+        if (self.k_demos or 0) < 0 or (self.cross_chunk_pairs or 0) < 0:
             raise ExtractOptionsError("k_demos and cross_chunk_pairs cannot be negative")
-        if self.relation_mode not in ("joint", "pairs"):
+        if self.relation_mode not in (None, "joint", "pairs"):
             raise ExtractOptionsError(f"relation_mode must be joint or pairs, not {self.relation_mode!r}")
+        if self.profile not in (None, *PROFILES):
+            raise ExtractOptionsError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
 
     def settings(self) -> AgentSettings:
-        """Return the agents' settings these options ask for."""
-        return AgentSettings(
-            cot=self.cot,
-            verify=self.verifier,
-            relation_mode=self.relation_mode,
-            k_demos=self.k_demos if self.demos else 0,
+        """Return the agents' settings: the profile's defaults with the options given here on top."""
+        base = profile_settings(self.profile or "large")
+        chosen = {
+            "cot": self.cot,
+            "verify": self.verifier,
+            "relation_mode": self.relation_mode,
+            "unit": self.unit,
+            "k_demos": self.k_demos,
+            "cross_chunk_pairs": self.cross_chunk_pairs,
+        }
+        settings = replace(base, **{k: v for k, v in chosen.items() if v is not None})
+        return replace(
+            settings,
+            k_demos=settings.k_demos if self.demos else 0,
             consolidate=self.consolidation,
-            cross_chunk_pairs=self.cross_chunk_pairs if self.consolidation else 0,
+            cross_chunk_pairs=settings.cross_chunk_pairs if self.consolidation else 0,
         )
 
 

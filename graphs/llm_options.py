@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from factloom.tools.llm.factory import BACKENDS, BackendConfig, BackendConfigError
+from factloom.tools.llm.profile import PROFILES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,6 +63,14 @@ _OPTIONS = [
         help="Decoding threads of the embedded model [default: 1 for models under 512 MiB, else all cores].",
     ),
     click.option("--no-cache", is_flag=True, help="Do not answer model calls from the workspace cache."),
+    click.option(
+        "--profile",
+        type=click.Choice(PROFILES),
+        default=None,
+        help="The model's size class, which sets the agents' defaults (reading unit, relation mode, CoT, "
+        "verifier, JSON layout) [default: from the GGUF's parameter count (tiny < 300M <= small < 1B <= "
+        "large) for the embedded backend; large for servers and vLLM].",
+    ),
 ]
 
 
@@ -83,6 +92,7 @@ def backend_config_from_options(
     timeout: float = 120.0,
     threads: int | None = None,
     no_cache: bool = False,
+    profile: str | None = None,
 ) -> BackendConfig:
     """Return the ``BackendConfig`` of the flags ``backend_options`` added.
 
@@ -104,4 +114,5 @@ def backend_config_from_options(
         timeout=timeout,
         threads=threads,
         no_cache=no_cache,
+        profile=profile,  # type: ignore[arg-type]  # click.Choice(PROFILES) checked it
     )

@@ -127,15 +127,22 @@ def reasoner_output_model(
     return create_model("RelationReasonerOutput", __base__=_Out, **fields)
 
 
+MAX_RATIONALE_CHARS = 200
+
+
 @functools.lru_cache(maxsize=64)
 def verifier_output_model(n_facts: int) -> type[BaseModel]:
-    """Return the verifier's output model: one verdict per numbered fact (1..n_facts)."""
+    """Return the verifier's output model: per numbered fact (1..n_facts) a short rationale, then a verdict.
+
+    The rationale comes first so the verdict is decided after the model has written why.
+    """
     if n_facts < 1:
         raise ValueError("a verifier output model needs at least one fact")
     item = create_model(
         "Judgement",
         __base__=_Out,
         fact=(int, Field(ge=1, le=n_facts)),
+        rationale=(str, Field(min_length=1, max_length=MAX_RATIONALE_CHARS)),
         verdict=(Verdict, ...),
         confidence=(float, Field(ge=0.0, le=1.0)),
     )

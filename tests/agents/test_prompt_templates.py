@@ -21,7 +21,7 @@ TEMPLATES = [
     (relation_pairs.NOTE_TEMPLATE, {"reason"}),
     (verifier.SYSTEM_TEMPLATE, {"relation_types"}),
     (verifier.USER_TEMPLATE, {"facts"}),
-    (verifier.FACT_TEMPLATE, {"number", "head", "type", "tail", "evidence"}),
+    (verifier.FACT_TEMPLATE, {"number", "head", "type", "tail", "evidence", "context"}),
     (consolidator.SYSTEM_TEMPLATE, {"relation_types"}),
     (consolidator.USER_TEMPLATE, {"first", "second", "options"}),
 ]

@@ -21,7 +21,12 @@ def _cand(head, type_, tail, quote) -> Candidate:
 
 
 def _verdicts(*verdicts: tuple[str, float]) -> dict:
-    return {"verdicts": [{"fact": i, "verdict": v, "confidence": c} for i, (v, c) in enumerate(verdicts, 1)]}
+    return {
+        "verdicts": [
+            {"fact": i, "rationale": "the evidence states it", "verdict": v, "confidence": c}
+            for i, (v, c) in enumerate(verdicts, 1)
+        ]
+    }
 
 
 async def test_supported_facts_get_grounded_evidence_and_the_judged_confidence() -> None:
@@ -100,3 +105,43 @@ async def test_facts_accepted_in_the_first_round_are_not_judged_again() -> None:
     )
     second = await verify(inp, runtime(llm))
     assert second["accepted"] == [] and len(llm.calls) == 1
+
+
+async def test_a_supported_fact_is_verified_with_the_rationale_written_before_the_verdict() -> None:
+    cand = _cand(MARY, "live_in", PARIS, "Mary Jones lives in Paris.")
+    llm = ScriptedLLM({"verifier": _verdicts(("supported", 0.8))})
+    [fact] = (await verify(VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand]), runtime(llm)))[
+        "accepted"
+    ]
+    assert fact.status == "verified" and fact.rationale == "the evidence states it"
+    assert (fact.evidence.method, fact.evidence.score) == ("exact", 100.0)
+    schema = llm.calls[0].output.model_json_schema()
+    judgement = next(iter(schema["$defs"].values()))["properties"]
+    assert list(judgement).index("rationale") < list(judgement).index("verdict")
+
+
+async def test_the_verifier_sees_the_sentences_around_the_quote() -> None:
+    cand = _cand(SMITH, "live_in", PARIS, "Smith met Jones in Paris")
+    llm = ScriptedLLM({"verifier": _verdicts(("supported", 0.8))})
+    await verify(VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand]), runtime(llm))
+    prompt = llm.calls[0].messages[-1].content
+    assert 'Evidence: "Smith met Jones in Paris"' in prompt
+    assert "Mary Jones lives in Paris. Smith met Jones in Paris last year." in prompt
+
+
+async def test_unusable_verdicts_leave_facts_unverified_never_accepted() -> None:
+    """Regression: invalid verifier output used to accept every fact at confidence 0.5."""
+    cand = _cand(MARY, "live_in", PARIS, "Mary Jones lives in Paris.")
+    llm = ScriptedLLM({"verifier": {"verdicts": "not a list"}})
+    out = await verify(VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand]), runtime(llm))
+    [fact] = out["accepted"]
+    assert fact.status == "unverified" and fact.confidence == UNVERIFIED_CONFIDENCE
+    assert out["drops"] == {"invalid_output": 1}
+
+
+async def test_with_the_verifier_off_facts_are_labelled_unverified() -> None:
+    cand = _cand(MARY, "live_in", PARIS, "Mary Jones lives in Paris.")
+    out = await verify(
+        VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand]), runtime(ScriptedLLM(), verify=False)
+    )
+    assert out["accepted"][0].status == "unverified"

@@ -52,7 +52,12 @@ def _obedient_relations(messages, output):
 
 def _obedient_verifier(messages, output):
     n = output_schema(output)["properties"]["verdicts"]["items"]["properties"]["fact"]["maximum"]
-    return {"verdicts": [{"fact": i, "verdict": "supported", "confidence": 1.0} for i in range(1, n + 1)]}
+    return {
+        "verdicts": [
+            {"fact": i, "rationale": "the evidence states it", "verdict": "supported", "confidence": 1.0}
+            for i in range(1, n + 1)
+        ]
+    }
 
 
 def test_an_obeyed_injection_adds_no_ungrounded_or_out_of_schema_fact(tmp_path: Path) -> None:

@@ -38,7 +38,19 @@ MODELS: list[type[BaseModel]] = [
     choice_output_model(4),
 ]
 FIELDS = ["entities", "text", "type", "relations", "head", "tail", "evidence", "reasoning", "verdicts"]
-FIELDS += ["fact", "verdict", "confidence", "answer", "person", "Ann", "Acme", "work_for", "supported", "A"]
+FIELDS += [
+    "fact",
+    "rationale",
+    "verdict",
+    "confidence",
+    "answer",
+    "person",
+    "Ann",
+    "Acme",
+    "work_for",
+    "supported",
+    "A",
+]
 FIELDS += ["Paris", "live_in"]
 JSON_VALUES = st.recursive(
     st.none()

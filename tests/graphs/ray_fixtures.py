@@ -42,7 +42,12 @@ def _relations(messages: list[Message], output: type[BaseModel]) -> dict:
 
 def _verdicts(messages: list[Message], output: type[BaseModel]) -> dict:
     n = messages[-1].content.count("Fact:")
-    return {"verdicts": [{"fact": i, "verdict": "supported", "confidence": 0.9} for i in range(1, n + 1)]}
+    return {
+        "verdicts": [
+            {"fact": i, "rationale": "the evidence states it", "verdict": "supported", "confidence": 0.9}
+            for i in range(1, n + 1)
+        ]
+    }
 
 
 def _slow(

@@ -69,7 +69,12 @@ def _gold_answers(docs: list[GoldDoc]):
 
     def verdicts(messages, output):
         k = messages[-1].content.count("Fact:")
-        return {"verdicts": [{"fact": i, "verdict": "supported", "confidence": 0.9} for i in range(1, k + 1)]}
+        return {
+            "verdicts": [
+                {"fact": i, "rationale": "the evidence states it", "verdict": "supported", "confidence": 0.9}
+                for i in range(1, k + 1)
+            ]
+        }
 
     return {
         "entity_finder": entities,
@@ -111,7 +116,14 @@ def test_gold_answers_score_perfectly(runs: dict, system: str) -> None:
     assert report["relation_strict"]["f1"] == 1.0
     assert report["relation_strict"]["f1_ci"] == [1.0, 1.0]
     assert report["llm_calls"] >= N_SCORED and report["prompt_tokens"] > 0
-    assert set(report) >= {"system", "relation_boundaries", "completion_tokens", "seconds", "model", "profile"}
+    assert set(report) >= {
+        "system",
+        "relation_boundaries",
+        "completion_tokens",
+        "seconds",
+        "model",
+        "profile",
+    }
     assert report["relation_confusion"]["other_type"] == 0
 
 

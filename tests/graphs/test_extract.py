@@ -57,7 +57,12 @@ def _relations(messages, output):
 def _verdicts(verdict: str):
     def answer(messages, output):
         n = messages[-1].content.count("Fact:")
-        return {"verdicts": [{"fact": i, "verdict": verdict, "confidence": 0.9} for i in range(1, n + 1)]}
+        return {
+            "verdicts": [
+                {"fact": i, "rationale": "the evidence states it", "verdict": verdict, "confidence": 0.9}
+                for i in range(1, n + 1)
+            ]
+        }
 
     return answer
 

@@ -82,7 +82,9 @@ def test_verifier_verdicts_are_bounded_to_the_numbered_facts() -> None:
     assert item["verdict"]["enum"] == ["supported", "unsupported", "wrong_type"]
     assert js["properties"]["verdicts"]["maxItems"] == 3
     with pytest.raises(ValidationError):
-        model.model_validate({"verdicts": [{"fact": 4, "verdict": "supported", "confidence": 0.5}]})
+        model.model_validate(
+            {"verdicts": [{"fact": 4, "rationale": "r", "verdict": "supported", "confidence": 0.5}]}
+        )
 
 
 def test_choice_model_offers_one_letter_per_option() -> None:

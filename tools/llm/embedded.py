@@ -34,6 +34,7 @@ from pydantic import BaseModel
 from factloom.tools.llm.base import CallTag, Completion, LLMRequestError, Message, Sampling, Usage
 from factloom.tools.llm.factory import BackendConfig
 from factloom.tools.llm.guidance import JsonGuide
+from factloom.tools.llm.profile import PROFILE_JSON_FORMAT, JsonFormat, Profile, profile_for_parameters
 from factloom.tools.llm.structured import (
     DEFAULT_SAMPLING,
     DEFAULT_TAG,
@@ -85,6 +86,18 @@ def check_gguf(path: Path) -> Path:
     if magic != GGUF_MAGIC:
         raise ModelFileError(f"{path}: not a GGUF model (starts with {magic!r}); convert it to GGUF first")
     return path.resolve()
+
+
+def model_parameters(path: Path) -> int:
+    """Return the number of weights of the GGUF model at ``path`` (reads the header and vocabulary only)."""
+    from llama_cpp._utils import suppress_stdout_stderr  # llama.cpp prints context warnings to stderr
+
+    with suppress_stdout_stderr(disable=False):
+        try:
+            header = llama_cpp.Llama(model_path=str(check_gguf(path)), vocab_only=True, verbose=False)
+        except ValueError as e:
+            raise ModelFileError(f"{path}: llama.cpp cannot read this model ({e})") from e
+        return int(llama_cpp.llama_model_n_params(header.model))
 
 
 @dataclass
@@ -147,6 +160,8 @@ class EmbeddedBackend:
             prompt processing always uses all cores.
         constraint: ``llguidance`` (fast token masks, the default), ``grammar`` (llama.cpp's
             JSON-schema grammar), or ``none`` (free generation; only for measurements).
+        profile: the model's profile (default: from its parameter count).
+        json_format: the JSON layout constrained answers may use (default: the profile's).
     """
 
     def __init__(
@@ -156,18 +171,28 @@ class EmbeddedBackend:
         n_ctx: int = 4096,
         threads: int | None = None,
         constraint: Constraint = "llguidance",
+        profile: Profile | None = None,
+        json_format: JsonFormat | None = None,
     ) -> None:
         self.model_path = check_gguf(model_path) if model_path is not None else default_model_path()
         self.n_ctx = n_ctx
         self.threads = threads or decode_threads(self.model_path)
         self.constraint: Constraint = constraint
+        self.profile: Profile = profile or profile_for_parameters(model_parameters(self.model_path))
+        self.json_format = json_format or PROFILE_JSON_FORMAT[self.profile]
         self.name = f"embedded:{self.model_path.name}"
+        if json_format is not None and json_format != PROFILE_JSON_FORMAT[self.profile]:
+            self.name += f"+json={json_format.name}"  # another layout gives other answers: another cache key
 
     @classmethod
     def from_config(cls, config: BackendConfig) -> EmbeddedBackend:
         """Return the backend ``config`` describes."""
         return cls(
-            config.model_path, n_ctx=config.n_ctx, threads=config.threads, constraint=config.constraint
+            config.model_path,
+            n_ctx=config.n_ctx,
+            threads=config.threads,
+            constraint=config.constraint,
+            profile=config.profile,
         )
 
     async def complete(
@@ -241,7 +266,8 @@ class EmbeddedBackend:
             vocab = loaded.llama._model.vocab
             tokenizer = llguidance.llamacpp.lltokenizer_from_vocab(vocab)
             loaded.guide = JsonGuide(tokenizer, loaded.llama.n_vocab())
-        return {"logits_processor": llama_cpp.LogitsProcessorList([loaded.guide.processor(schema)])}
+        processor = loaded.guide.processor(schema, self.json_format)
+        return {"logits_processor": llama_cpp.LogitsProcessorList([processor])}
 
 
 def _common_prefix(a: npt.NDArray[np.intc], b: npt.NDArray[np.intc]) -> int:

@@ -13,6 +13,7 @@ from typing import Literal
 from factloom.ingest.errors import FactloomError
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.base import LLM
+from factloom.tools.llm.profile import PROFILES, Profile, profile_for_parameters
 
 BackendName = Literal["embedded", "openai", "vllm"]
 BACKENDS: tuple[BackendName, ...] = ("embedded", "openai", "vllm")
@@ -41,6 +42,8 @@ class BackendConfig:
         no_cache: do not read the workspace call cache (answers are still stored).
         constraint: how the embedded backend constrains decoding: ``llguidance`` (fast
             token masks) or ``grammar`` (llama.cpp's built-in JSON-schema grammar).
+        profile: the model's profile, tiny / small / large (default: from the GGUF's parameter count
+            for the embedded backend, ``large`` for servers and vLLM).
     """
 
     backend: BackendName = "embedded"
@@ -55,8 +58,11 @@ class BackendConfig:
     threads: int | None = None
     no_cache: bool = False
     constraint: Literal["llguidance", "grammar"] = "llguidance"
+    profile: Profile | None = None
 
     def __post_init__(self) -> None:
+        if self.profile is not None and self.profile not in PROFILES:
+            raise BackendConfigError(f"unknown profile {self.profile!r}; use one of {', '.join(PROFILES)}")
         if self.backend not in BACKENDS:
             raise BackendConfigError(f"unknown backend {self.backend!r}; use one of {', '.join(BACKENDS)}")
         if self.backend == "openai" and not (self.base_url and self.model):
@@ -65,6 +71,20 @@ class BackendConfig:
             raise BackendConfigError("the vllm backend needs --model (a model folder or id)")
         if self.concurrency < 1:
             raise BackendConfigError(f"--concurrency must be at least 1, not {self.concurrency}")
+
+
+def resolve_profile(config: BackendConfig) -> Profile:
+    """Return the profile of the configured model: as given, else from the GGUF header, else ``large``.
+
+    Servers do not say how large their model is; pass ``--profile`` for a small one.
+    """
+    if config.profile is not None:
+        return config.profile
+    if config.backend != "embedded":
+        return "large"
+    from factloom.tools.llm.embedded import default_model_path, model_parameters
+
+    return profile_for_parameters(model_parameters(config.model_path or default_model_path()))
 
 
 def make_llm(config: BackendConfig, ws: Workspace | None = None) -> LLM:

@@ -18,12 +18,10 @@ import numpy as np
 import numpy.typing as npt
 
 from factloom.tools.llm.base import LLMRequestError
+from factloom.tools.llm.profile import SPACED, JsonFormat
 from factloom.tools.llm.structured import JsonSchema
 
 log = logging.getLogger(__name__)
-
-COMPACT_JSON = {"whitespace_flexible": False}
-"""No whitespace between JSON tokens: fewer tokens to generate, and no runaway newlines."""
 
 
 class JsonGuide:
@@ -37,21 +35,21 @@ class JsonGuide:
     def __init__(self, tokenizer: llguidance.LLTokenizer, n_vocab: int) -> None:
         self.tokenizer = tokenizer
         self.n_vocab = n_vocab
-        self._matchers: dict[str, llguidance.LLMatcher] = {}
+        self._matchers: dict[tuple[str, JsonFormat], llguidance.LLMatcher] = {}
         self._lock = threading.Lock()
 
-    def processor(self, schema: JsonSchema) -> GuidedLogits:
-        """Return a new logits processor that only lets ``schema``-valid JSON through."""
-        key = json.dumps(schema, sort_keys=True)
+    def processor(self, schema: JsonSchema, layout: JsonFormat = SPACED) -> GuidedLogits:
+        """Return a new logits processor that only lets ``schema``-valid JSON in ``layout`` through."""
+        key = (json.dumps(schema, sort_keys=True), layout)
         with self._lock:
             pristine = self._matchers.get(key)
             if pristine is None:
-                pristine = self._compile(schema)
+                pristine = self._compile(schema, layout)
                 self._matchers[key] = pristine
         return GuidedLogits(pristine.deep_copy(), self.n_vocab)
 
-    def _compile(self, schema: JsonSchema) -> llguidance.LLMatcher:
-        grammar = llguidance.LLMatcher.grammar_from_json_schema(schema, defaults=COMPACT_JSON)
+    def _compile(self, schema: JsonSchema, layout: JsonFormat) -> llguidance.LLMatcher:
+        grammar = llguidance.LLMatcher.grammar_from_json_schema(schema, defaults=layout.grammar_options())
         is_error, messages = llguidance.LLMatcher.validate_grammar_with_warnings(grammar, self.tokenizer)
         if is_error:
             raise LLMRequestError(f"output schema cannot be used for constrained decoding: {messages[0]}")

@@ -1,0 +1,57 @@
+"""Model profiles set the agents' knobs; explicit options win; small models read sentence windows."""
+
+from __future__ import annotations
+
+import pytest
+
+from factloom.agents.entity_finder import EntityFinderInput, find_entities, reading_windows
+from factloom.agents.profiles import PROFILE_SETTINGS
+from factloom.graphs.extract_options import ExtractOptions, ExtractOptionsError
+from tests.extract_fixtures import make_document, runtime
+from tests.fakes import ScriptedLLM
+
+DOC, CHUNKS = make_document()
+
+
+def test_each_profile_sets_the_knobs_that_depend_on_model_size() -> None:
+    tiny, small, large = (ExtractOptions(profile=p).settings() for p in ("tiny", "small", "large"))
+    assert (tiny.unit, tiny.relation_mode, tiny.cot, tiny.verify) == ("sentences", "pairs", False, False)
+    assert (small.unit, small.relation_mode, small.verify) == ("sentences", "pairs", True)
+    assert (large.unit, large.relation_mode, large.cot, large.verify) == ("chunk", "joint", True, True)
+    assert ExtractOptions().settings() == large  # no profile: the large defaults of earlier versions
+    assert {s.profile for s in PROFILE_SETTINGS.values()} == {"tiny", "small", "large"}
+
+
+def test_options_given_explicitly_override_the_profile() -> None:
+    s = ExtractOptions(profile="tiny", cot=True, verifier=True, relation_mode="joint", unit="chunk").settings()
+    assert (s.cot, s.verify, s.relation_mode, s.unit, s.profile) == (True, True, "joint", "chunk", "tiny")
+    assert ExtractOptions(profile="large", demos=False).settings().k_demos == 0
+    assert ExtractOptions(profile="large", consolidation=False).settings().cross_chunk_pairs == 0
+
+
+def test_an_unknown_profile_is_refused() -> None:
+    with pytest.raises(ExtractOptionsError, match="profile must be one of tiny, small, large"):
+        ExtractOptions(profile="huge")  # type: ignore[arg-type]
+
+
+def test_sentence_windows_cover_the_chunk_in_document_offsets() -> None:
+    chunk = CHUNKS[1]  # "Mary Jones lives in Paris. Smith met Jones in Paris last year."
+    windows = reading_windows(chunk, max_chars=30)
+    assert [w.text for w in windows] == ["Mary Jones lives in Paris.", "Smith met Jones in Paris last year."]
+    assert all(DOC.text[w.start : w.end] == w.text and w.chunk_id == chunk.chunk_id for w in windows)
+    assert [w.text for w in reading_windows(chunk, max_chars=400)] == [chunk.text.strip()]
+
+
+async def test_a_small_model_reads_each_sentence_window_in_its_own_call() -> None:
+    llm = ScriptedLLM(
+        {"entity_finder": [{"entities": [{"text": "Mary Jones", "type": "person"}]}, {"entities": []}]}
+    )
+    out = await find_entities(
+        EntityFinderInput(chunk=CHUNKS[1], pages=DOC.pages), runtime(llm, unit="sentences", window_chars=30)
+    )
+    assert [c.messages[-1].content for c in llm.calls] == [
+        "Text:\nMary Jones lives in Paris.",
+        "Text:\nSmith met Jones in Paris last year.",
+    ]
+    [mary] = out["mentions"]
+    assert DOC.text[mary.start : mary.end] == "Mary Jones" and out["usage"].calls == 2
