@@ -124,13 +124,19 @@ def inspect() -> None:
 @workspace_option
 @user_errors
 def inspect_docs(root: Path) -> None:
-    """List documents, one JSON object per line."""
-    from factloom.ingest.store import list_documents
+    """List documents, one JSON object per line.
+
+    ``cleaning`` gives the characters each cleaning rule removed from the document's text (running
+    headers and footers, page numbers, blocks without letters or digits) and those of running text kept
+    because they were all their page held; it is null for documents ingested before it was recorded.
+    """
+    from factloom.ingest.store import get_cleaning, list_documents
     from factloom.ingest.workspace import Workspace
 
     with Workspace(root, create=False) as ws:
         for d in list_documents(ws):
-            row = {"doc_id": d.doc_id, "path": d.path, "title": d.title, "pages": d.pages, "chunks": d.chunks}
+            row = {"doc_id": d.doc_id, "path": d.path, "title": d.title, "pages": d.pages, "chunks": d.chunks,
+                   "cleaning": get_cleaning(ws, d.doc_id)}
             click.echo(json.dumps(row, ensure_ascii=False))
 
 

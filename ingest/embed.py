@@ -109,7 +109,9 @@ def window_spans(tokenizer: Any, text: str, size: int, overlap: int) -> list[tup
     single word is longer than a window). A text that fits is one span, the whole text; an empty or
     blank text has no span.
     """
-    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False)
+    enc = tokenizer(
+        text, add_special_tokens=False, return_offsets_mapping=True, truncation=False, verbose=False
+    )
     offsets: list[tuple[int, int]] = enc["offset_mapping"]
     if not offsets:
         return []

@@ -40,6 +40,18 @@ class RawBlock:
         return self.text.count(" ") + 1
 
 
+@dataclass
+class RawPage:
+    """A page as the PDF reader found it: its blocks, and whether it has a text layer at all.
+
+    ``symbol_chars`` counts the characters of blocks dropped for holding no letter or digit.
+    """
+
+    blocks: list[RawBlock]
+    symbol_chars: int = 0
+    has_text: bool = True
+
+
 def reading_order(blocks: list[RawBlock]) -> list[RawBlock]:
     """Sort a page's blocks in reading order, column by column on multi-column pages.
 
@@ -88,14 +100,26 @@ def _column(bbox: BBox, columns: list[tuple[float, float]]) -> int | None:
     return None
 
 
+RUNNING_TEXT = "running_headers_footers"
+PAGE_NUMBERS = "page_numbers"
+KEPT_ONLY_TEXT = "kept_as_page_only_text"
+"""Cleaning counts: characters removed as running text and as page numbers, and characters of running
+text kept because removing them would have left their page without text."""
+
+
 def drop_running_text(
     pages: list[list[RawBlock]], heights: list[float], body: float
-) -> list[list[RawBlock]]:
+) -> tuple[list[list[RawBlock]], Counter[str]]:
     """Remove page numbers and running headers/footers (text repeated at the same place on many pages).
 
     Blocks near the top or bottom of a page are compared by their first line with digits masked
     (``Page 2 of 10`` and ``Page 3 of 10`` match) and by their height on the page. Text set larger
-    than the body text is a heading, never running text.
+    than the body text is a heading, never running text. Repeated text that is all a page holds
+    (besides its page number) is kept: a document whose every page follows one pattern is content, not
+    headers, and no page loses its only text.
+
+    Returns:
+        The pages' remaining blocks, and the characters removed (or kept) by each rule.
     """
     keys = [[_margin_key(b, h, body) for b in blocks] for blocks, h in zip(pages, heights, strict=True)]
     seen: dict[tuple[str, int], set[int]] = defaultdict(set)
@@ -105,11 +129,29 @@ def drop_running_text(
                 seen[key[0], key[1] + shift].add(page_no)
     need = max(2, math.ceil(0.3 * len(pages)))
     repeated = {k for k, found in seen.items() if len(found) >= need}
-    return [
-        [b for b, key in zip(blocks, page_keys, strict=True)
-         if key is None or (key not in repeated and not is_page_number(b.text))]
-        for blocks, page_keys in zip(pages, keys, strict=True)
-    ]
+    counts: Counter[str] = Counter()
+    out = [_clean_page(blocks, found, repeated, counts) for blocks, found in zip(pages, keys, strict=True)]
+    return out, counts
+
+
+def _clean_page(
+    blocks: list[RawBlock], keys: list[tuple[str, int] | None], repeated: set[tuple[str, int]],
+    counts: Counter[str],
+) -> list[RawBlock]:
+    """Return a page's blocks without page numbers and running text, unless that is all the page holds."""
+    numbers = [key is not None and is_page_number(b.text) for b, key in zip(blocks, keys, strict=True)]
+    running = [key in repeated and not number for key, number in zip(keys, numbers, strict=True)]
+    keep_running = any(running) and all(r or n for r, n in zip(running, numbers, strict=True))
+    kept = []
+    for b, number, run in zip(blocks, numbers, running, strict=True):
+        if number:
+            counts[PAGE_NUMBERS] += len(b.text)
+        elif run and not keep_running:
+            counts[RUNNING_TEXT] += len(b.text)
+        else:
+            counts[KEPT_ONLY_TEXT] += len(b.text) if run else 0
+            kept.append(b)
+    return kept
 
 
 def _margin_key(b: RawBlock, height: float, body: float) -> tuple[str, int] | None:

@@ -61,6 +61,9 @@ class Document(BaseModel):
     pages: list[Page]
     blocks: list[Block] = Field(default_factory=list)
     sections: list[Section] = Field(default_factory=list)
+    cleaning: dict[str, int] = Field(
+        default_factory=dict, description="characters removed (or kept) by each cleaning rule of the reader"
+    )
 
     def page_at(self, offset: int) -> int:
         """Return the 1-based page number holding character ``offset``."""

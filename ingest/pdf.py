@@ -17,6 +17,7 @@ import pymupdf
 from factloom.ingest.errors import FactloomError
 from factloom.ingest.layout import (
     RawBlock,
+    RawPage,
     body_size,
     drop_running_text,
     heading_key,
@@ -35,6 +36,8 @@ _ALNUM = re.compile(r"[^\W_]")
 _HTML_LINE = re.compile(r'<p style="[^"]*line-height:([\d.]+)pt">(.*?)</p>', re.S)
 SEPARATOR = "\n\n"
 """Between blocks in the document text: a paragraph break."""
+NO_LETTERS = "blocks_without_letters_or_digits"
+"""Cleaning count: characters of blocks with no letter or digit (rules, bullets, dot leaders)."""
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
@@ -71,18 +74,20 @@ def parse_pdf(path: Path, *, doc_id: str, content_hash: str, password: str | Non
         NotAPdfError, CorruptPdfError, EncryptedPdfError, EmptyPdfError, ImageOnlyPdfError.
     """
     with _open(path, password) as pdf:
-        pages, sizes = [], []
+        read: list[RawPage] = []
+        sizes = []
         try:
             for page in pdf:
-                pages.append(_page_blocks(page))
+                read.append(_page_blocks(page))
                 sizes.append((page.rect.width, page.rect.height))
         except (pymupdf.FileDataError, RuntimeError) as e:
             raise CorruptPdfError(
-                f"{path.name}: page {len(pages) + 1} is damaged ({e}); get a fresh copy of the file"
+                f"{path.name}: page {len(read) + 1} is damaged ({e}); get a fresh copy of the file"
             ) from e
         outline = {(page, heading_key(title)): min(level, 3) for level, title, page in pdf.get_toc()}
         meta_title = (pdf.metadata or {}).get("title") or ""
         repaired = pdf.is_repaired
+    pages = [r.blocks for r in read]
     blank = [i for i, blocks in enumerate(pages, start=1) if not blocks]
     if repaired and blank:
         raise CorruptPdfError(
@@ -95,10 +100,12 @@ def parse_pdf(path: Path, *, doc_id: str, content_hash: str, password: str | Non
             "run OCR on it first (e.g. `ocrmypdf in.pdf out.pdf`)"
         )
     body = body_size(pages)
-    pages = drop_running_text(pages, [h for _, h in sizes], body)
+    pages, cleaning = drop_running_text(pages, [h for _, h in sizes], body)
+    cleaning[NO_LETTERS] = sum(r.symbol_chars for r in read)
     pages = [reading_order(blocks) for blocks in pages]
     mark_headings(pages, outline, body)
-    return _assemble(path, doc_id, content_hash, pages, sizes, meta_title)
+    doc = _assemble(path, doc_id, content_hash, pages, sizes, meta_title, [r.has_text for r in read])
+    return doc.model_copy(update={"cleaning": {rule: n for rule, n in sorted(cleaning.items()) if n}})
 
 
 def _open(path: Path, password: str | None) -> pymupdf.Document:
@@ -123,8 +130,8 @@ def _open(path: Path, password: str | None) -> pymupdf.Document:
     return pdf
 
 
-def _page_blocks(page: pymupdf.Page) -> list[RawBlock]:
-    """Return the page's text blocks with their font size and boldness.
+def _page_blocks(page: pymupdf.Page) -> RawPage:
+    """Return the page's text blocks with their font size and boldness, and what had no letter or digit.
 
     Text and boxes come from the ``blocks`` output and fonts from the ``html`` output (one ``<p>``
     per line, in the same order), both built in C: this costs far less than the ``dict`` output,
@@ -133,7 +140,7 @@ def _page_blocks(page: pymupdf.Page) -> list[RawBlock]:
     textpage = page.get_textpage(flags=FLAGS)
     blocks = [(b[:4], b[4], _lines(b[4])) for b in textpage.extractBLOCKS()]
     styles = _line_styles(textpage, sum(len(lines) for _, _, lines in blocks))
-    out, i = [], 0
+    out, i, symbols = [], 0, 0
     for bbox, raw, lines in blocks:
         mine = [style for style, line in zip(styles[i : i + len(lines)], lines, strict=True) if line.strip()]
         i += len(lines)
@@ -143,7 +150,9 @@ def _page_blocks(page: pymupdf.Page) -> list[RawBlock]:
                 page=page.number + 1, bbox=bbox, text=text, size=max(size for size, _ in mine),
                 bold=all(bold for _, bold in mine), n_lines=len(lines), first_line=lines[0],
             ))
-    return out
+        else:
+            symbols += len(text)
+    return RawPage(blocks=out, symbol_chars=symbols, has_text=bool(out) or symbols > 0)
 
 
 def _lines(raw: str) -> list[str]:
@@ -172,11 +181,12 @@ def _assemble(
     pages: list[list[RawBlock]],
     sizes: list[tuple[float, float]],
     meta_title: str,
+    has_text: list[bool],
 ) -> Document:
     parts: list[str] = []
     pos = 0
     doc_pages, blocks, sections = [], [], []
-    for number, (raw, (width, height)) in enumerate(zip(pages, sizes, strict=True), start=1):
+    for number, (raw, (width, height), layer) in enumerate(zip(pages, sizes, has_text, strict=True), start=1):
         page_start = pos + (len(SEPARATOR) if parts and raw else 0)
         for b in raw:
             if parts:
@@ -189,7 +199,7 @@ def _assemble(
                 sections.append(Section(title=b.text, level=b.heading_level, start=pos))
             pos += len(b.text)
         doc_pages.append(Page(number=number, width=width, height=height, start=page_start,
-                              end=pos, has_text=bool(raw)))
+                              end=pos, has_text=layer))
     title = _title(pages, meta_title) or path.stem
     return Document(doc_id=doc_id, path=str(path), title=title, content_hash=content_hash,
                     text="".join(parts), pages=doc_pages, blocks=blocks, sections=sections)

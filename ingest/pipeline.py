@@ -19,6 +19,7 @@ from pathlib import Path
 from factloom.ingest.chunking import chunk_document
 from factloom.ingest.errors import FactloomError
 from factloom.ingest.index import IndexItem, VectorIndex
+from factloom.ingest.layout import KEPT_ONLY_TEXT
 from factloom.ingest.models import Chunk, Document
 from factloom.ingest.sources import MAX_BYTES, expand_paths, file_hash, read_document
 from factloom.ingest.store import find_document_by_hash, find_document_by_path, get_chunks, save_document
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 CHUNKS = "chunks"
 """The Chroma collection of chunk embeddings."""
+MAX_CLEANED_SHARE = 0.5
+"""Warn when cleaning (running headers, page numbers, ...) removed more than this share of a file's text."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,10 @@ def _ingest_file(
     with report.timed("chunk"):
         chunks = chunk_document(doc, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens)
     _write(ws, index, doc, chunks, report, old.doc_id if old else None)
-    return FileResult(str(path), "ingested", doc.doc_id, len(doc.pages), len(chunks), warnings=_warnings(doc))
+    warnings = _warnings(doc, len(chunks))
+    for w in warnings:
+        log.info("%s", w)
+    return FileResult(str(path), "ingested", doc.doc_id, len(doc.pages), len(chunks), warnings=warnings)
 
 
 def reindex_chunks(ws: Workspace, index: VectorIndex, report: IngestReport | None = None) -> int:
@@ -205,9 +211,22 @@ def chunk_metadata(c: Chunk) -> dict[str, str | int | float | bool]:
             "section": c.section or ""}
 
 
-def _warnings(doc: Document) -> tuple[str, ...]:
-    blank = [p.number for p in doc.pages if not p.has_text]
-    if not blank:
-        return ()
+def _warnings(doc: Document, n_chunks: int) -> tuple[str, ...]:
+    """Return what the user must know about a document: pages without text, text lost to cleaning."""
     name = Path(doc.path).name
-    return (f"{name}: no text layer on page(s) {page_ranges(blank)}; OCR them to include their text",)
+    out = []
+    blank = [p.number for p in doc.pages if not p.has_text]
+    if blank:
+        out.append(f"{name}: no text layer on page(s) {page_ranges(blank)}; OCR them to include their text")
+    removed = {rule: n for rule, n in doc.cleaning.items() if rule != KEPT_ONLY_TEXT}
+    lost = sum(removed.values())
+    rules = ", ".join(f"{rule} {n}" for rule, n in sorted(removed.items()))
+    if n_chunks == 0:
+        why = f"its {len(doc.text)} characters of text gave no chunk"
+        if lost and not doc.text.strip():
+            why = f"cleaning removed all {lost} characters of its text ({rules})"
+        out.append(f"{name}: 0 chunks: {why}; nothing of it can be searched or extracted")
+    elif lost > MAX_CLEANED_SHARE * (lost + len(doc.text)):
+        out.append(f"{name}: cleaning removed {lost} of {lost + len(doc.text)} characters ({rules}); "
+                   "see `factloom inspect docs`")
+    return tuple(out)

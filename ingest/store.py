@@ -6,6 +6,7 @@ the whole document or none of it. Deleting a document deletes its rows in every 
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import weakref
@@ -56,6 +57,10 @@ CREATE TABLE IF NOT EXISTS chunks (
     page INTEGER NOT NULL, section TEXT, n_tokens INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, idx);
+CREATE TABLE IF NOT EXISTS cleaning (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
+    counts TEXT NOT NULL
+);
 """
 
 _ready: weakref.WeakSet[Workspace] = weakref.WeakSet()
@@ -121,6 +126,8 @@ def save_document(ws: Workspace, doc: Document, chunks: list[Chunk], *, replaces
             "INSERT INTO sections VALUES (?, ?, ?, ?, ?)",
             [(doc.doc_id, i, s.title, s.level, s.start) for i, s in enumerate(doc.sections)],
         )
+        counts = json.dumps(doc.cleaning, sort_keys=True)
+        db.execute("INSERT INTO cleaning VALUES (?, ?)", (doc.doc_id, counts))
         db.executemany(
             "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -166,7 +173,17 @@ def get_document(ws: Workspace, doc_id: str) -> Document:
     return Document(
         doc_id=doc_id, path=row["path"], title=row["title"], content_hash=row["content_hash"],
         text=row["text"], pages=pages, blocks=blocks, sections=sections,
+        cleaning=get_cleaning(ws, doc_id) or {},
     )
+
+
+def get_cleaning(ws: Workspace, doc_id: str) -> dict[str, int] | None:
+    """Return the characters each cleaning rule removed from a document, or None when not recorded.
+
+    Documents ingested before factloom recorded cleaning have no counts; ingesting them again records them.
+    """
+    row = _db(ws).execute("SELECT counts FROM cleaning WHERE doc_id = ?", (doc_id,)).fetchone()
+    return None if row is None else dict(json.loads(row["counts"]))
 
 
 def _info(row: sqlite3.Row) -> DocumentInfo:
