@@ -2,12 +2,14 @@
 
 Mentions become entities deterministically (``agents.entity_merge``). Facts between the same two entities
 with the same type become one relation that keeps all its evidence. Entity pairs that never share a chunk
-but that the schema allows to be related are judged by the LLM on one passage from each place
-(multiple choice, at most ``cross_chunk_pairs`` pairs per document).
+but that the schema allows to be related are asked about on one passage from each place (multiple choice,
+at most ``cross_chunk_pairs`` pairs per document, concurrently), and what the model proposes is checked by
+the verifier on both passages like any other fact.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from collections import defaultdict
@@ -19,9 +21,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from factloom.agents.context import AgentContext
 from factloom.agents.entity_merge import build_entities, entity_index
-from factloom.agents.facts import Counts, Drop, Fact, count, page_at
+from factloom.agents.facts import Counts, Drop, Fact, add_counts, count, page_at
 from factloom.agents.relation_pairs import legal_options
 from factloom.agents.schema_prompt import relation_types_text
+from factloom.agents.verifier import Statement, judge
 from factloom.ingest.models import Document, Page
 from factloom.tools.grounding import sentence_bounds
 from factloom.tools.kg import Entity, Evidence, Mention, Relation
@@ -195,6 +198,55 @@ async def judge_cross_chunk(
     return relation, completion.usage
 
 
+async def cross_chunk_relations(
+    inp: ConsolidatorInput, entities: Sequence[Entity], related: set[frozenset[str]], ctx: AgentContext
+) -> tuple[list[Relation], Counts, Usage]:
+    """Ask about entity pairs that never share a chunk (concurrently), then verify what was proposed.
+
+    The verifier judges each proposal on its two passages like any other fact: supported ones become
+    ``verified`` with its rationale, rejected ones are dropped, and unusable verdicts leave them
+    ``unverified``.
+    """
+    pairs = cross_chunk_pairs(entities, ctx, related)
+    answers = await asyncio.gather(*(_ask_cross_chunk(inp, a, b, ctx) for a, b in pairs))
+    usage = sum((cost for _, cost in answers), Usage())
+    proposed = [relation for relation, _ in answers if relation is not None]
+    if not proposed or not ctx.settings.verify:
+        return proposed, {}, usage
+    names = {e.entity_id: e.name for e in entities}
+    statements = [_statement(r, names) for r in proposed]
+    try:
+        judgements, cost = await judge(statements, ctx, inp.doc.doc_id)
+    except LLMOutputError as e:
+        log.warning(
+            "%s: %s: unusable verdicts, cross-chunk relations unverified: %s", AGENT, inp.doc.doc_id, e
+        )
+        return proposed, count([Drop.INVALID_OUTPUT]), usage + e.usage
+    kept, drops = [], []
+    for relation, j in zip(proposed, judgements, strict=True):
+        if j.reason is None:
+            verified = {"status": "verified", "confidence": j.confidence, "rationale": j.rationale}
+            kept.append(relation.model_copy(update=verified))
+        else:
+            drops.append(Drop.RELATION_VERIFIER)
+    return kept, count(drops), usage + cost
+
+
+def _statement(relation: Relation, names: dict[str, str]) -> Statement:
+    passages = " [...] ".join(ev.quote for ev in relation.evidence)
+    return Statement(names[relation.head], relation.type, names[relation.tail], passages, passages)
+
+
+async def _ask_cross_chunk(
+    inp: ConsolidatorInput, a: Entity, b: Entity, ctx: AgentContext
+) -> tuple[Relation | None, Usage]:
+    try:
+        return await judge_cross_chunk(inp, a, b, ctx)
+    except LLMOutputError as e:
+        log.warning("%s: %s: unusable cross-chunk answer: %s", AGENT, inp.doc.doc_id, e)
+        return None, e.usage
+
+
 async def consolidate(inp: ConsolidatorInput, runtime: Runtime[AgentContext]) -> ConsolidatorUpdate:
     """Build the document's entities and relations (a LangGraph node)."""
     ctx = runtime.context
@@ -204,16 +256,9 @@ async def consolidate(inp: ConsolidatorInput, runtime: Runtime[AgentContext]) ->
     usage = Usage()
     if ctx.settings.consolidate:
         related = {frozenset((r.head, r.tail)) for r in relations}
-        for a, b in cross_chunk_pairs(entities, ctx, related):
-            try:
-                relation, cost = await judge_cross_chunk(inp, a, b, ctx)
-            except LLMOutputError as e:
-                log.warning("%s: %s: unusable cross-chunk answer: %s", AGENT, inp.doc.doc_id, e)
-                usage = usage + e.usage
-                continue
-            usage = usage + cost
-            if relation is not None:
-                relations.append(relation)
+        found, cross_drops, usage = await cross_chunk_relations(inp, entities, related, ctx)
+        relations += found
+        drops = add_counts(drops, cross_drops)
     log.info("%s: %s: %d entities, %d relations", AGENT, inp.doc.doc_id, len(entities), len(relations))
     return {
         "entities": entities,

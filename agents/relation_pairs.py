@@ -10,6 +10,7 @@ concurrently (the backend bounds how many are in flight).
 from __future__ import annotations
 
 import asyncio
+import bisect
 import itertools
 import logging
 from collections.abc import Sequence
@@ -18,8 +19,8 @@ from dataclasses import dataclass
 from factloom.agents.context import AgentContext
 from factloom.agents.facts import Candidate, Counts, Drop, Rejection, count
 from factloom.agents.schema_prompt import relation_types_text
+from factloom.ingest.chunking import sentence_bounds
 from factloom.ingest.models import Chunk
-from factloom.tools.grounding import sentence_bounds
 from factloom.tools.kg import Mention
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.output_models import NONE_CHOICE, choice_output_model
@@ -60,21 +61,32 @@ def legal_options(a: Mention, b: Mention, schema: Schema) -> tuple[tuple[str, Me
 
 
 def _questions(chunk: Chunk, mentions: Sequence[Mention], ctx: AgentContext) -> list[_Question]:
-    """Return one question per distinct mention pair that shares a sentence and may be related."""
-    seen: set[tuple[str, str]] = set()
-    out: list[_Question] = []
+    """Return one question per distinct mention pair in one sentence or two adjacent ones that may be related.
+
+    Pairs in one sentence come first, then pairs across a sentence boundary (their evidence is both
+    sentences), each in order of appearance, up to ``max_pairs_per_chunk``.
+    """
+    bounds = sentence_bounds(chunk.text)
+    sentence_of = {m.mention_id: _sentence_index(bounds, m.start - chunk.start) for m in mentions}
+    seen: set[tuple[str, ...]] = set()
+    found: list[tuple[int, _Question]] = []
     for a, b in itertools.combinations(mentions, 2):
         key = tuple(sorted((a.text, b.text)))
-        if a.text == b.text or key in seen:
-            continue
-        left, right = sentence_bounds(chunk.text, a.start - chunk.start, a.end - chunk.start)
-        if not (left <= b.start - chunk.start and b.end - chunk.start <= right):
+        first, last = sorted((sentence_of[a.mention_id], sentence_of[b.mention_id]))
+        if a.text == b.text or key in seen or last - first > 1:
             continue
         options = legal_options(a, b, ctx.schema)
         if options:
-            seen.add(key)  # type: ignore[arg-type]
-            out.append(_Question(a, b, chunk.text[left:right].strip(), options))
-    return out[: ctx.settings.max_pairs_per_chunk]
+            seen.add(key)
+            window = chunk.text[bounds[first][0] : bounds[last][1]] if bounds else chunk.text.strip()
+            found.append((last - first, _Question(a, b, window, options)))
+    found.sort(key=lambda item: item[0])  # stable: same-sentence pairs first, each in order
+    return [q for _, q in found][: ctx.settings.max_pairs_per_chunk]
+
+
+def _sentence_index(bounds: Sequence[tuple[int, int]], offset: int) -> int:
+    """Return the index of the sentence holding chunk offset ``offset`` (the one before it, between two)."""
+    return max(bisect.bisect_right([start for start, _ in bounds], offset) - 1, 0)
 
 
 def _retry_questions(chunk: Chunk, feedback: Sequence[Rejection], ctx: AgentContext) -> list[_Question]:

@@ -133,20 +133,30 @@ def evidence_context(chunk: Chunk, evidence: Evidence, max_chars: int = CONTEXT_
     return " ".join(chunk.text[min(left, start) : max(right, end)].split())
 
 
-def build_messages(
-    facts: Sequence[Fact], relation_types: str, contexts: Sequence[str] | None = None
-) -> list[Message]:
+@dataclass(frozen=True)
+class Statement:
+    """A fact as the verifier reads it: head, type, tail, the evidence quote(s), and the text around them."""
+
+    head: str
+    type: str
+    tail: str
+    evidence: str
+    context: str
+
+
+def statement_of(fact: Fact, context: str | None = None) -> Statement:
+    """Return how the verifier reads ``fact`` (its quote, in ``context`` when given)."""
+    quote = fact.evidence.quote
+    return Statement(fact.head.text, fact.type, fact.tail.text, quote, context or quote)
+
+
+def build_messages(statements: Sequence[Statement], relation_types: str) -> list[Message]:
     """Return the prompt: a fixed system prefix, then the numbered facts with their evidence in context."""
     lines = [
         FACT_TEMPLATE.format(
-            number=i,
-            head=f.head.text,
-            type=f.type,
-            tail=f.tail.text,
-            evidence=f.evidence.quote,
-            context=contexts[i - 1] if contexts else f.evidence.quote,
+            number=i, head=s.head, type=s.type, tail=s.tail, evidence=s.evidence, context=s.context
         )
-        for i, f in enumerate(facts, start=1)
+        for i, s in enumerate(statements, start=1)
     ]
     return [
         Message(role="system", content=SYSTEM_TEMPLATE.format(relation_types=relation_types)),
@@ -164,21 +174,24 @@ class Judgement:
 
 
 async def judge(
-    facts: Sequence[Fact], ctx: AgentContext, doc_id: str, contexts: Sequence[str] | None = None
+    statements: Sequence[Statement], ctx: AgentContext, doc_id: str
 ) -> tuple[list[Judgement], Usage]:
-    """Ask the LLM to judge the support of ``facts`` in one call; return one judgement per fact.
+    """Ask the LLM to judge the support of ``statements`` in one call; return one judgement each.
 
-    A fact the model gives no verdict for is rejected as unsupported. The verifier's own model
+    A statement the model gives no verdict for is rejected as unsupported. The verifier's own model
     (``ctx.verifier_llm``) answers when one is set.
+
+    Raises:
+        LLMOutputError: the verdicts were unusable (the caller keeps the facts ``unverified``).
     """
-    output = verifier_output_model(len(facts))
-    messages = build_messages(facts, relation_types_text(ctx.schema), contexts)
+    output = verifier_output_model(len(statements))
+    messages = build_messages(statements, relation_types_text(ctx.schema))
     tag = CallTag(agent=AGENT, doc_id=doc_id)
     llm = ctx.verifier_llm or ctx.llm
     completion = await llm.complete(messages, output, sampling=SAMPLING, tag=tag)
     verdicts = {v.fact: v for v in completion.value.verdicts}
     judgements = []
-    for i in range(1, len(facts) + 1):
+    for i in range(1, len(statements) + 1):
         v = verdicts.get(i)
         if v is None:
             judgements.append(Judgement(0.0, REASON_UNSUPPORTED))
@@ -216,10 +229,9 @@ async def verify(inp: VerifierInput, runtime: Runtime[AgentContext]) -> Verifier
     accepted = [fact for _, fact in passed]  # unverified until the LLM finds them supported
     usage = Usage()
     if ctx.settings.verify and passed:
-        facts = [fact for _, fact in passed]
-        contexts = [evidence_context(inp.chunk, f.evidence) for f in facts]
+        statements = [statement_of(f, evidence_context(inp.chunk, f.evidence)) for _, f in passed]
         try:
-            judgements, usage = await judge(facts, ctx, inp.chunk.doc_id, contexts)
+            judgements, usage = await judge(statements, ctx, inp.chunk.doc_id)
         except LLMOutputError as e:
             log.warning(
                 "%s: chunk %s: unusable verdicts, facts kept unverified: %s", AGENT, inp.chunk.chunk_id, e

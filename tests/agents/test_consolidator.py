@@ -106,7 +106,7 @@ async def test_cross_chunk_pairs_are_judged_on_a_passage_from_each_place() -> No
     mentions = [MARY, PARIS, ACME_LATER, MASS]
     llm = ScriptedLLM({"consolidator": {"answer": "A"}})
     inp = ConsolidatorInput(doc=DOC, mentions=mentions, accepted=[])
-    out = await consolidate(inp, runtime(llm, cross_chunk_pairs=1))
+    out = await consolidate(inp, runtime(llm, cross_chunk_pairs=1, verify=False))
     [rel] = out["relations"]
     assert len(llm.calls) == 1
     assert [ev.quote for ev in rel.evidence] == [
@@ -157,7 +157,36 @@ async def test_a_cross_chunk_relation_is_the_consolidators_unchecked_proposal() 
     """Cross-chunk relations carried a fixed confidence 0.5 and a canned reasoning, as if judged."""
     llm = ScriptedLLM({"consolidator": {"answer": "A"}})
     inp = ConsolidatorInput(doc=DOC, mentions=[MARY, PARIS, ACME_LATER, MASS], accepted=[])
-    [rel] = (await consolidate(inp, runtime(llm, cross_chunk_pairs=1)))["relations"]
+    [rel] = (await consolidate(inp, runtime(llm, cross_chunk_pairs=1, verify=False)))["relations"]
     assert (rel.status, rel.agent, rel.rationale, rel.reasoning) == ("unverified", "consolidator", "", "")
     assert rel.confidence == 0.0
     assert all(ev.method == "exact" and ev.agent == "consolidator" for ev in rel.evidence)
+
+
+def _verdict(verdict: str) -> dict:
+    return {"verdicts": [{"fact": 1, "rationale": "both passages", "verdict": verdict, "confidence": 0.8}]}
+
+
+async def test_the_verifier_checks_a_cross_chunk_proposal_on_both_passages() -> None:
+    llm = ScriptedLLM({"consolidator": {"answer": "A"}, "verifier": _verdict("supported")})
+    inp = ConsolidatorInput(doc=DOC, mentions=[MARY, PARIS, ACME_LATER, MASS], accepted=[])
+    [rel] = (await consolidate(inp, runtime(llm, cross_chunk_pairs=1)))["relations"]
+    assert (rel.status, rel.rationale, rel.confidence, rel.agent) == (
+        "verified",
+        "both passages",
+        0.8,
+        "consolidator",
+    )
+    [check] = [c for c in llm.calls if c.tag.agent == "verifier"]
+    prompt = check.messages[-1].content
+    assert (
+        "Mary Jones lives in Paris." in prompt
+        and "ACME is based in Boston, a city in Massachusetts." in prompt
+    )
+
+
+async def test_a_cross_chunk_proposal_the_verifier_rejects_is_dropped() -> None:
+    llm = ScriptedLLM({"consolidator": {"answer": "A"}, "verifier": _verdict("unsupported")})
+    inp = ConsolidatorInput(doc=DOC, mentions=[MARY, PARIS, ACME_LATER, MASS], accepted=[])
+    out = await consolidate(inp, runtime(llm, cross_chunk_pairs=1))
+    assert out["relations"] == [] and out["drops"] == {"relation_verifier": 1}

@@ -116,3 +116,21 @@ async def test_pairs_mode_asks_one_multiple_choice_question_per_pair() -> None:
     assert all(c.quote == EVIDENCE for c in out["candidates"])
     first = llm.calls[0].messages[-1].content
     assert "A. John Smith work for Acme Corporation" in first and "none of these" in first
+
+
+async def test_pairs_mode_asks_about_pairs_across_a_sentence_boundary_after_those_within_one() -> None:
+    c1 = CHUNKS[1]  # "Mary Jones lives in Paris. Smith met Jones in Paris last year."
+    mary, smith = mention(DOC, c1, "Mary Jones", "person"), mention(DOC, c1, "Smith", "person")
+    paris = mention(DOC, c1, "Paris", "location")
+    llm = ScriptedLLM({"relation_reasoner": {"answer": "A"}})
+    out = await reason_relations(
+        ReasonerInput(chunk=c1, mentions=[mary, paris, smith]), runtime(llm, relation_mode="pairs")
+    )
+    sentences = [c.messages[-1].content.split("\n")[0] for c in llm.calls]
+    assert sentences == [
+        "Sentence: Mary Jones lives in Paris.",
+        "Sentence: Mary Jones lives in Paris. Smith met Jones in Paris last year.",
+        "Sentence: Mary Jones lives in Paris. Smith met Jones in Paris last year.",
+    ]
+    cross = [c for c in out["candidates"] if smith in (c.head, c.tail)]
+    assert cross and all(DOC.text.find(c.quote) >= 0 for c in out["candidates"])
