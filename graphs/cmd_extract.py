@@ -157,9 +157,13 @@ def extract(
         if demo_files:
             _add_demos(ws, demo_files, schema)
         if ray_opts is not None:
+            from factloom.graphs.dry_run import llm_name
+
+            _say_reruns(ws, doc_ids, schema, options, llm_name(config))
             report = _run_ray(ws, doc_ids, schema, config, options, ray_opts)
         else:
             llm = make_llm(config, ws)
+            _say_reruns(ws, doc_ids, schema, options, llm.name)
             if budget_tokens is not None:
                 from factloom.tools.budget import BudgetedLLM, TokenBudget
 
@@ -187,9 +191,21 @@ def _ingest(ws: Workspace, paths: list[str]) -> list[str]:
     from factloom.ingest.pipeline import ingest_paths
 
     report = ingest_paths(ws, paths)
+    for w in (w for r in report.ingested for w in r.warnings):
+        click.echo(f"warning: {w}", err=True)
     for r in report.failed:
         click.echo(f"error: {r.message}", err=True)
     return [r.doc_id for r in report.results if r.doc_id and r.status in ("ingested", "skipped")]
+
+
+def _say_reruns(
+    ws: Workspace, doc_ids: list[str], schema: Schema, options: ExtractOptions, model: str
+) -> None:
+    """Print why finished chunks run again (demonstrations, settings, model, schema or prompts changed)."""
+    from factloom.graphs.extract_jobs import explain_reruns
+
+    for line in explain_reruns(ws, doc_ids, schema, options.settings(), model):
+        click.echo(line)
 
 
 def _add_demos(ws: Workspace, files: tuple[Path, ...], schema: Schema) -> None:

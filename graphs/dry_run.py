@@ -26,6 +26,7 @@ from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.sources import expand_paths, file_hash, read_document
 from factloom.ingest.store import find_document_by_hash, get_chunks
 from factloom.ingest.workspace import DB_NAME, Workspace
+from factloom.tools.demos import fingerprint as demo_fingerprint
 from factloom.tools.jobs import JobTable
 from factloom.tools.llm.base import Message
 from factloom.tools.llm.factory import BackendConfig
@@ -89,8 +90,10 @@ def plan_extraction(
     root: Path, paths: list[str], schema: Schema, options: ExtractOptions, llm_name: str
 ) -> DryRun:
     """Return what ``factloom extract PATHS`` would do, without calling a model or writing anything."""
-    version = run_version(options.settings(), schema.version(), llm_name)
     ws = Workspace(root, create=False) if (root / DB_NAME).is_file() else None
+    settings = options.settings()
+    demos = demo_fingerprint(ws, schema.name) if ws is not None and settings.k_demos > 0 else ""
+    version = run_version(settings, schema.version(), llm_name, demos)
     run = DryRun()
     try:
         found = expand_paths(paths)

@@ -52,6 +52,7 @@ from factloom.graphs.state import (
 )
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
+from factloom.tools.demos import fingerprint as demo_fingerprint
 from factloom.tools.jobs import JobTable
 from factloom.tools.kg_store import save_document_graph
 from factloom.tools.llm.base import LLM, LLMRequestError, LLMUnavailableError, Usage
@@ -216,7 +217,8 @@ async def extract_document(
 def _context(ws: Workspace, schema: Schema, llm: LLM, options: ExtractOptions) -> ExtractContext:
     settings = options.settings()
     demos = _demo_source(ws, schema) if settings.k_demos > 0 else None
-    version = run_version(settings, schema.version(), getattr(llm, "name", type(llm).__name__))
+    fingerprint = demo_fingerprint(ws, schema.name) if demos is not None else ""
+    version = run_version(settings, schema.version(), getattr(llm, "name", type(llm).__name__), fingerprint)
     jobs_table = JobTable(ws) if options.resume else None
     return ExtractContext(
         llm=llm, schema=schema, settings=settings, demos=demos, jobs=jobs_table, version=version

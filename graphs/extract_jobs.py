@@ -2,28 +2,52 @@
 
 Stage ``entities`` stores a chunk's mentions; stage ``relations`` its verified facts, keyed also by the
 chunk's mentions (new mentions mean the relations must be found again).
+
+A result counts only for the run version that made it (``run_version``: prompts, settings and profile,
+schema, model, demonstrations). The parts of each version are kept (table ``extract_versions``) so that
+``extract`` can say why finished chunks run again ("8 chunks re-run: demonstrations changed").
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
 from langgraph.runtime import Runtime
 from pydantic import TypeAdapter
 
+from factloom.agents.context import AgentSettings
 from factloom.agents.facts import Fact
-from factloom.graphs.extract_options import ExtractContext
+from factloom.graphs.extract_options import PROMPT_VERSION, ExtractContext, run_version
 from factloom.graphs.state import ChunkEntitiesState, ChunkRelationsState
 from factloom.ingest.models import Chunk
+from factloom.ingest.store import get_chunks
+from factloom.ingest.workspace import Workspace
+from factloom.tools.demos import fingerprint as demo_fingerprint
 from factloom.tools.jobs import JobKey, JobTable
 from factloom.tools.kg import Mention
+from factloom.tools.schema import Schema
 
 ENTITIES = "entities"
 RELATIONS = "relations"
 
 _MENTIONS = TypeAdapter(list[Mention])
 _FACTS = TypeAdapter(list[Fact])
+
+VERSIONS_DDL = """
+CREATE TABLE IF NOT EXISTS extract_versions (
+    version TEXT PRIMARY KEY,
+    parts TEXT NOT NULL
+);
+"""
+UNFINISHED = "an earlier run did not finish them"
+TEXT_CHANGED = "their text changed"
+UNKNOWN_VERSION = "their results were made with other settings or by an older factloom"
+_PART_REASONS = {"demonstrations": "demonstrations changed", "model": "model changed",
+                 "schema": "schema changed", "prompts": "prompts changed"}
 
 
 def _hash(*parts: str) -> str:
@@ -91,3 +115,68 @@ async def record_relations(state: ChunkRelationsState, runtime: Runtime[ExtractC
         key = relations_key(state["chunk"], state["mentions"], ctx.version)
         ctx.jobs.finish(key, _FACTS.dump_json(state.get("accepted", [])).decode())
     return {}
+
+
+@dataclass(frozen=True)
+class RunVersion:
+    """The version stamp of a run's chunk results and the parts it is made of (compared part by part)."""
+
+    version: str
+    parts: dict[str, str]
+
+
+def run_key(ws: Workspace, schema: Schema, settings: AgentSettings, model: str) -> RunVersion:
+    """Return the version that ``graphs.extract`` stamps on chunk results of this run, with its parts."""
+    demos = demo_fingerprint(ws, schema.name) if settings.k_demos > 0 else ""
+    parts = {"prompts": PROMPT_VERSION, "schema": schema.version(), "model": model, "demonstrations": demos}
+    parts |= {f"settings.{f.name}": repr(getattr(settings, f.name)) for f in fields(settings)}
+    return RunVersion(run_version(settings, schema.version(), model, demos), parts)
+
+
+def explain_reruns(
+    ws: Workspace, doc_ids: Sequence[str], schema: Schema, settings: AgentSettings, model: str
+) -> list[str]:
+    """Remember this run's version and return why finished chunks will be extracted again, one line a reason.
+
+    A chunk never extracted before is not a re-run; a chunk whose stored result still counts is resumed.
+    """
+    run = run_key(ws, schema, settings, model)
+    JobTable(ws)
+    ws.ensure_tables(VERSIONS_DDL)
+    with ws.transaction() as db:
+        parts = json.dumps(run.parts, sort_keys=True)
+        db.execute("INSERT OR IGNORE INTO extract_versions VALUES (?, ?)", (run.version, parts))
+    reasons: Counter[str] = Counter()
+    for doc_id in doc_ids:
+        rows = {
+            r["chunk_id"]: r
+            for r in ws.db.execute(
+                "SELECT chunk_id, content_hash, version, status FROM extract_jobs"
+                " WHERE doc_id = ? AND stage = ?", (doc_id, ENTITIES),
+            )
+        }
+        for chunk in get_chunks(ws, doc_id):
+            row = rows.get(chunk.chunk_id)
+            if row is not None:
+                reason = _why(ws, entities_key(chunk, run.version), row, run)
+                reasons.update([reason] if reason else [])
+    return [f"{n} chunks re-run: {reason}" for reason, n in reasons.most_common()]
+
+
+def _why(ws: Workspace, key: JobKey, row: dict, run: RunVersion) -> str | None:
+    """Return why a chunk's stored result no longer counts (None when it does)."""
+    if row["content_hash"] != key.content_hash:
+        return TEXT_CHANGED
+    if row["version"] == key.version:
+        return None if row["status"] == "done" else UNFINISHED
+    sql = "SELECT parts FROM extract_versions WHERE version = ?"
+    found = ws.db.execute(sql, (row["version"],)).fetchone()
+    if found is None:
+        return UNKNOWN_VERSION
+    old: dict[str, str] = json.loads(found["parts"])
+    changed = [name for name in sorted(old.keys() | run.parts.keys()) if old.get(name) != run.parts.get(name)]
+    said = [_PART_REASONS[name] for name in changed if name in _PART_REASONS]
+    knobs = [name.split(".", 1)[1] for name in changed if name.startswith("settings.")]
+    if knobs:
+        said.append(f"settings changed ({', '.join(knobs)})")
+    return ", ".join(said) or UNKNOWN_VERSION

@@ -84,9 +84,15 @@ class ExtractOptions:
         )
 
 
-def run_version(settings: AgentSettings, schema_version: str, model: str) -> str:
-    """Return the version stamp of chunk results: prompts, settings, schema and model."""
+def run_version(settings: AgentSettings, schema_version: str, model: str, demos: str = "") -> str:
+    """Return the version stamp of chunk results: prompts, settings, schema, model and demonstrations.
+
+    ``demos`` is the fingerprint of the demonstrations the run retrieves from (``tools.demos.fingerprint``;
+    "" when it uses none): after ``demos add`` finished chunks are extracted again.
+    """
     knobs = [(f.name, getattr(settings, f.name)) for f in fields(settings)]
+    if demos and settings.k_demos > 0:
+        return stable_id("v", PROMPT_VERSION, knobs, schema_version, model, demos)
     return stable_id("v", PROMPT_VERSION, knobs, schema_version, model)
 
 

@@ -138,6 +138,28 @@ def demos_from_gold(docs: Iterable[GoldDoc], schema: Schema, source: str) -> lis
     return list({d.demo_id: d for d in found}.values())
 
 
+SELF_SOURCE = "self:"
+"""Source prefix of demonstrations the run itself adds (``agents.self_annotation``)."""
+
+
+def fingerprint(ws: Workspace, schema_name: str) -> str:
+    """Return a short hash of the demonstrations stored for a schema ("" when there are none).
+
+    It changes when ``demos add`` stores a new demonstration, so that results made with the old set are
+    made again. Self-annotations are left out: a run adds them itself, and counting them would make a
+    killed run with ``--self-annotation`` start over instead of resuming.
+    """
+    exists = ws.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'demos'").fetchone()
+    if exists is None:
+        return ""  # read only: a dry run must not create the table
+    rows = ws.db.execute(
+        "SELECT demo_id FROM demos WHERE schema_name = ? AND substr(source, 1, ?) != ? ORDER BY demo_id",
+        (schema_name, len(SELF_SOURCE), SELF_SOURCE),
+    )
+    ids = [r[0] for r in rows]
+    return stable_id("demos", ids) if ids else ""
+
+
 class DemoStore:
     """The workspace's demonstrations: records in SQLite, vectors in the Chroma collection ``demos``.
 
