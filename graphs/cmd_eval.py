@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -161,6 +160,7 @@ def _extraction(
     """Run the evaluation in ``root`` (or a temporary workspace, removed afterwards)."""
     import asyncio
 
+    from factloom.graphs.eval_progress import ProgressBar
     from factloom.graphs.eval_run import eval_schema, evaluate
     from factloom.ingest.workspace import Workspace
     from factloom.tools.llm.factory import make_llm
@@ -181,29 +181,6 @@ def _extraction(
     finally:
         if root is None:
             shutil.rmtree(folder, ignore_errors=True)
-
-
-class ProgressBar:
-    """A progress bar over documents on stderr (tqdm), usable as ``eval_run.Progress``."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-        self._bar: Any = None
-
-    def __enter__(self) -> ProgressBar:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-    def __call__(self, done: int, total: int) -> None:
-        """Show ``done`` of ``total`` documents."""
-        if self._bar is None:
-            from tqdm import tqdm
-
-            self._bar = tqdm(total=total, desc=self.label, unit="doc", file=sys.stderr, leave=False)
-        self._bar.update(done - self._bar.n)
 
 
 def _score_line(key: str, s: dict[str, Any]) -> str:

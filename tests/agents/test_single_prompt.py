@@ -1,11 +1,11 @@
-"""The single-prompt baseline: the given demonstrations, one call per chunk, quotes grounded, drops counted."""
+"""The single-prompt baseline: the given demonstrations, one call per chunk, grounded quotes, drops."""
 
 from __future__ import annotations
 
 import json
 
 from factloom.agents.single_prompt import build_messages, extract_chunk
-from factloom.tools.demos import DemoEntity, DemoRelation, Demonstration
+from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation
 from factloom.tools.llm.base import LLMOutputError
 from factloom.tools.schema import load_schema
 from tests.fakes import ScriptedLLM

@@ -99,9 +99,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory, conll: tuple[str, list[GoldDo
             spec = EvalSpec(path, "spert", system, N_SCORED, 12, options)
             scripted = ScriptedLLM(_gold_answers(docs))
             ticks: list[tuple[int, int]] = []
-            report = asyncio.run(
-                evaluate(ws, spec, docs, NEWS, CachedLLM(scripted, ws), None, lambda *a: ticks.append(a))
-            )
+
+            def tick(done: int, total: int, ticks: list = ticks) -> None:
+                ticks.append((done, total))
+
+            llm = CachedLLM(scripted, ws)
+            report = asyncio.run(evaluate(ws, spec, docs, NEWS, llm, None, tick))
             ws.ensure_tables("CREATE TABLE IF NOT EXISTS demos (body TEXT)")
             stored = [json.loads(r[0])["text"] for r in ws.db.execute("SELECT body FROM demos")]
         out[system] = (report, stored, scripted, ticks)
