@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from factloom.graphs.cli import main
+from factloom.graphs.cmd_ask import _echo_result
 from factloom.graphs.query import ask, open_context
 from factloom.graphs.server import create_app
 from factloom.ingest.workspace import Workspace
@@ -114,6 +115,18 @@ async def test_ask_verified_only_answers_without_unverified_relations(built: dic
     assert [r.status for r in every.subgraph.relations] == ["unverified"]
     assert only.subgraph.relations == [] and all(ev.source != "relation" for ev in only.evidence)
     assert [f["status"] for c in every.to_json()["citations"] for f in c["facts"]] == ["unverified"]
+
+
+async def test_ask_prints_the_status_of_the_fact_behind_each_citation(built: dict, capsys) -> None:
+    with Workspace(built["root"], create=False) as ws:
+        result = await ask(
+            "What does lithium carbonate cause?", open_context(ws, qf.QuoteLLM(), vectors=False)
+        )
+    _echo_result(result)
+    lines = capsys.readouterr().out.splitlines()
+    cited = next(i for i, line in enumerate(lines) if line.strip().startswith("[1]"))
+    assert LITHIUM_QUOTE in lines[cited]
+    assert lines[cited + 1].strip() == "verified: Lithium carbonate --causes--> hypotension"
 
 
 def test_ask_and_chat_help_say_unverified_relations_are_included_and_labelled() -> None:
