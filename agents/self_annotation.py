@@ -1,4 +1,7 @@
-"""Self-annotation: verified high-confidence facts become demonstrations for later chunks (off by default)."""
+"""Self-annotation: verified high-confidence facts become demonstrations for later chunks (off by default).
+
+Only relations the verifier checked (``status == "verified"``) qualify: an unchecked guess never teaches.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +24,9 @@ def demonstrations_from_graph(
     demos: dict[str, Demonstration] = {}
     for rel in relations:
         head, tail = by_id.get(rel.head), by_id.get(rel.tail)
-        if rel.confidence < min_confidence or head is None or tail is None or len(rel.evidence) != 1:
+        if rel.status != "verified" or rel.confidence < min_confidence or head is None or tail is None:
+            continue
+        if len(rel.evidence) != 1:
             continue
         ev = rel.evidence[0]
         inside = [(e, m) for e in (head, tail) for m in e.mentions if ev.start <= m.start and m.end <= ev.end]

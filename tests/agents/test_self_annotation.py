@@ -8,7 +8,7 @@ from factloom.tools.kg import Entity, Evidence, Mention, Relation
 QUOTE = "Ann Lee works for IBM."
 
 
-def _graph(confidence: float) -> tuple[list[Entity], list[Relation]]:
+def _graph(confidence: float, status: str = "verified") -> tuple[list[Entity], list[Relation]]:
     ann = Mention(
         mention_id="m1", doc_id="d", chunk_id="c", start=0, end=7, text="Ann Lee", type="person", page=1
     )
@@ -21,7 +21,15 @@ def _graph(confidence: float) -> tuple[list[Entity], list[Relation]]:
     ]
     ev = Evidence(doc_id="d", page=1, start=0, end=22, quote=QUOTE)
     return entities, [
-        Relation(relation_id="r", head="e1", type="work_for", tail="e2", confidence=confidence, evidence=[ev])
+        Relation(
+            relation_id="r",
+            head="e1",
+            type="work_for",
+            tail="e2",
+            confidence=confidence,
+            evidence=[ev],
+            status=status,  # type: ignore[arg-type]
+        )
     ]
 
 
@@ -33,3 +41,7 @@ def test_a_confident_relation_becomes_a_demonstration_of_its_sentence() -> None:
 
 def test_unsure_relations_are_not_used() -> None:
     assert demonstrations_from_graph(*_graph(0.5)) == []
+
+
+def test_an_unverified_relation_is_never_a_demonstration_however_confident() -> None:
+    assert demonstrations_from_graph(*_graph(0.99, status="unverified")) == []
