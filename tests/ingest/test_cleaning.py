@@ -82,3 +82,19 @@ def test_a_file_whose_text_is_all_removed_gets_a_warning_naming_it(tmp_path: Pat
     with Workspace(ws) as w:
         [doc] = list_documents(w)
         assert doc.chunks == 0 and get_cleaning(w, doc.doc_id) == {"page_numbers": 3}
+
+
+def test_cleaning_that_removes_most_of_a_file_is_reported(tmp_path: Path):
+    header = "Proceedings of the Invented Society for Long Running Headers, Volume 12"
+    doc = pymupdf.open()
+    for i in range(1, 6):
+        page = doc.new_page(width=A4.width, height=A4.height)
+        page.insert_text((72, 40), header, fontsize=8)
+        page.insert_text((72, A4.height - 30), f"Copyright 2024 the Society; page {i} of 5", fontsize=8)
+        page.insert_text((72, 300), f"Item {i} passed.", fontsize=10)
+    doc.save(tmp_path / "thin.pdf")
+    with Workspace(tmp_path / "ws") as ws:
+        [result] = ingest_paths(ws, [str(tmp_path / "thin.pdf")]).ingested
+    [warning] = result.warnings
+    assert warning.startswith("thin.pdf: cleaning removed ") and "running_headers_footers" in warning
+    assert result.chunks == 1
