@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -135,7 +136,8 @@ class OpenAIBackend:
             ) from e
         except openai.APIConnectionError as e:
             raise LLMUnavailableError(
-                f"{self.base_url}: cannot reach the server ({e}); is it running? check --base-url"
+                f"{self.base_url}: cannot reach the server ({_connection_detail(e)}); "
+                "is it running? check --base-url"
             ) from e
         except openai.APIStatusError as e:
             raise await self._status_error(e) from e
@@ -241,7 +243,7 @@ def _request(
 
 def _reply(response: Any, seconds: float) -> RawReply:
     choice = response.choices[0] if response.choices else None
-    text = (choice.message.content or "") if choice is not None else ""
+    text = _escape_raw_controls((choice.message.content or "") if choice is not None else "")
     usage = response.usage
     details = getattr(usage, "prompt_tokens_details", None) if usage is not None else None
     return RawReply(
@@ -257,9 +259,33 @@ def _reply(response: Any, seconds: float) -> RawReply:
     )
 
 
+def _escape_raw_controls(text: str) -> str:
+    """Return ``text`` re-encoded when it is JSON but for raw control characters inside its strings.
+
+    llama-cpp-python's grammar converter lets a string hold any character but ``"`` and ``\\``, so a
+    model under it can write a raw line break inside a string, which strict JSON refuses.
+    """
+    try:
+        json.loads(text)
+        return text
+    except (ValueError, RecursionError):
+        pass
+    try:
+        value = json.loads(text, strict=False)
+    except (ValueError, RecursionError):
+        return text  # not JSON at all: parse_reply says why
+    return json.dumps(value, ensure_ascii=False)
+
+
 def _refuses_json_schema(e: openai.APIStatusError) -> bool:
     # llama-cpp-python's server answers 500 (after the client's retries), others 400 or 422
     return e.status_code in (400, 422, 500) and "response_format" in f"{e.body} {e.message}"
+
+
+def _connection_detail(e: openai.APIConnectionError) -> str:
+    """Return what the transport said (connection refused, disconnected), not "Connection error."."""
+    cause = str(e.__cause__ or "").strip()
+    return cause or e.message.rstrip(".")
 
 
 def _detail(e: openai.APIStatusError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -157,3 +158,115 @@ def test_vllm_requests_carry_structured_outputs_and_json_schema() -> None:
     assert "extra_body" not in plain, "hosted APIs reject unknown fields"
     llama = _request("m", ASK, "City", schema, SHORT, "json_object")
     assert llama["response_format"] == {"type": "json_object", "schema": schema}
+
+
+# --- vLLM's request model, recorded from its source (vllm-project/vllm, read 2026-12):
+# ChatCompletionRequest in vllm/entrypoints/openai/chat_completion/protocol.py (commit 002032ee2b18),
+# ResponseFormat / JsonSchemaResponseFormat / structured_outputs_from_response_format in
+# vllm/entrypoints/generate/base/protocol.py (commit 022e555dbb75), StructuredOutputsParams in
+# vllm/sampling_params.py. Only the fields factloom sends; ``extra="forbid"`` so that a misspelt or
+# removed field (``guided_json``, gone in 0.12) fails here instead of being ignored with a log line.
+class _VllmJsonSchemaFormat(BaseModel, extra="forbid", populate_by_name=True):
+    name: str
+    json_schema: dict = Field(alias="schema")
+    strict: bool | None = None
+
+
+class _VllmResponseFormat(BaseModel, extra="forbid"):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: _VllmJsonSchemaFormat | None = None
+
+
+class _VllmStructuredOutputs(BaseModel, extra="forbid"):
+    json_: dict | str | None = Field(default=None, alias="json")
+    regex: str | None = None
+    choice: list[str] | None = None
+    grammar: str | None = None
+    json_object: bool | None = None
+
+
+class _VllmChatRequest(BaseModel, extra="forbid"):
+    messages: list[dict[str, str]]
+    model: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    seed: int | None = None
+    response_format: _VllmResponseFormat | None = None
+    structured_outputs: _VllmStructuredOutputs | None = None
+
+
+def _recording_client(bodies: list[dict], owned_by: str) -> object:
+    import json as _json
+
+    import openai
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/models"):
+            return httpx.Response(200, json={"object": "list", "data": [{"id": "m", "owned_by": owned_by}]})
+        bodies.append(_json.loads(request.content))
+        answer = {"name": "Paris", "country": "France"}
+        return httpx.Response(
+            200,
+            json={
+                "id": "c",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "m",
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": _json.dumps(answer)},
+                    }
+                ],
+                "usage": {"prompt_tokens": 9, "completion_tokens": 5, "total_tokens": 14},
+            },
+        )
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handle))
+    return openai.AsyncOpenAI(base_url="http://vllm.test/v1", api_key="k", http_client=http, max_retries=0)
+
+
+def test_the_body_sent_to_a_vllm_server_fits_vllms_own_request_model() -> None:
+    """The JSON the openai client really sends (``extra_body`` merged) validates against vLLM's fields."""
+    import asyncio
+
+    bodies: list[dict] = []
+    llm = OpenAIBackend("http://vllm.test/v1", "m")
+    llm._client = _recording_client(bodies, owned_by="vllm")
+    done = asyncio.run(llm.complete(ASK, City, sampling=SHORT))
+    assert done.value == City(name="Paris", country="France") and llm._dialect == "vllm"
+    request = _VllmChatRequest.model_validate(bodies[0])
+    schema = output_schema(City)
+    assert request.response_format.json_schema.json_schema == schema
+    # vLLM lets response_format's json_schema override structured_outputs.json: both carry the same schema
+    assert request.structured_outputs.json_ == schema
+    assert [m["role"] for m in request.messages] == ["system", "user"], (
+        "fixed prefix first, for prefix caching"
+    )
+
+
+def test_a_schema_with_a_mention_pattern_reaches_vllm_unchanged_and_llama_servers_rewritten() -> None:
+    from factloom.tools.llm.openai_backend import _schemas
+    from factloom.tools.llm.server_schema import portable_schema
+    from factloom.tools.output_models import MENTION_PATTERN, entity_output_model
+
+    schemas = _schemas(entity_output_model(("person", "location")))
+
+    def pattern(schema: dict) -> str:
+        return schema["properties"]["entities"]["items"]["properties"]["text"]["pattern"]
+
+    assert pattern(schemas.for_dialect("vllm")) == MENTION_PATTERN  # xgrammar and guidance take \S
+    for dialect in ("json_schema", "json_object"):
+        assert schemas.for_dialect(dialect) == portable_schema(schemas.original)
+        assert pattern(schemas.for_dialect(dialect)) not in (MENTION_PATTERN, None)
+
+
+def test_raw_line_breaks_inside_strings_are_escaped_not_refused() -> None:
+    """Regression (issue 14): llama-cpp-python's grammar lets a string hold a raw line break, strict JSON
+    refuses it, and SmolLM2's reasoning through llama_cpp.server failed twice as "not valid JSON"."""
+    from factloom.tools.llm.openai_backend import _escape_raw_controls
+
+    assert json.loads(_escape_raw_controls('{"reasoning": "a\nb", "relations": []}'))["reasoning"] == "a\nb"
+    assert _escape_raw_controls('{"a": 1}') == '{"a": 1}', "valid JSON is left byte for byte"
+    assert _escape_raw_controls("not json") == "not json"
