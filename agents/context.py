@@ -75,5 +75,3 @@ class AgentContext:
     schema: Schema
     settings: AgentSettings = field(default_factory=AgentSettings)
     demos: DemoSource | None = None
-    verifier_llm: LLM | None = None
-    """A model for the verifier alone (often a larger one than extraction runs on); None = ``llm``."""

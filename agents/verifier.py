@@ -178,8 +178,8 @@ async def judge(
 ) -> tuple[list[Judgement], Usage]:
     """Ask the LLM to judge the support of ``statements`` in one call; return one judgement each.
 
-    A statement the model gives no verdict for is rejected as unsupported. The verifier's own model
-    (``ctx.verifier_llm``) answers when one is set.
+    A statement the model gives no verdict for is rejected as unsupported. The call is tagged
+    ``verifier``, so a run may route it to a model of its own (``tools.llm.routing``).
 
     Raises:
         LLMOutputError: the verdicts were unusable (the caller keeps the facts ``unverified``).
@@ -187,8 +187,7 @@ async def judge(
     output = verifier_output_model(len(statements))
     messages = build_messages(statements, relation_types_text(ctx.schema))
     tag = CallTag(agent=AGENT, doc_id=doc_id)
-    llm = ctx.verifier_llm or ctx.llm
-    completion = await llm.complete(messages, output, sampling=SAMPLING, tag=tag)
+    completion = await ctx.llm.complete(messages, output, sampling=SAMPLING, tag=tag)
     verdicts = {v.fact: v for v in completion.value.verdicts}
     judgements = []
     for i in range(1, len(statements) + 1):

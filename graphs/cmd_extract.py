@@ -79,6 +79,13 @@ if TYPE_CHECKING:
     "[default: the profile's: sentences for tiny and small, chunk for large].",
 )
 @click.option(
+    "--verifier-model",
+    default=None,
+    metavar="MODEL",
+    help="Run the verifier on another model than extraction (often a larger one): a GGUF file for the "
+    "embedded backend, or a model name on the same server for openai/vllm.",
+)
+@click.option(
     "--self-annotation", is_flag=True, help="Keep verified high-confidence facts as demonstrations."
 )
 @click.option(
@@ -109,6 +116,7 @@ def extract(
     consolidation: bool,
     relation_mode: RelationMode | None,
     unit: ReadingUnit | None,
+    verifier_model: str | None,
     self_annotation: bool,
     wait: float,
     chroma_url: str | None,
@@ -125,7 +133,8 @@ def extract(
     from factloom.graphs.extract_options import ExtractOptions
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.llm.factory import make_llm, resolve_profile
+    from factloom.tools.llm.factory import make_llm, resolve_profile, verifier_config
+    from factloom.tools.llm.routing import AgentRouter
     from factloom.tools.schema import load_schema
 
     schema = load_schema(schema_name)
@@ -152,6 +161,8 @@ def extract(
         return
     if budget_tokens is not None and ray_opts is not None:
         raise click.UsageError("--budget-tokens does not work with --ray yet")
+    if verifier_model is not None and ray_opts is not None:
+        raise click.UsageError("--verifier-model does not work with --ray yet")
     with Workspace(root, chroma_url=chroma_url) as ws, workspace_lock(ws, wait=wait):
         doc_ids = _ingest(ws, list(paths))
         if demo_files:

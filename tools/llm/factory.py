@@ -6,7 +6,7 @@ choosing ``embedded`` never loads the openai client.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -85,6 +85,13 @@ def resolve_profile(config: BackendConfig) -> Profile:
     from factloom.tools.llm.embedded import default_model_path, model_parameters
 
     return profile_for_parameters(model_parameters(config.model_path or default_model_path()))
+
+
+def verifier_config(config: BackendConfig, model: str) -> BackendConfig:
+    """Return ``config`` with another model: a GGUF path (embedded) or a model name (servers, vLLM)."""
+    if config.backend == "embedded":
+        return replace(config, model_path=Path(model), profile=None, threads=None)
+    return replace(config, model=model)
 
 
 def make_llm(config: BackendConfig, ws: Workspace | None = None) -> LLM:
