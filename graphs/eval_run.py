@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from factloom.agents.context import DemoSource
+from factloom.agents.facts import add_counts
 from factloom.graphs.eval_report import drop_stages, score_report, usage_by_agent
 from factloom.graphs.eval_systems import (
     SystemName,
@@ -158,8 +159,7 @@ async def predict(
     for k, doc_id in enumerate(distinct, 1):
         runs[doc_id] = run = await run_system(ws, spec, doc_id, schema, llm, peer, demos)
         out.usage = out.usage + run.usage
-        for key, value in run.drops.items():
-            out.drops[key] = out.drops.get(key, 0) + value
+        out.drops = add_counts(out.drops, run.drops)
         if progress is not None:
             progress(k, len(distinct))
     out.preds = [

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from factloom.agents.context import AgentSettings, DemoSource
+from factloom.agents.facts import Counts, add_counts
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.workspace import Workspace
 from factloom.tools.demos import Demonstration
@@ -42,11 +43,6 @@ def demo_source(ws: Workspace, schema: Schema, options: ExtractOptions) -> DemoS
     from factloom.graphs.extract import _demo_source
 
     return _demo_source(ws, schema) if options.settings().k_demos > 0 else None
-
-
-def _add_drops(total: dict[str, int], more: dict[str, int]) -> None:
-    for key, value in more.items():
-        total[key] = total.get(key, 0) + value
 
 
 async def run_factloom(
@@ -101,14 +97,14 @@ async def run_single_prompt(
     from factloom.ingest.store import get_chunks
 
     settings = settings or AgentSettings()
-    usage, drops = Usage(), {}
+    usage, drops = Usage(), Counts()
     entities: dict[str, PredEntity] = {}
     relations: list[PredRelation] = []
     for chunk in get_chunks(ws, doc_id):
         shown = demos.retrieve(chunk.text, settings.k_demos, settings.demo_token_budget) if demos else []
         found = await extract_chunk(chunk.text, chunk.start, schema, llm, doc_id, shown)
         usage = usage + found.usage
-        _add_drops(drops, found.drops)
+        drops = add_counts(drops, found.drops)
         for m in found.mentions:
             entities.setdefault(_mid(m), PredEntity(_mid(m), m.type, ((m.start, m.end),)))
         relations.extend(PredRelation(_mid(r.head), r.type, _mid(r.tail)) for r in found.relations)
