@@ -1,8 +1,10 @@
 """Benchmark the extraction graph on the shared PDFs with a real backend (the embedded model by default).
 
 Per PDF: wall time per page, LLM calls and prompt/completion tokens per 1,000 source tokens, entities and
-relations found, the share of relation proposals dropped by grounding and by the verifier, the share of
-prompt tokens served from the backend's prefix cache, and the share of wall time spent outside LLM calls.
+relations found, the share of relation proposals dropped by grounding and by the verifier, the relations
+by status (verified / unverified) and by origin (within one sentence, across sentences of a chunk, across
+chunks), the share of prompt tokens served from the backend's prefix cache, and the share of wall time
+spent outside LLM calls. The model's profile sets the agents' defaults (``--profile`` to force one).
 Source tokens are counted with the model's own tokenizer (SmolLM2's, from its GGUF) on the document text.
 
 Each PDF is ingested into a fresh workspace; the call cache and the job table are off, so every number is
@@ -10,6 +12,7 @@ a cold run. ``--max-pages N`` extracts only the first N pages of each PDF (a cop
 
     python bench/extract.py                               # all PDFs of ../shared/data/pdfs
     python bench/extract.py --max-pages 2 --pdfs '*contract*'
+    python bench/extract.py --model-path qwen.gguf --out extract-qwen-0.5b
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from factloom.tools.schema import load_schema
 ROOT = Path(__file__).resolve().parents[1]
 PDFS = ROOT.parent / "shared" / "data" / "pdfs"
 RESULTS = Path(__file__).parent / "results"
+DEFAULT_MODEL = "SmolLM2-135M-Instruct Q4_1"
+ORIGINS = ("verified", "unverified", "one_sentence", "cross_sentence", "cross_chunk")
 
 
 def cut_pdf(src: Path, max_pages: int | None, folder: Path) -> Path:
@@ -90,6 +95,7 @@ def row(name: str, pages: int, tokens: int, graph: DocumentGraph) -> dict:
         "entities": s.entities,
         "relations": s.relations,
         "relation_proposals_checked": checked,
+        **relation_origins(graph),
         "dropped_by_grounding_share": _share(s.drops.get("relation_grounding", 0), checked),
         "dropped_by_verifier_share": _share(s.drops.get("relation_verifier", 0), checked),
         "drops": s.drops,
@@ -98,6 +104,22 @@ def row(name: str, pages: int, tokens: int, graph: DocumentGraph) -> dict:
         "completion_tokens": u.completion_tokens,
         "llm_seconds": round(u.seconds, 2),
     }
+
+
+def relation_origins(graph: DocumentGraph) -> dict[str, int]:
+    """Count the relations by status and by where their evidence lies (one sentence, sentences, chunks)."""
+    from factloom.ingest.chunking import sentence_bounds
+
+    out = {"verified": 0, "unverified": 0, "one_sentence": 0, "cross_sentence": 0, "cross_chunk": 0}
+    for rel in graph.relations:
+        out[rel.status] += 1
+        if rel.agent == "consolidator":
+            out["cross_chunk"] += 1
+        elif all(len(sentence_bounds(ev.quote)) <= 1 for ev in rel.evidence):
+            out["one_sentence"] += 1
+        else:
+            out["cross_sentence"] += 1
+    return out
 
 
 async def bench_pdf(pdf: Path, args: argparse.Namespace, options: ExtractOptions) -> dict:
@@ -111,9 +133,22 @@ async def bench_pdf(pdf: Path, args: argparse.Namespace, options: ExtractOptions
             doc_id = report.ingested[0].doc_id
             doc = get_document(ws, doc_id)
             tokens = source_tokens(doc.text)
-            llm = make_llm(BackendConfig())  # no workspace: no call cache, a cold run
+            llm = make_llm(backend_config(args))  # no workspace: no call cache, a cold run
             graph = await extract_document(ws, doc_id, load_schema(args.schema), llm, options)
             return row(pdf.name, len(doc.pages), tokens, graph)
+
+
+def backend_config(args: argparse.Namespace) -> BackendConfig:
+    """Return the embedded model (SmolLM2 or ``--model-path``), or an OpenAI-compatible server."""
+    if args.base_url is None:
+        return BackendConfig(model_path=args.model_path, profile=args.profile)
+    return BackendConfig(
+        backend="openai",
+        base_url=args.base_url,
+        model=args.served_model,
+        concurrency=args.concurrency,
+        profile=args.profile,
+    )
 
 
 def totals(rows: list[dict]) -> dict:
@@ -147,7 +182,13 @@ def totals(rows: list[dict]) -> dict:
             sum(r["drops"].get("relation_grounding", 0) for r in ok), checked
         ),
         "dropped_by_verifier_share": _share(sum(r["drops"].get("relation_verifier", 0) for r in ok), checked),
+        **{k: sum(r.get(k, 0) for r in ok) for k in ORIGINS},
     }
+
+
+def _settings(options: ExtractOptions) -> dict[str, object]:
+    s = options.settings()
+    return {k: getattr(s, k) for k in ("profile", "unit", "relation_mode", "cot", "verify", "k_demos")}
 
 
 def markdown(result: dict) -> str:
@@ -166,6 +207,11 @@ def markdown(result: dict) -> str:
         ("relations", "relations"),
         ("dropped_by_grounding_share", "drop: grounding"),
         ("dropped_by_verifier_share", "drop: verifier"),
+        ("verified", "verified"),
+        ("unverified", "unverified"),
+        ("one_sentence", "1 sentence"),
+        ("cross_sentence", "cross-sentence"),
+        ("cross_chunk", "cross-chunk"),
     ]
     lines = [
         "# Extraction benchmark",
@@ -198,11 +244,24 @@ def main() -> None:
     parser.add_argument(
         "--concurrency", type=int, default=1, help="1 keeps LLM time and wall time comparable"
     )
-    parser.add_argument("--relation-mode", choices=["joint", "pairs"], default="joint")
+    parser.add_argument(
+        "--relation-mode", choices=["joint", "pairs"], default=None, help="default: the profile's"
+    )
+    parser.add_argument("--model-path", type=Path, default=None, help="a GGUF file (default: SmolLM2)")
+    parser.add_argument("--profile", choices=["tiny", "small", "large"], default=None)
     parser.add_argument("--out", default="extract", help="result file stem in bench/results")
+    parser.add_argument("--base-url", default=None, help="an OpenAI-compatible server instead (e.g. vLLM)")
+    parser.add_argument("--served-model", default="model", help="the model name it serves (with --base-url)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    options = ExtractOptions(concurrency=args.concurrency, relation_mode=args.relation_mode, resume=False)
+    from factloom.tools.llm.factory import resolve_profile
+
+    options = ExtractOptions(
+        profile=resolve_profile(backend_config(args)),
+        concurrency=args.concurrency,
+        relation_mode=args.relation_mode,
+        resume=False,
+    )
     load_start = os.getloadavg()
     rows = []
     for pdf in sorted(PDFS.glob(args.pdfs)):
@@ -212,11 +271,11 @@ def main() -> None:
     result = {
         "command": "python " + " ".join(sys.argv),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "backend": "embedded (llama.cpp, SmolLM2-135M-Instruct Q4_1, default BackendConfig)",
+        "backend": f"openai ({args.base_url}, model {args.served_model})"
+        if args.base_url
+        else f"embedded (llama.cpp, {args.model_path.name if args.model_path else DEFAULT_MODEL})",
         "schema": args.schema,
-        "options": {
-            k: getattr(options, k) for k in ("concurrency", "relation_mode", "cot", "verifier", "k_demos")
-        },
+        "options": {"concurrency": options.concurrency, **_settings(options)},
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "loadavg_start": [round(x, 2) for x in load_start],
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
