@@ -307,7 +307,11 @@ async def answer(
         log.info("answer %r not supported by its citations: %s", text, "; ".join(problems))
         text = UNSUPPORTED_TEMPLATE.format(answer=text, problems="; ".join(problems))
     return AnswerResult(
-        text=text, citations=citations, supported=not problems, problems=problems, dropped_citations=dropped,
+        text=text,
+        citations=citations,
+        supported=not problems,
+        problems=problems,
+        dropped_citations=dropped,
         usage=completion.usage,
     )
 
