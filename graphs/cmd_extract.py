@@ -174,6 +174,8 @@ def extract(
             report = _run_ray(ws, doc_ids, schema, config, options, ray_opts)
         else:
             llm = make_llm(config, ws)
+            if verifier_model is not None:
+                llm = AgentRouter(llm, {"verifier": make_llm(verifier_config(config, verifier_model), ws)})
             _say_reruns(ws, doc_ids, schema, options, llm.name)
             if budget_tokens is not None:
                 from factloom.tools.budget import BudgetedLLM, TokenBudget
