@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -141,6 +142,20 @@ def backend_config(path: Path | None, profile: str | None) -> Any:
     return BackendConfig(model_path=path, **extra)
 
 
+def server_config(args: argparse.Namespace) -> Any:
+    """Return the config of an OpenAI-compatible server (``--base-url``, e.g. vLLM) serving the backbone."""
+    from factloom.tools.llm.factory import BackendConfig
+
+    model = args.served_model or args.model
+    return BackendConfig(
+        backend="openai",
+        base_url=args.base_url,
+        model=model,
+        concurrency=args.concurrency,
+        profile=args.profile,
+    )
+
+
 def same_as_base(run: Run, config: Any) -> bool:
     """Return whether an ablation asks for exactly the settings its base run has (the profile's own)."""
     from factloom.graphs.eval_run import eval_options
@@ -150,8 +165,12 @@ def same_as_base(run: Run, config: Any) -> bool:
     )
 
 
-def run_one(run: Run, limit: int, config: Any) -> dict[str, Any]:
-    """Evaluate one run in a fresh temporary workspace and return its report."""
+def run_one(run: Run, limit: int, config: Any, keep: Path | None = None) -> dict[str, Any]:
+    """Evaluate one run and return its report.
+
+    The run gets a fresh temporary workspace, or with ``keep`` the folder's workspace for its corpus
+    and limit, shared with the other runs there (ingestion, demonstrations, the model-call cache).
+    """
     from factloom.graphs.eval_progress import ProgressBar
     from factloom.graphs.eval_run import EvalSpec, eval_options, eval_schema, evaluate
     from factloom.ingest.corpora import read_corpus
@@ -163,13 +182,16 @@ def run_one(run: Run, limit: int, config: Any) -> dict[str, Any]:
     corpus = CORPORA[run.corpus]
     schema = load_schema(corpus.schema)
     docs, _ = to_schema(read_corpus(DATA / corpus.path, corpus.fmt), schema)
+    system: Any = run.system
     options = eval_options(config, **run.switches)
-    spec = EvalSpec(str(DATA / corpus.path), corpus.fmt, run.system, limit, corpus.demo_pool, options)  # type: ignore[arg-type]
-    with (
-        tempfile.TemporaryDirectory(prefix="factloom-quality-") as tmp,
-        Workspace(tmp) as ws,
-        ProgressBar(run.name, always=True, interval=30) as bar,
-    ):
+    spec = EvalSpec(str(DATA / corpus.path), corpus.fmt, system, limit, corpus.demo_pool, options)
+    with contextlib.ExitStack() as stack:
+        if keep is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="factloom-quality-")))
+        else:
+            folder = keep / f"{run.corpus}-n{limit}"
+        ws = stack.enter_context(Workspace(folder))
+        bar = stack.enter_context(ProgressBar(run.name, always=True, interval=30))
         llm = make_llm(config, ws)
         if run.system != "langextract":
             report = asyncio.run(evaluate(ws, spec, docs, schema, llm, None, bar))
@@ -216,10 +238,21 @@ def main() -> None:
         "--limit", type=int, default=None, help="documents scored per run (default: per corpus)"
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the results files")
+    parser.add_argument(
+        "--workspaces",
+        type=Path,
+        default=None,
+        help="keep one workspace per model, corpus and limit here: runs share ingestion, demonstrations and "
+        "the model-call cache, so a killed run resumes and ablations reuse the calls they share (their "
+        "seconds and tokens then count only new calls) [default: a fresh temporary workspace per run]",
+    )
     parser.add_argument("--only", nargs="*", help="run only these run names")
     parser.add_argument("--force", action="store_true", help="re-run runs already in the results")
     parser.add_argument("--report", action="store_true", help="only rewrite the Markdown")
     parser.add_argument("--list", action="store_true", help="list the runs and exit")
+    parser.add_argument("--base-url", default=None, help="an OpenAI-compatible server (e.g. vLLM) instead")
+    parser.add_argument("--served-model", default=None, help="its model name (default: --model)")
+    parser.add_argument("--concurrency", type=int, default=64, help="requests in flight (with --base-url)")
     args = parser.parse_args()
     if args.list:
         for run in RUNS:
@@ -229,7 +262,11 @@ def main() -> None:
     path = args.results / f"quality-{args.model}.json"
     results = load(path, args.model)
     if not args.report:
-        config = backend_config(model_path(args.model, args.model_path), args.profile)
+        config = (
+            server_config(args)
+            if args.base_url
+            else backend_config(model_path(args.model, args.model_path), args.profile)
+        )
         results["machine"] = f"{platform.machine()}, {platform.python_version()}, {os.cpu_count()} cores"
         for run in _selected(args):
             limit = args.limit or CORPORA[run.corpus].limit
@@ -240,7 +277,8 @@ def main() -> None:
             if same_as_base(run, config):
                 report = {"run": run.name, "limit": limit, "switches": run.switches, "same_as": run.base}
             else:
-                report = run_one(run, limit, config)
+                keep = args.workspaces / args.model if args.workspaces else None
+                report = run_one(run, limit, config, keep)
             results["runs"] = [r for r in results["runs"] if r["run"] != run.name] + [report]
             save(path, results)
             print(f"{run.name}: {time.perf_counter() - started:.0f}s", flush=True)

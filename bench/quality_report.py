@@ -15,7 +15,8 @@ NOTE = (
     "types + relation type) for sentence corpora, entity-level document relations for BC5CDR / BioRED / "
     "Re-DocRED. Δ = paired bootstrap difference of Rel F1 on the same documents: factloom rows against "
     "the single-prompt row with the same demonstrations setting, ablations against their full row. "
-    "A CI that excludes 0 is marked *."
+    "A CI that excludes 0 is marked *. Where calls were answered from the call cache (`--workspaces`), "
+    "tokens and seconds count only the new calls."
 )
 
 
@@ -76,6 +77,12 @@ def _per_doc(record: dict[str, Any], key: str, digits: int = 0) -> str:
     return f"{record.get(key, 0) / n:.{digits}f}"
 
 
+def _calls(record: dict[str, Any]) -> str:
+    calls = _per_doc(record, "llm_calls", 1)
+    hits = record.get("cache_hits", 0)
+    return f"{calls} ({_per_doc(record, 'cache_hits', 1)} cached)" if hits else calls
+
+
 def _main_table(results: dict[str, Any], found: dict[str, dict[str, Any]]) -> list[str]:
     lines = [
         "| run | n | Entity F1 [95% CI] | Rel F1 [95% CI] | Δ Rel vs single-prompt | Δ Rel vs full row | "
@@ -92,7 +99,7 @@ def _main_table(results: dict[str, Any], found: dict[str, dict[str, Any]]) -> li
         vs_base = cmp.get("vs_base", {})
         lines.append(
             f"| {r['run']} | {r['n_docs']} | {_score(r, 'entity')} | {_score(r, key)} | "
-            f"{_diff(vs_sp, key)} | {_diff(vs_base, key)} | {_per_doc(r, 'llm_calls', 1)} | "
+            f"{_diff(vs_sp, key)} | {_diff(vs_base, key)} | {_calls(r)} | "
             f"{_per_doc(r, 'prompt_tokens')} | {_per_doc(r, 'completion_tokens')} | "
             f"{_per_doc(r, 'seconds', 1)} |"
         )
