@@ -12,8 +12,12 @@ already there with the same limit (unless --force); ``quality-<model>.md`` is re
 
     python bench/quality.py --list                                  # the runs, in order
     python bench/quality.py --model qwen-1.5b --only conll04-factloom conll04-single-prompt
-    python bench/quality.py --model smollm2 --limit 3               # a smoke run of every run
+    python bench/quality.py --model qwen-1.5b --limit 100 --workspaces /tmp/quality-ws   # shared call cache
+    python bench/quality.py --model smollm2 --limit 3 --results /tmp/q   # a smoke run of every run
     python bench/quality.py --model qwen-0.5b --report              # rewrite the .md only
+
+The Qwen GGUF files are looked up in ``$FACTLOOM_MODELS`` (default ``~/.cache/factloom-models``), where
+``../shared/models/fetch qwen-0.5b|qwen-1.5b`` puts them; nothing is downloaded here.
 """
 
 from __future__ import annotations
@@ -235,7 +239,10 @@ def main() -> None:
     parser.add_argument("--model-path", type=Path, default=None, help="a GGUF file instead of the cached one")
     parser.add_argument("--profile", default=None, help="the model profile (default: from the GGUF)")
     parser.add_argument(
-        "--limit", type=int, default=None, help="documents scored per run (default: per corpus)"
+        "--limit",
+        type=int,
+        default=None,
+        help="score at most this many documents per run [and at most: 200 sentences, 20 documents]",
     )
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the results files")
     parser.add_argument(
@@ -269,7 +276,7 @@ def main() -> None:
         )
         results["machine"] = f"{platform.machine()}, {platform.python_version()}, {os.cpu_count()} cores"
         for run in _selected(args):
-            limit = args.limit or CORPORA[run.corpus].limit
+            limit = min(args.limit or CORPORA[run.corpus].limit, CORPORA[run.corpus].limit)
             done = {(r["run"], r["limit"]) for r in results["runs"]}
             if (run.name, limit) in done and not args.force:
                 continue
