@@ -9,7 +9,8 @@ fake, never evidence of extraction quality.
 
 ``SCRIPT.json``: ``{"names": {"John Smith": "person"}, "relations": [[head, type, tail, evidence]]}``.
 The chosen port is written to ``PORT_FILE``; ``--die-after N`` makes the process exit abruptly
-(``os._exit``) on the N+1-th completion request, as a crashed server would. ``--reply TEXT`` answers
+(``os._exit``) on the N+1-th completion request, as a crashed server would; ``--stall-after N`` makes every
+completion request after the N-th hang without an answer, as a stuck server would. ``--reply TEXT`` answers
 every completion with TEXT verbatim (bad model output); ``--finish length`` says every answer was cut
 off. ``GET /stats`` returns the number of completions.
 """
@@ -141,6 +142,10 @@ def make_handler(
                 if args.die_after is not None and counter[0] >= args.die_after:
                     os._exit(1)
                 counter[0] += 1
+                stalled = args.stall_after is not None and counter[0] > args.stall_after
+            if stalled:
+                time.sleep(3600)  # the client gives up first
+                return
             time.sleep(args.delay)
             prompt = request["messages"][-1]["content"]
             fmt = request.get("response_format") or {}
@@ -195,6 +200,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--die-after", type=int, default=None)
+    parser.add_argument("--stall-after", type=int, default=None)
     parser.add_argument("--reply", default=None)
     parser.add_argument("--finish", default="stop", help="finish_reason of every answer (length: cut off)")
     args = parser.parse_args()
