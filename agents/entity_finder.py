@@ -28,7 +28,7 @@ from factloom.tools.demos import Demonstration
 from factloom.tools.grounding import ground
 from factloom.tools.kg import Mention
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
-from factloom.tools.output_models import entity_output_model, entity_types_of
+from factloom.tools.output_models import clause_types_of, entity_output_model, entity_types_of
 from factloom.tools.schema import Schema, normalise_type
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,8 @@ AGENT = "entity_finder"
 MAX_MENTIONS = 16
 """The most mentions of one answer unless the settings say otherwise (``AgentSettings.max_mentions``)."""
 MAX_MENTION_WORDS = 8
-"""A longer quote is a phrase or a sentence, not a name (small models copy whole sentences)."""
+"""A longer quote is a phrase or a sentence, not a name (small models copy whole sentences); clause types
+(``span: clause``) are passages and have no such limit."""
 SAMPLING = Sampling(max_tokens=512)
 
 SYSTEM_TEMPLATE = """\
@@ -102,8 +103,9 @@ def check_mentions(
     """
     found: dict[tuple[int, int], Mention] = {}
     drops: list[Drop] = []
+    clauses = set(schema.clause_names)
     for quote, raw_type in items:
-        if len(quote.split()) > MAX_MENTION_WORDS or ". " in quote.strip():
+        if raw_type not in clauses and (len(quote.split()) > MAX_MENTION_WORDS or ". " in quote.strip()):
             drops.append(Drop.MENTION_SHAPE)
             continue
         type_ = _checked_type(raw_type, schema)
@@ -165,7 +167,9 @@ async def _read(unit: Chunk, pages: list[Page], ctx: AgentContext) -> tuple[list
     demos: list[Demonstration] = []
     if ctx.demos is not None and settings.k_demos > 0:
         demos = ctx.demos.retrieve(unit.text, settings.k_demos, settings.demo_token_budget)
-    output = entity_output_model(entity_types_of(ctx.schema), settings.max_mentions)
+    output = entity_output_model(
+        entity_types_of(ctx.schema), settings.max_mentions, clause_types_of(ctx.schema)
+    )
     messages = build_messages(unit, ctx.schema, demos)
     tag = CallTag(agent=AGENT, doc_id=unit.doc_id)
     try:

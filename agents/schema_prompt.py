@@ -20,6 +20,8 @@ MAX_EXAMPLES = 3
 
 def _entity_line(t: EntityType) -> str:
     line = f"- {t.name}: {t.description}".rstrip(": ")
+    if t.span == "clause":
+        line += " (Copy the whole clause as the entity text.)"
     if t.guidelines:
         line += " " + " ".join(t.guidelines)
     if t.examples:

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from factloom.tools.schema import Schema
 
 MAX_MENTION_CHARS = 60
+MAX_CLAUSE_CHARS = 400
+"""A clause mention (``span: clause`` types, e.g. the contracts preset's CUAD clauses) is one passage."""
 MAX_EVIDENCE_CHARS = 200
 MAX_REASONING_CHARS = 300
 MAX_TYPE_CHARS = 40
@@ -46,25 +48,49 @@ def entity_types_of(schema: Schema) -> tuple[str, ...] | None:
     return tuple(schema.entity_names) if not schema.open and schema.entity_names else None
 
 
+def clause_types_of(schema: Schema) -> tuple[str, ...]:
+    """Return the names of the schema's clause types (empty for an open schema)."""
+    return tuple(schema.clause_names) if not schema.open else ()
+
+
 def relation_types_of(schema: Schema) -> tuple[str, ...] | None:
     """Return the schema's relation type names, or None for an open schema without types."""
     return tuple(schema.relation_names) if not schema.open and schema.relation_names else None
 
 
 @functools.lru_cache(maxsize=32)
-def entity_output_model(types: tuple[str, ...] | None, max_items: int = 16) -> type[BaseModel]:
+def entity_output_model(
+    types: tuple[str, ...] | None, max_items: int = 16, clause_types: tuple[str, ...] = ()
+) -> type[BaseModel]:
     """Return the entity finder's output model: ``{"entities": [{"text", "type"}]}``.
 
     Args:
         types: the legal entity types (an enum), or None for free, normalised types.
         max_items: the most mentions one answer may hold.
+        clause_types: those of ``types`` whose mentions are passages: their text may be a whole clause
+            (up to ``MAX_CLAUSE_CHARS``), where a name is one to six words.
     """
-    item = create_model(
-        "EntityItem",
-        __base__=_Out,
-        text=(str, Field(min_length=1, max_length=MAX_MENTION_CHARS, pattern=MENTION_PATTERN)),
-        type=_enum(types, MAX_TYPE_CHARS),
-    )
+    names = tuple(t for t in types if t not in clause_types) if types is not None else None
+    items: list[Any] = []
+    if names is None or names:
+        items.append(
+            create_model(
+                "EntityItem",
+                __base__=_Out,
+                text=(str, Field(min_length=1, max_length=MAX_MENTION_CHARS, pattern=MENTION_PATTERN)),
+                type=_enum(names, MAX_TYPE_CHARS),
+            )
+        )
+    if clause_types:
+        items.append(
+            create_model(
+                "ClauseItem",
+                __base__=_Out,
+                text=(str, Field(min_length=1, max_length=MAX_CLAUSE_CHARS)),
+                type=(Literal[clause_types], ...),  # type: ignore[valid-type]
+            )
+        )
+    item = items[0] if len(items) == 1 else Union[tuple(items)]  # noqa: UP007
     return create_model(
         "EntityFinderOutput",
         __base__=_Out,

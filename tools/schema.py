@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -42,6 +43,9 @@ class EntityType(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(min_length=1)
+    span: Literal["name", "clause"] = Field(
+        "name", description="name: a short name (a few words); clause: a passage (a clause or a sentence)"
+    )
     description: str = ""
     guidelines: list[str] = Field(default_factory=list)
     examples: list[str] = Field(default_factory=list)
@@ -96,6 +100,11 @@ class Schema(BaseModel):
     def entity_names(self) -> list[str]:
         """Return the entity type names in schema order."""
         return [t.name for t in self.entity_types]
+
+    @property
+    def clause_names(self) -> list[str]:
+        """Return the names of the entity types whose mentions are passages (``span: clause``)."""
+        return [t.name for t in self.entity_types if t.span == "clause"]
 
     @property
     def relation_names(self) -> list[str]:

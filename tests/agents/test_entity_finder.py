@@ -105,3 +105,17 @@ async def test_a_span_typed_twice_keeps_its_first_type() -> None:
     out = await find_entities(EntityFinderInput(chunk=CHUNKS[1], pages=DOC.pages), runtime(llm))
     assert [(m.text, m.type) for m in out["mentions"]] == [("Mary Jones", "person")]
     assert out["drops"] == {"mention_schema": 1}
+
+
+def test_a_clause_type_keeps_a_whole_sentence_that_a_name_type_would_drop() -> None:
+    from factloom.agents.entity_finder import check_mentions
+    from factloom.ingest.models import Chunk
+    from factloom.tools.schema import load_schema
+
+    text = "Distributor shall not sell competing products. Acme Inc. is the Supplier."
+    chunk = Chunk(chunk_id="c", doc_id="d", index=0, start=0, end=len(text), text=text, page=1)
+    clause = "Distributor shall not sell competing products."
+    items = [(clause, "non_compete"), (text, "party"), (text, "exclusivity")]
+    mentions, drops = check_mentions(items, chunk, [], load_schema("contracts"), 90.0)
+    assert [(m.text, m.type) for m in mentions] == [(clause, "non_compete"), (text, "exclusivity")]
+    assert drops == {"mention_shape": 1}  # two sentences are no party name

@@ -94,3 +94,19 @@ def test_choice_model_offers_one_letter_per_option() -> None:
 
 def test_models_are_built_once_per_parameters() -> None:
     assert entity_output_model(("a", "b")) is entity_output_model(("a", "b"))
+
+
+def test_clause_types_take_a_whole_clause_where_names_take_a_few_words() -> None:
+    """The contracts preset asked for clauses that the name-shaped grammar could not produce."""
+    from factloom.tools.output_models import clause_types_of
+    from factloom.tools.schema import load_schema
+
+    contracts = load_schema("contracts")
+    clauses = clause_types_of(contracts)
+    assert len(clauses) == 33 and "non_compete" in clauses and "party" not in clauses
+    model = entity_output_model(entity_types_of(contracts), 16, clauses)
+    clause = "Distributor shall not sell competing products in the Territory during the term."
+    value = model.model_validate({"entities": [{"text": clause, "type": "non_compete"}]})
+    assert value.entities[0].text == clause
+    with pytest.raises(ValidationError):  # a clause is no party name
+        model.model_validate({"entities": [{"text": clause, "type": "party"}]})
