@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ def _visit(node: Any) -> Any:
     for key, value in node.items():
         if key == "pattern" and isinstance(value, str) and node.get("type", "string") == "string":
             try:
-                out[key] = portable_pattern(value)
+                out[key] = portable_pattern(_within_length(value, node.get("maxLength")))
             except UnsupportedPattern as e:
                 log.info("pattern %r dropped from the schema sent to the server (%s)", value, e)
         elif key == "properties" and isinstance(value, dict):
@@ -67,6 +68,30 @@ def _visit(node: Any) -> Any:
         else:
             out[key] = _visit(value)
     return out
+
+
+# One to n+1 words of one character class, one space between: ``^\S+( \S+){0,5}$``.
+_WORDS = re.compile(r"\^(\\[A-Za-z]|\[[^\]]+\])\+\( \1\+\)\{0,(\d+)\}\$")
+
+
+def _within_length(pattern: str, max_length: int | None) -> str:
+    """Return a words pattern whose every match is at most ``max_length`` long (others unchanged).
+
+    The converters ignore ``maxLength`` beside a ``pattern``, so a model could write a mention of six
+    long words and fail validation. The words pattern becomes one alternative per word count ``k``, each
+    word at most ``(max_length - k + 1) // k`` long: a subset of both constraints.
+    """
+    match = _WORDS.fullmatch(pattern)
+    if match is None or not max_length:
+        return pattern
+    word, most = match.group(1), int(match.group(2)) + 1
+    shapes = []
+    for k in range(1, most + 1):
+        longest = (max_length - (k - 1)) // k
+        if longest >= 1:
+            one = f"{word}{{1,{longest}}}"
+            shapes.append(one + (f"( {one}){{{k - 1}}}" if k > 1 else ""))
+    return "^(" + "|".join(shapes) + ")$"
 
 
 def portable_pattern(pattern: str) -> str:

@@ -64,7 +64,7 @@ def test_the_rewrite_keeps_everything_but_patterns() -> None:
     schema = output_schema(MODELS["biomed/entity_finder"])
     portable = portable_schema(schema)
     text = portable["properties"]["entities"]["items"]["properties"]["text"]
-    assert text["pattern"] == portable_pattern(MENTION_PATTERN) != MENTION_PATTERN
+    assert text["pattern"] != MENTION_PATTERN
     assert text["maxLength"] == 60 and text["minLength"] == 1
     text["pattern"] = MENTION_PATTERN
     assert portable == schema, "only the pattern changed"
@@ -120,3 +120,21 @@ def test_what_a_rewritten_pattern_admits_the_original_admits_and_json_can_hold(d
     assert re.fullmatch(pattern[1:-1], text)
     assert json.loads(json.dumps(text, ensure_ascii=False)) == text
     assert '"' not in text and "\\" not in text and not any(ord(c) < 0x20 for c in text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_mention_decoded_under_the_server_schema_fits_pattern_and_length(data: st.DataObject) -> None:
+    """Regression: the converters ignore maxLength beside a pattern, and Qwen2.5-0.5B wrote six-word
+    mentions over 60 characters through llama_cpp.server (invalid even after the repair)."""
+    schema = output_schema(MODELS["biomed/entity_finder"])
+    text_schema = portable_schema(schema)["properties"]["entities"]["items"]["properties"]["text"]
+    text = data.draw(st.from_regex(text_schema["pattern"], fullmatch=True))
+    assert len(text) <= text_schema["maxLength"] == 60
+    assert re.fullmatch(MENTION_PATTERN[1:-1], text)
+
+
+def test_the_length_bounded_mention_grammar_stays_small(vocab: object) -> None:
+    text = {"type": "string", "pattern": MENTION_PATTERN, "maxLength": 60}
+    grammar = json_schema_to_gbnf(json.dumps(portable_schema(text)))
+    assert parses(vocab, portable_schema(text)) and len(grammar) < 20_000
