@@ -216,7 +216,7 @@ async def extract_document(
 
 def _context(ws: Workspace, schema: Schema, llm: LLM, options: ExtractOptions) -> ExtractContext:
     settings = options.settings()
-    demos = _demo_source(ws, schema) if settings.k_demos > 0 else None
+    demos = demo_source(ws, schema) if settings.k_demos > 0 else None
     fingerprint = demo_fingerprint(ws, schema.name) if demos is not None else ""
     version = run_version(settings, schema.version(), getattr(llm, "name", type(llm).__name__), fingerprint)
     jobs_table = JobTable(ws) if options.resume else None
@@ -225,7 +225,7 @@ def _context(ws: Workspace, schema: Schema, llm: LLM, options: ExtractOptions) -
     )
 
 
-def _demo_source(ws: Workspace, schema: Schema) -> DemoSource | None:
+def demo_source(ws: Workspace, schema: Schema) -> DemoSource | None:
     """Return the workspace's demonstrations for ``schema``, or None when there are none (Chroma unopened)."""
     from factloom.graphs.demo_cache import CachedDemos
     from factloom.tools.demos import DDL, DemoStore
