@@ -40,9 +40,9 @@ class SystemRun:
 
 def demo_source(ws: Workspace, schema: Schema, options: ExtractOptions) -> DemoSource | None:
     """Return the demonstrations the extraction graph would use for ``schema`` (None: no demos)."""
-    from factloom.graphs.extract import demo_source
+    from factloom.graphs.extract import demo_source as stored_demos
 
-    return demo_source(ws, schema) if options.settings().k_demos > 0 else None
+    return stored_demos(ws, schema) if options.settings().k_demos > 0 else None
 
 
 async def run_factloom(
