@@ -203,3 +203,16 @@ def _named(llm):
 
 def _cli_options() -> ExtractOptions:
     return dataclasses.replace(ExtractOptions(), demos=False, k_demos=0, concurrency=2)
+
+
+def test_the_dry_run_says_which_profile_runs_and_what_it_sets(
+    tmp_path: Path, corpus: tuple[Path, dict]
+) -> None:
+    doc, _ = corpus
+    dead = "http://127.0.0.1:9/v1"
+    code, out = run_cli(extract_args(tmp_path / "ws", doc, dead, "--dry-run"))
+    assert code == 0 and "profile large: reads chunk, relations joint, CoT, verifier" in out, out
+    code, out = run_cli(extract_args(tmp_path / "ws", doc, dead, "--dry-run", "--profile", "tiny"))
+    assert "profile tiny: reads sentences, relations pairs, no CoT, no verifier (relations unverified)" in out
+    code, out = run_cli(extract_args(tmp_path / "ws", doc, dead, "--dry-run", "--profile", "tiny", "--cot"))
+    assert "profile tiny: reads sentences, relations pairs, CoT" in out  # an explicit option wins
