@@ -27,12 +27,14 @@ workspace_option = click.option(
               help="Tokens of the previous chunk repeated at the start of the next one.")
 @click.option("--max-mb", default=512, show_default=True, type=click.IntRange(min=1),
               help="Refuse files larger than this many MB.")
+@click.option("--tables/--no-tables", default=True, show_default=True,
+              help="Find tables on pages with a table caption and write them as rows of cells.")
 @wait_option
 @chroma_url_option
 @user_errors
 def ingest(
     paths: tuple[str, ...], root: Path, password: str | None, chunk_tokens: int, overlap_tokens: int,
-    max_mb: int, wait: float, chroma_url: str | None,
+    max_mb: int, tables: bool, wait: float, chroma_url: str | None,
 ) -> None:
     """Read PDF, .txt and .md files (PATHS: files, folders, globs) into the workspace."""
     from tqdm import tqdm
@@ -55,7 +57,7 @@ def ingest(
 
         report = ingest_paths(
             ws, list(paths), password=password, chunk_tokens=chunk_tokens, overlap_tokens=overlap_tokens,
-            max_bytes=max_mb * 2**20, progress=step,
+            max_bytes=max_mb * 2**20, progress=step, tables=tables,
         )
     if report.reindexed:
         click.echo(f"re-indexed {report.reindexed} chunks of earlier ingests: every part of each is now "
@@ -117,7 +119,7 @@ def search(query: str, root: Path, k: int, as_json: bool, chroma_url: str | None
 
 @click.group()
 def inspect() -> None:
-    """Print what a workspace holds: documents, chunks, a document's text."""
+    """Print what a workspace holds: documents, chunks, tables, a document's text."""
 
 
 @inspect.command("docs")
@@ -169,3 +171,29 @@ def inspect_text(doc_id: str, root: Path) -> None:
 
     with Workspace(root, create=False) as ws:
         click.echo(get_document(ws, doc_id).text, nl=False)
+
+
+@inspect.command("tables")
+@click.argument("doc_id")
+@workspace_option
+@user_errors
+def inspect_tables(doc_id: str, root: Path) -> None:
+    """List the tables of document DOC_ID, one JSON object per line.
+
+    ``rows`` are the cells' texts row by row (the first ``header_rows`` rows are the header); each of
+    ``cells`` gives its page box, its span in `inspect text` and its row and column headers.
+    """
+    from factloom.ingest.store import get_document
+    from factloom.ingest.workspace import Workspace
+
+    with Workspace(root, create=False) as ws:
+        doc = get_document(ws, doc_id)
+    for i, t in enumerate(doc.tables, start=1):
+        cells = [
+            {"row": c.row, "col": c.col, "bbox": c.bbox, "start": c.start, "end": c.end, "text": c.text,
+             "row_header": t.row_header(c), "column_header": t.column_header(c)}
+            for c in t.cells
+        ]
+        row = {"table": i, "page": t.page, "bbox": t.bbox, "start": t.start, "end": t.end, "n_rows": t.n_rows,
+               "n_cols": t.n_cols, "header_rows": t.header_rows, "rows": t.rows(), "cells": cells}
+        click.echo(json.dumps(row, ensure_ascii=False))

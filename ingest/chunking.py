@@ -3,7 +3,8 @@
 A chunk is a span of ``Document.text`` (``doc.text[c.start:c.end] == c.text``). Chunks never cut a
 sentence, start a new chunk at a section heading when the current one is not tiny, and repeat
 the last sentences of the previous chunk (up to ``overlap_tokens``) when a section runs on. Only
-a "sentence" longer than a whole chunk (a table, a list without full stops) is cut, at a space.
+a "sentence" longer than a whole chunk (a list without full stops, a table row) is cut, at a space; a
+table's rows are lines of their own, so a long table is cut between rows.
 Tokens are estimated with a regular expression calibrated on the embedding model's tokenizer.
 """
 
@@ -19,7 +20,8 @@ from factloom.ingest.models import Chunk, Document
 _PIECE = re.compile(r"\w+|[^\w\s]")
 _TOKEN = re.compile(r"([^\W\d_]{8,}|\d{3,})|\w+|[^\w\s]")
 """A word piece; long words and numbers (group 1) count as two."""
-_END = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])|(\n{2,})")
+_END = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])|(\n+)")
+"""A sentence end; a line break ends one too (block texts hold none: only table rows are lines)."""
 _ABBREV = re.compile(
     r"(?:^|[\s(])(?:e\.g|i\.e|et al|etc|vs?|cf|Fig|Figs|Tab|Eq|Eqs|Ref|Refs|No|Nos|Vol|pp?|Dr|Mr|Mrs|Ms|"
     r"Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|Art|Sec|approx|U\. ?S|[A-Z])\.$"

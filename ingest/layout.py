@@ -11,6 +11,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
+from factloom.ingest.tables import RawTable
 from factloom.ingest.text import is_page_number, repeat_key
 
 BBox = tuple[float, float, float, float]
@@ -33,6 +34,7 @@ class RawBlock:
     first_line: str = ""
     heading_level: int = 0
     outline: bool = field(default=False, repr=False)
+    table: RawTable | None = field(default=None, repr=False)
 
     @property
     def words(self) -> int:
@@ -155,6 +157,8 @@ def _clean_page(
 
 
 def _margin_key(b: RawBlock, height: float, body: float) -> tuple[str, int] | None:
+    if b.table is not None:
+        return None
     top, bottom = b.bbox[1] < MARGIN * height, b.bbox[3] > (1 - MARGIN) * height
     if not (top or bottom) or b.n_lines > 3 or len(b.text) > 200 or b.size > body * 1.15:
         return None
@@ -187,6 +191,8 @@ def mark_headings(pages: list[list[RawBlock]], outline: dict[tuple[int, str], in
 
 
 def _looks_like_heading(b: RawBlock, body: float, outline: dict[tuple[int, str], int]) -> bool:
+    if b.table is not None:
+        return False
     level = outline.get((b.page, heading_key(b.text))) if outline else None
     if level is not None:
         b.heading_level, b.outline = level, True

@@ -48,6 +48,60 @@ class Section(BaseModel):
     start: int
 
 
+class TableCell(BaseModel):
+    """A cell of a table: its row and column, its box on the page and its span in the document text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    row: int
+    col: int
+    bbox: BBox | None = Field(default=None, description="None for a cell merged into its neighbour")
+    start: int
+    end: int
+    text: str
+
+
+class Table(BaseModel):
+    """A table found on a page, written into the document text as ``|``-separated rows.
+
+    ``doc.text[start:end]`` is the whole table; each cell's ``text`` is ``doc.text[cell.start:cell.end]``.
+    The first ``header_rows`` rows are the column headers, the first column holds the row headers.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    page: int
+    bbox: BBox
+    start: int
+    end: int
+    n_rows: int
+    n_cols: int
+    header_rows: int = 1
+    cells: list[TableCell] = Field(default_factory=list)
+
+    def cell(self, row: int, col: int) -> TableCell | None:
+        """Return the cell at (row, col), or None outside the table."""
+        i = row * self.n_cols + col
+        return self.cells[i] if 0 <= row < self.n_rows and 0 <= col < self.n_cols else None
+
+    def column_header(self, cell: TableCell) -> str:
+        """Return the header of a cell's column (header rows' texts joined; empty for a header cell)."""
+        if cell.row < self.header_rows:
+            return ""
+        parts = [c.text for r in range(self.header_rows) if (c := self.cell(r, cell.col)) and c.text]
+        return " ".join(parts)
+
+    def row_header(self, cell: TableCell) -> str:
+        """Return the header of a cell's row: the text of its row's first cell (empty for that cell)."""
+        first = self.cell(cell.row, 0)
+        return "" if cell.col == 0 or first is None else first.text
+
+    def rows(self) -> list[list[str]]:
+        """Return the cells' texts row by row."""
+        n = self.n_cols
+        return [[c.text for c in self.cells[r * n : (r + 1) * n]] for r in range(self.n_rows)]
+
+
 class Document(BaseModel):
     """A parsed document: one text string plus the map from offsets back to pages and blocks."""
 
@@ -64,6 +118,7 @@ class Document(BaseModel):
     cleaning: dict[str, int] = Field(
         default_factory=dict, description="characters removed (or kept) by each cleaning rule of the reader"
     )
+    tables: list[Table] = Field(default_factory=list)
 
     def page_at(self, offset: int) -> int:
         """Return the 1-based page number holding character ``offset``."""

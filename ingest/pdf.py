@@ -24,7 +24,8 @@ from factloom.ingest.layout import (
     mark_headings,
     reading_order,
 )
-from factloom.ingest.models import Block, Document, Page, Section
+from factloom.ingest.models import Block, Document, Page, Section, Table, TableCell
+from factloom.ingest.tables import RawTable, Word, covered, fill, has_caption
 from factloom.ingest.text import clean_block, normalize, page_ranges
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,13 @@ class ImageOnlyPdfError(PdfError):
     """No page of the PDF has a text layer (a scan without OCR)."""
 
 
-def parse_pdf(path: Path, *, doc_id: str, content_hash: str, password: str | None = None) -> Document:
+def parse_pdf(
+    path: Path, *, doc_id: str, content_hash: str, password: str | None = None, tables: bool = True
+) -> Document:
     """Parse the PDF at ``path`` into a :class:`Document`.
+
+    With ``tables``, pages that hold a table caption are searched for tables (pymupdf's table finder);
+    each table found replaces its words in the text by rows of ``|``-separated cells (``Document.tables``).
 
     Raises:
         NotAPdfError, CorruptPdfError, EncryptedPdfError, EmptyPdfError, ImageOnlyPdfError.
@@ -78,7 +84,7 @@ def parse_pdf(path: Path, *, doc_id: str, content_hash: str, password: str | Non
         sizes = []
         try:
             for page in pdf:
-                read.append(_page_blocks(page))
+                read.append(_page_blocks(page, tables))
                 sizes.append((page.rect.width, page.rect.height))
         except (pymupdf.FileDataError, RuntimeError) as e:
             raise CorruptPdfError(
@@ -130,7 +136,7 @@ def _open(path: Path, password: str | None) -> pymupdf.Document:
     return pdf
 
 
-def _page_blocks(page: pymupdf.Page) -> RawPage:
+def _page_blocks(page: pymupdf.Page, tables: bool = True) -> RawPage:
     """Return the page's text blocks with their font size and boldness, and what had no letter or digit.
 
     Text and boxes come from the ``blocks`` output and fonts from the ``html`` output (one ``<p>``
@@ -152,7 +158,44 @@ def _page_blocks(page: pymupdf.Page) -> RawPage:
             ))
         else:
             symbols += len(text)
+    if tables and has_caption([b.text for b in out]):
+        out = _with_tables(page, textpage, out)
     return RawPage(blocks=out, symbol_chars=symbols, has_text=bool(out) or symbols > 0)
+
+
+def _with_tables(page: pymupdf.Page, textpage: pymupdf.TextPage, blocks: list[RawBlock]) -> list[RawBlock]:
+    """Replace the text blocks inside each table of the page by one block holding the table as rows."""
+    words = [Word(bbox=tuple(w[:4]), text=w[4], block=w[5], line=w[6]) for w in textpage.extractWORDS()]
+    for found in page.find_tables().tables:
+        table = fill(_raw_table(page, found), words)
+        inside = [b for b in blocks if covered(b.bbox, table.bbox)]
+        if not table.text or not inside:
+            continue
+        first = blocks.index(inside[0])
+        blocks = [b for b in blocks if b not in inside]
+        blocks.insert(first, RawBlock(
+            page=page.number + 1, bbox=table.bbox, text=table.text, size=min(b.size for b in inside),
+            bold=False, n_lines=len(table.rows), first_line=table.text.split("\n", 1)[0], table=table,
+        ))
+    return blocks
+
+
+def _raw_table(page: pymupdf.Page, found: pymupdf.table.Table) -> RawTable:
+    """Return the cell boxes of a table found by pymupdf, with a header printed above it as row 0."""
+    n = found.col_count
+    turn = page.derotation_matrix  # the finder works on the page as shown; blocks and words are unrotated
+
+    def shown(b: tuple | None) -> tuple[float, float, float, float] | None:
+        return None if b is None else tuple(pymupdf.Rect(b) * turn)
+
+    rows = [[shown(c) for c in row.cells] for row in found.rows]
+    box = shown(found.bbox)
+    if found.header.external:
+        rows.insert(0, [shown(c) for c in found.header.cells])
+        hb = shown(found.header.bbox)
+        box = (min(box[0], hb[0]), min(box[1], hb[1]), max(box[2], hb[2]), max(box[3], hb[3]))
+    rows = [(row + [None] * n)[:n] for row in rows]
+    return RawTable(page=page.number + 1, bbox=box, rows=rows)
 
 
 def _lines(raw: str) -> list[str]:
@@ -185,7 +228,7 @@ def _assemble(
 ) -> Document:
     parts: list[str] = []
     pos = 0
-    doc_pages, blocks, sections = [], [], []
+    doc_pages, blocks, sections, tables = [], [], [], []
     for number, (raw, (width, height), layer) in enumerate(zip(pages, sizes, has_text, strict=True), start=1):
         page_start = pos + (len(SEPARATOR) if parts and raw else 0)
         for b in raw:
@@ -195,6 +238,8 @@ def _assemble(
             parts.append(b.text)
             blocks.append(Block(page=number, bbox=b.bbox, start=pos, end=pos + len(b.text),
                                 is_heading=b.heading_level > 0))
+            if b.table is not None:
+                tables.append(_table(b.table, pos))
             if b.heading_level:
                 sections.append(Section(title=b.text, level=b.heading_level, start=pos))
             pos += len(b.text)
@@ -202,7 +247,18 @@ def _assemble(
                               end=pos, has_text=layer))
     title = _title(pages, meta_title) or path.stem
     return Document(doc_id=doc_id, path=str(path), title=title, content_hash=content_hash,
-                    text="".join(parts), pages=doc_pages, blocks=blocks, sections=sections)
+                    text="".join(parts), pages=doc_pages, blocks=blocks, sections=sections, tables=tables)
+
+
+def _table(raw: RawTable, offset: int) -> Table:
+    """Return a table with its cells' spans moved from its own text into the document text."""
+    cells = [
+        TableCell(row=r, col=c, bbox=box, start=offset + s, end=offset + e, text=raw.texts[r][c])
+        for r, (boxes, spans) in enumerate(zip(raw.rows, raw.spans, strict=True))
+        for c, (box, (s, e)) in enumerate(zip(boxes, spans, strict=True))
+    ]
+    return Table(page=raw.page, bbox=raw.bbox, start=offset, end=offset + len(raw.text), n_rows=len(raw.rows),
+                 n_cols=len(raw.rows[0]) if raw.rows else 0, header_rows=raw.header_rows, cells=cells)
 
 
 def _title(pages: list[list[RawBlock]], meta_title: str) -> str:

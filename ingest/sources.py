@@ -77,7 +77,8 @@ def doc_id_for(content_hash: str) -> str:
 
 
 def read_document(
-    path: Path, *, password: str | None = None, content_hash: str | None = None, max_bytes: int = MAX_BYTES
+    path: Path, *, password: str | None = None, content_hash: str | None = None, max_bytes: int = MAX_BYTES,
+    tables: bool = True,
 ) -> Document:
     """Read one supported file into a :class:`Document` (id and hash from its bytes).
 
@@ -94,7 +95,7 @@ def read_document(
     content_hash = content_hash or file_hash(path)
     doc_id = doc_id_for(content_hash)
     if path.suffix.lower() == ".pdf":
-        return parse_pdf(path, doc_id=doc_id, content_hash=content_hash, password=password)
+        return parse_pdf(path, doc_id=doc_id, content_hash=content_hash, password=password, tables=tables)
     return parse_text(path, doc_id=doc_id, content_hash=content_hash)
 
 

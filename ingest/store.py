@@ -16,6 +16,8 @@ from pathlib import Path
 
 from factloom.ingest.errors import FactloomError
 from factloom.ingest.models import Block, Chunk, Document, Page, Section
+from factloom.ingest.table_store import ensure as ensure_table_tables
+from factloom.ingest.table_store import read_tables, write_tables
 from factloom.ingest.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -90,12 +92,13 @@ class DocumentInfo:
 def _db(ws: Workspace) -> sqlite3.Connection:
     if ws not in _ready:
         ws.ensure_tables(DDL)
+        ensure_table_tables(ws)
         _ready.add(ws)
     return ws.db
 
 
 def save_document(ws: Workspace, doc: Document, chunks: list[Chunk], *, replaces: str | None = None) -> None:
-    """Write a document with its pages, blocks, sections and chunks, replacing any earlier copy.
+    """Write a document with its pages, blocks, sections, tables and chunks, replacing any earlier copy.
 
     Args:
         ws: the workspace.
@@ -126,6 +129,7 @@ def save_document(ws: Workspace, doc: Document, chunks: list[Chunk], *, replaces
             "INSERT INTO sections VALUES (?, ?, ?, ?, ?)",
             [(doc.doc_id, i, s.title, s.level, s.start) for i, s in enumerate(doc.sections)],
         )
+        write_tables(db, doc)
         counts = json.dumps(doc.cleaning, sort_keys=True)
         db.execute("INSERT INTO cleaning VALUES (?, ?)", (doc.doc_id, counts))
         db.executemany(
@@ -173,7 +177,7 @@ def get_document(ws: Workspace, doc_id: str) -> Document:
     return Document(
         doc_id=doc_id, path=row["path"], title=row["title"], content_hash=row["content_hash"],
         text=row["text"], pages=pages, blocks=blocks, sections=sections,
-        cleaning=get_cleaning(ws, doc_id) or {},
+        cleaning=get_cleaning(ws, doc_id) or {}, tables=read_tables(ws, doc_id),
     )
 
 
