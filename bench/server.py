@@ -352,16 +352,18 @@ def main() -> None:
     parser.add_argument("--profile", default="small", help="the model's profile (Qwen-0.5B: small)")
     parser.add_argument("--server-concurrency", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2, help="llama_cpp.server's threads")
+    parser.add_argument("--label", default=None, help="key of this run in server.json (default: --part)")
+    parser.add_argument("--note", default=None, help="a note for the report's heading")
     args = parser.parse_args()
     if args.part == "llama" and not args.model.exists():
         sys.exit(f"error: {args.model}: no such GGUF file; pass --model")
-    load_start = os.getloadavg()
+    load_start, started_at = os.getloadavg(), commit()  # the code that runs is the code at the start
     with tempfile.TemporaryDirectory() as tmp:
         part = run_scripted(args, Path(tmp)) if args.part == "scripted" else run_llama(args, Path(tmp))
     part |= {
         "command": "python " + " ".join(sys.argv),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "commit": commit(),
+        "commit": started_at,
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "loadavg_start": [round(x, 2) for x in load_start],
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
@@ -369,7 +371,7 @@ def main() -> None:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "server.json"
     result = json.loads(path.read_text()) if path.exists() else {}
-    result[args.part] = part
+    result[args.label or args.part] = part | ({"note": f" ({args.note})"} if args.note else {})
     path.write_text(json.dumps(result, indent=2) + "\n")
     import server_report
 

@@ -55,7 +55,7 @@ def scripted(part: dict[str, Any]) -> list[str]:
 
 def llama(part: dict[str, Any]) -> list[str]:
     lines = [
-        "## Valid outputs through llama_cpp.server (real model)",
+        f"## Valid outputs through llama_cpp.server (real model){part.get('note', '')}",
         "",
         f"Command: `{part['command']}`; commit {part['commit']}; {part['date']}  ",
         f"`python -m llama_cpp.server` (llama-cpp-python, {part['threads']} threads) serving "
@@ -86,6 +86,6 @@ def markdown(result: dict[str, Any]) -> str:
     lines = ["# Server path benchmark (`bench/server.py`)", ""]
     if "scripted" in result:
         lines += [*scripted(result["scripted"]), ""]
-    if "llama" in result:
-        lines += [*llama(result["llama"]), ""]
+    for key in sorted(k for k in result if k.startswith("llama")):
+        lines += [*llama(result[key]), ""]
     return "\n".join(lines)
