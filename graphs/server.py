@@ -26,6 +26,8 @@ from pydantic import BaseModel, Field
 
 from factloom.agents.answerer import Turn
 from factloom.graphs.query import QueryContext, ask, graph_json
+from factloom.graphs.server_collection import collection_router
+from factloom.graphs.server_evidence import evidence_router
 from factloom.ingest.store import UnknownDocumentError, get_document, list_documents
 from factloom.tools.graph_index import GraphIndex
 from factloom.tools.kg import Entity, Relation
@@ -151,6 +153,9 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
 
     def graph_of(verified_only: bool) -> GraphIndex:
         return ctx.graph.view(verified_only=verified_only or ctx.graph.verified_only)
+
+    app.include_router(evidence_router(ctx.ws))
+    app.include_router(collection_router(ctx, graph_of, VERIFIED_ONLY))
 
     @app.post("/ask", summary="Answer a question with citations")
     async def post_ask(req: AskRequest, verified_only: bool = VERIFIED_ONLY) -> dict[str, Any]:

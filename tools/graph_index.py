@@ -218,6 +218,29 @@ class GraphIndex:
         rows = self.db.execute("SELECT type, count(*) FROM qx_entities GROUP BY type ORDER BY type")
         return {r[0]: r[1] for r in rows}
 
+    def relation_count(self) -> int:
+        """Return the number of relations (with the status filter of this reader)."""
+        sql = f"SELECT count(*) FROM qx_relations WHERE 1 = 1{self._status_filter()}"
+        return self.db.execute(sql).fetchone()[0]
+
+    def per_document(self) -> dict[str, dict[str, int]]:
+        """Return ``{doc_id: {"facts": n, "entities": n}}``: relations with evidence in, and entities
+        mentioned in, each document (with the status filter of this reader)."""
+        out: dict[str, dict[str, int]] = {}
+        facts = self.db.execute(
+            "SELECT json_extract(e.value, '$.doc_id'), count(DISTINCT r.relation_id) "
+            f"FROM qx_relations r, json_each(r.evidence) e WHERE 1 = 1{self._status_filter()} GROUP BY 1"
+        )
+        for doc_id, n in facts:
+            out.setdefault(doc_id, {"facts": 0, "entities": 0})["facts"] = n
+        entities = self.db.execute(
+            "SELECT json_extract(m.value, '$.doc_id'), count(DISTINCT x.entity_id) "
+            "FROM qx_entities x, json_each(x.mentions) m GROUP BY 1"
+        )
+        for doc_id, n in entities:
+            out.setdefault(doc_id, {"facts": 0, "entities": 0})["entities"] = n
+        return out
+
     def relations_of(self, entity_ids: Iterable[str], limit: int = 1000) -> list[Relation]:
         """Return the relations touching any of the entities, strongest first."""
         ids = list(dict.fromkeys(entity_ids))

@@ -97,8 +97,9 @@ async function onAsk(event) {
     });
     history.push(result.turn);
     renderAnswer(result);
+    $("entity-meta").hidden = true;
     showEvidenceItems("Evidence for the answer", result.evidence);
-    drawGraph(result.graph);
+    drawGraph(result.graph, "the answer's neighbourhood");
   } catch (err) {
     addMessage(String(err.message || err), "error");
   } finally {
@@ -139,11 +140,92 @@ async function showEntity(entityId) {
   const seen = new Set();
   items = items.filter((ev) => { const key = `${ev.doc_id}:${ev.start}:${ev.end}`; return !seen.has(key) && seen.add(key); });
   showEvidenceItems(`${data.entity.name} (${data.entity.type})`, items);
+  const meta = $("entity-meta");
+  const aliases = data.entity.aliases.length ? data.entity.aliases.join(", ") : "none";
+  meta.textContent = `aliases: ${aliases} · ${data.relations.length} facts · ${data.entity.n_mentions} mentions`;
+  meta.hidden = false;
   if (items.length) showPage(items[0].doc_id, items[0].page, items[0].start, items[0].end);
+  const around = await api(`graph?entities=${encodeURIComponent(entityId)}&hops=1&max_nodes=40` + filter("&"));
+  drawGraph(around, `neighbourhood of ${data.entity.name}`);
+  for (const node of document.querySelectorAll("#graph .node")) {
+    node.classList.toggle("selected", node.dataset.id === entityId);
+  }
 }
 
+// ---- collection: documents, entity types, entity search, overview graph ------------------------
+
+let typeFilter = null;
+let searchTimer = null;
+
+async function loadOverview() {
+  const data = await api("overview?max_nodes=40" + filter("&"));
+  $("collection-summary").textContent =
+    `${data.documents.length} documents, ${data.n_entities} entities, ${data.n_relations} facts`;
+  const docs = $("documents");
+  docs.replaceChildren();
+  for (const d of data.documents) {
+    const item = el("li", d.title);
+    item.dataset.docId = d.doc_id;
+    item.title = d.path;
+    item.appendChild(el("span", `${d.pages} pages · ${d.facts} facts · ${d.entities} entities`, "counts"));
+    item.addEventListener("click", () => showDocument(d));
+    docs.appendChild(item);
+  }
+  if (!data.documents.length) docs.appendChild(el("li", "No documents yet: run `factloom ingest`."));
+  const types = $("types");
+  types.replaceChildren();
+  for (const [type, n] of Object.entries(data.types)) {
+    const chip = el("span", `${type} ${n}`, "chip type-chip");
+    chip.dataset.type = type;
+    chip.style.borderLeft = `4px solid ${colorOf(type)}`;
+    chip.addEventListener("click", () => {
+      typeFilter = typeFilter === type ? null : type;
+      for (const c of types.children) c.classList.toggle("active", c.dataset.type === typeFilter);
+      searchEntities();
+    });
+    types.appendChild(chip);
+  }
+  const n = data.graph.nodes.length;
+  drawGraph(data.graph, n ? `the ${n} most connected entities` : "no entities yet");
+  await searchEntities();
+}
+
+async function searchEntities() {
+  const q = $("entity-search").value.trim();
+  const params = new URLSearchParams({ q, limit: "50" });
+  if (typeFilter) params.set("type", typeFilter);
+  const data = await api("entities?" + params.toString());
+  const list = $("entity-list");
+  list.replaceChildren();
+  list.dataset.q = q;  // what the list shows now (tests wait on it)
+  list.dataset.type = typeFilter || "";
+  for (const e of data.entities) {
+    const item = el("li", e.name);
+    item.dataset.id = e.entity_id;
+    item.appendChild(el("span", `${e.type} · ${e.n_mentions} mentions`, "counts"));
+    item.addEventListener("click", () => showEntity(e.entity_id));
+    list.appendChild(item);
+  }
+  if (!data.entities.length) list.appendChild(el("li", q ? `No entity matches “${q}”.` : "No entities yet."));
+}
+
+function showDocument(d) {
+  $("entity-meta").hidden = true;
+  showEvidenceItems(`${d.title}`, []);
+  $("evidence-list").replaceChildren(el("li", `${d.pages} pages, ${d.facts} facts, ${d.entities} entities`));
+  showPage(d.doc_id, 1, 0, 0);
+}
+
+let pageSeq = 0;  // the latest evidence shown; an older request that answers late is dropped
+
 async function showPage(docId, page, start, end) {
-  const data = await api(`documents/${encodeURIComponent(docId)}/pages/${page}`);
+  const seq = ++pageSeq;
+  const [data, view] = await Promise.all([
+    api(`documents/${encodeURIComponent(docId)}/pages/${page}`),
+    api(`documents/${encodeURIComponent(docId)}/evidence?start=${start}&end=${Math.max(start, end)}`)
+      .catch((err) => ({ error: String(err.message || err) })),
+  ]);
+  if (seq !== pageSeq) return;
   const lo = Math.max(0, start - data.start);
   const hi = Math.min(data.text.length, end - data.start);
   const pre = $("page-text");
@@ -152,6 +234,43 @@ async function showPage(docId, page, start, end) {
   $("page-caption").textContent = `${data.title} — page ${data.page} of ${data.n_pages}`;
   $("page-view").hidden = false;
   mark.scrollIntoView({ block: "center" });
+  await showPageImage(view, seq);
+}
+
+// The page as drawn by the server, with the evidence's boxes laid over it (boxes are shares of the page).
+async function showPageImage(view, seq) {
+  const wrap = $("page-image-wrap"), img = $("page-image");
+  const cells = [], boxes = [];
+  if (view.error || !view.image) {
+    const why = view.error || view.reason;
+    wrap.hidden = true;
+    $("page-boxes").replaceChildren();
+    $("page-cells").replaceChildren(...(why ? [el("div", `No page image: ${why}`, "note")] : []));
+    return;
+  }
+  for (const c of view.cells) {
+    const head = [c.row_header, c.column_header].filter(Boolean).join(" × ");
+    cells.push(el("div", head ? `table cell ${head}: ${c.text}` : `table cell: ${c.text}`, "cell-ref"));
+  }
+  for (const [x0, y0, x1, y1] of view.boxes) {
+    const box = el("div", null, "hl");
+    box.style.left = `${x0 * 100}%`; box.style.top = `${y0 * 100}%`;
+    box.style.width = `${(x1 - x0) * 100}%`; box.style.height = `${(y1 - y0) * 100}%`;
+    boxes.push(box);
+  }
+  const src = view.image + (TOKEN ? `?token=${encodeURIComponent(TOKEN)}` : "");
+  if (img.getAttribute("src") !== src) {
+    const loaded = new Promise((resolve) => { img.onload = resolve; img.onerror = resolve; });
+    img.setAttribute("src", src);
+    await loaded;
+    if (seq !== pageSeq) return;
+  }
+  img.alt = `page ${view.page} of ${view.title}`;
+  $("page-cells").replaceChildren(...cells);
+  $("page-boxes").replaceChildren(...boxes);
+  Object.assign(wrap.dataset, { doc: view.doc_id, start: view.start, end: view.end });  // what is shown
+  wrap.hidden = false;
+  if (boxes.length) boxes[0].scrollIntoView({ block: "center" });
 }
 
 // ---- graph: a small force layout in SVG -------------------------------------------------------
@@ -190,7 +309,8 @@ function layout(nodes, edges, width, height) {
       force[i][1] += (height / 2 - n.y) * 0.02;
       const len = Math.max(Math.hypot(force[i][0], force[i][1]), 1e-9);
       const move = Math.min(len, 12 * cool + 0.5);
-      n.x = Math.min(width - 30, Math.max(30, n.x + (force[i][0] / len) * move));
+      const room = Math.min(120, 6.5 * String(n.name).length);  // keep the label inside the box
+      n.x = Math.min(width - 14 - room, Math.max(14, n.x + (force[i][0] / len) * move));
       n.y = Math.min(height - 20, Math.max(20, n.y + (force[i][1] / len) * move));
     });
   }
@@ -203,8 +323,10 @@ function svg(tag, attrs) {
   return node;
 }
 
-function drawGraph(data) {
+let graphWhat;
+function drawGraph(data, what) {
   graph = data;
+  graphWhat = what;
   const box = $("graph");
   const width = box.clientWidth || 600, height = box.clientHeight || 300;
   box.setAttribute("viewBox", `0 0 ${width} ${height}`);
@@ -212,7 +334,8 @@ function drawGraph(data) {
   const links = layout(nodes, data.edges, width, height);
   const byId = new Map(nodes.map((n) => [n.id, n]));
   box.replaceChildren();
-  $("graph-hint").textContent = nodes.length ? `${nodes.length} entities, ${links.length} relations — click one` : "no entities linked";
+  const shown = what ? `${what}: ` : "";
+  $("graph-hint").textContent = nodes.length ? `${shown}${nodes.length} entities, ${links.length} relations — click one` : (what || "no entities linked");
   for (const e of links) {
     const a = byId.get(e.source), b = byId.get(e.target);
     const line = svg("line", { x1: a.x, y1: a.y, x2: b.x, y2: b.y, class: "edge " + (e.status || "unverified") });
@@ -236,5 +359,7 @@ function drawGraph(data) {
 }
 
 $("ask-form").addEventListener("submit", onAsk);
+$("entity-search").addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(searchEntities, 150); });
+loadOverview().catch((err) => { $("graph-hint").textContent = `could not load the collection: ${err.message || err}`; });
 $("new-chat").addEventListener("click", () => { history = []; $("messages").replaceChildren(); });
-window.addEventListener("resize", () => { if (graph.nodes.length) drawGraph(graph); });
+window.addEventListener("resize", () => { if (graph.nodes.length) drawGraph(graph, graphWhat); });

@@ -1,0 +1,69 @@
+"""A workspace to browse: the question-answering workspace of query_fixtures.py plus a PDF with tables.
+
+The table PDF (tests/ingest/tablegen.py) is ingested for real (pymupdf finds its tables) and gets a
+hand-made document graph whose evidence is a table row: Metformin causes diarrhoea, quoted as the row
+``Diarrhoea | 22 (18.3%) | 9 (7.6%) | 0.01``. Load with ``importlib`` like query_fixtures.py.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from factloom.ingest.pipeline import ingest_paths
+from factloom.ingest.store import get_chunks, get_document
+from factloom.ingest.workspace import Workspace
+from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
+from factloom.tools.kg_store import save_document_graph
+from tests.ingest.tablegen import table_pdf
+
+_spec = importlib.util.spec_from_file_location(
+    "query_fixtures", Path(__file__).with_name("query_fixtures.py")
+)
+qf = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(qf)
+
+ROW = "Diarrhoea | 22 (18.3%) | 9 (7.6%) | 0.01"
+TABLE_ENTITIES = [("Metformin", "Chemical"), ("Diarrhoea", "Disease"), ("Nausea", "Disease")]
+
+
+def build(root: Path) -> dict[str, Any]:
+    """Build the workspace at ``root``; return query_fixtures' info plus the table document's."""
+    info = qf.build_workspace(root)
+    pdf = table_pdf(root.parent / f"{root.name}-trial.pdf")
+    with Workspace(root, create=False) as ws:
+        (result,) = ingest_paths(ws, [str(pdf)]).results
+        assert result.status == "ingested", result.message
+        doc = get_document(ws, result.doc_id)
+        chunks = get_chunks(ws, doc.doc_id)
+        ids = {name: stable_id("e", doc.doc_id, name) for name, _ in TABLE_ENTITIES}
+        entities = []
+        for name, type_ in TABLE_ENTITIES:
+            s = doc.text.index(name)
+            chunk = next(c for c in chunks if c.start <= s < c.end)
+            mention = Mention(
+                mention_id=Mention.make_id(doc.doc_id, s, s + len(name), type_),
+                doc_id=doc.doc_id,
+                chunk_id=chunk.chunk_id,
+                start=s,
+                end=s + len(name),
+                text=name,
+                type=type_,
+                page=doc.page_at(s),
+            )
+            entities.append(Entity(entity_id=ids[name], name=name, type=type_, mentions=[mention]))
+        s = doc.text.index(ROW)
+        ev = Evidence(
+            doc_id=doc.doc_id, page=doc.page_at(s), start=s, end=s + len(ROW), quote=ROW, agent="test"
+        )
+        causes = Relation(
+            relation_id=Relation.make_id(ids["Metformin"], "causes", ids["Diarrhoea"]),
+            head=ids["Metformin"],
+            type="causes",
+            tail=ids["Diarrhoea"],
+            evidence=[ev],
+        )
+        save_document_graph(ws, doc.doc_id, entities, [causes])
+    info.update(root=root, table_doc_id=doc.doc_id, table_ids=ids, table_pdf=pdf, row_start=s)
+    return info
