@@ -7,7 +7,9 @@
          ──> consolidate
 
 Finished chunks (job table) are not sent again. The LLM, the schema and the settings reach the nodes through
-LangGraph's runtime context (``ExtractContext``); transient backend errors are retried by a ``RetryPolicy``.
+LangGraph's runtime context (``ExtractContext``). Transient backend errors are retried in one place, the
+backend's client (``BackendConfig.max_retries``); the graph does not retry them again, so a stalled server
+stops the run after one request's retries instead of their product.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Literal
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import RetryPolicy, Send
+from langgraph.types import Send
 
 from factloom.agents.consolidator import ConsolidatorInput, consolidate
 from factloom.agents.context import DemoSource
@@ -62,7 +64,6 @@ from factloom.tools.schema import Schema
 log = logging.getLogger(__name__)
 
 DEFAULT_OPTIONS = ExtractOptions()
-RETRY = RetryPolicy(max_attempts=3, initial_interval=1.0, retry_on=LLMUnavailableError)
 
 
 async def plan(state: ExtractState, runtime: Runtime[ExtractContext]) -> dict:
@@ -137,7 +138,7 @@ def _entities_subgraph() -> CompiledStateGraph:
         input_schema=ChunkInput,
         output_schema=ChunkEntitiesOutput,
     )
-    g.add_node("find_entities", find_entities, retry_policy=RETRY)
+    g.add_node("find_entities", find_entities)
     g.add_node("record", jobs.record_entities)
     g.add_edge(START, "find_entities")
     g.add_edge("find_entities", "record")
@@ -152,8 +153,8 @@ def _relations_subgraph() -> CompiledStateGraph:
         input_schema=ChunkRelationsInput,
         output_schema=ChunkRelationsOutput,
     )
-    g.add_node("reason", reason_relations, retry_policy=RETRY)
-    g.add_node("verify", verify, retry_policy=RETRY)
+    g.add_node("reason", reason_relations)
+    g.add_node("verify", verify)
     g.add_node("record", jobs.record_relations)
     g.add_edge(START, "reason")
     g.add_edge("reason", "verify")
@@ -172,7 +173,7 @@ def build_graph() -> CompiledStateGraph:
     g.add_node("entities", _entities_subgraph())
     g.add_node("registry", registry)
     g.add_node("relations", _relations_subgraph())
-    g.add_node("consolidate", consolidate, input_schema=ConsolidatorInput, retry_policy=RETRY)
+    g.add_node("consolidate", consolidate, input_schema=ConsolidatorInput)
     g.add_edge(START, "plan")
     g.add_conditional_edges("plan", send_entities, ["entities", "registry"])
     g.add_edge("entities", "registry")

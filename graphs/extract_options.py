@@ -33,7 +33,7 @@ class ExtractOptions:
         cot: the relation reasoner writes a short reasoning first.
         verifier: the LLM judges each fact's support (deterministic checks always run).
         consolidation: merge aliases/abbreviations and judge cross-chunk pairs.
-        concurrency: chunks processed at once (LangGraph ``max_concurrency``).
+        concurrency: model calls in flight at once (bounded at the LLM, ``tools.llm.limit``).
         self_annotation: store verified high-confidence facts as demonstrations for later documents.
         relation_mode: ``joint`` (one call per chunk) or ``pairs`` (QA4RE multiple choice per mention pair).
         unit: what the entity finder reads per call: the ``chunk`` or ``sentences`` windows.

@@ -130,13 +130,16 @@ async def test_a_rerun_takes_finished_chunks_from_the_job_table(ws: Workspace) -
     assert len(llm.calls_of("entity_finder")) == 3 and changed.stats.chunks_resumed == 0
 
 
-async def test_transient_backend_errors_are_retried(ws: Workspace) -> None:
+async def test_transient_backend_errors_are_not_retried_again_by_the_graph(ws: Workspace) -> None:
+    """Regression: the graph's RetryPolicy multiplied the client's retries (12 attempts on a stalled server).
+
+    Retries are declared once, in the backend's client; an error that reaches the graph stops the run.
+    """
     flaky = [LLMUnavailableError("server restarting"), {"entities": []}]
     llm = _llm(entity_finder=flaky)
-    graph = await extract_document(
-        ws, "doc_test", NEWS, llm, ExtractOptions(concurrency=1, cross_chunk_pairs=0)
-    )
-    assert len(llm.calls_of("entity_finder")) == 4 and graph.entities == []
+    with pytest.raises(LLMUnavailableError):
+        await extract_document(ws, "doc_test", NEWS, llm, ExtractOptions(concurrency=1, cross_chunk_pairs=0))
+    assert len(llm.calls_of("entity_finder")) == 1
 
 
 async def test_concurrency_bounds_the_chunks_in_flight(ws: Workspace) -> None:
