@@ -149,11 +149,15 @@ def chat(workspace: Path, verified_only: bool, chroma_url: str | None, **backend
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--token", default=None, help="Require this token on every request (Bearer header or ?token=).")
+@click.option("--allow-edits", is_flag=True,
+              help="Without --token, let anyone who reaches the server undo merges and reject or check facts "
+              "(with --token only token holders can; without either the server is read-only).")
 @backend_options
 @chroma_url_option
 @user_errors
 def serve(
-    workspace: Path, host: str, port: int, token: str | None, chroma_url: str | None, **backend: Any
+    workspace: Path, host: str, port: int, token: str | None, allow_edits: bool, chroma_url: str | None,
+    **backend: Any,
 ) -> None:
     """Serve the HTTP API (/ask, /entities, /relations, /graph; docs at /docs) and the web page."""
     import uvicorn
@@ -161,12 +165,15 @@ def serve(
     from factloom.graphs.server import create_app
     from factloom.ingest.workspace import Workspace
 
+    if host not in LOOPBACK and allow_edits and not token:
+        click.echo(f"warning: serving {host} with --allow-edits and no --token: anyone can change the graph",
+                   err=True)
     if host not in LOOPBACK and not token:
         click.echo(
             f"warning: serving {host} without --token: anyone who can reach it can read the graph", err=True
         )
     with Workspace(workspace, create=False, chroma_url=chroma_url) as ws:
-        app = create_app(_open(ws, backend), token=token)
+        app = create_app(_open(ws, backend), token=token, allow_edits=allow_edits)
         query = f"/?token={token}" if token else "/"
         click.echo(f"factloom: open http://{host}:{port}{query}", err=True)
         uvicorn.run(app, host=host, port=port, log_level="warning")

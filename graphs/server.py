@@ -28,10 +28,12 @@ from factloom.agents.answerer import Turn
 from factloom.graphs.query import QueryContext, ask, graph_json
 from factloom.graphs.server_collection import collection_router
 from factloom.graphs.server_evidence import evidence_router
+from factloom.graphs.server_review import review_router
 from factloom.ingest.store import UnknownDocumentError, get_document, list_documents
 from factloom.tools.graph_index import GraphIndex
 from factloom.tools.kg import Entity, Relation
 from factloom.tools.llm.base import LLMError
+from factloom.tools.review import FactReview, fact_reviews
 from factloom.tools.subgraph import Limits, neighbourhood, sentence_around
 
 log = logging.getLogger(__name__)
@@ -71,7 +73,10 @@ def _entity_json(e: Entity) -> dict[str, Any]:
     }
 
 
-def _relation_json(r: Relation, names: dict[str, str]) -> dict[str, Any]:
+def _relation_json(
+    r: Relation, names: dict[str, str], reviews: dict[str, FactReview] | None = None
+) -> dict[str, Any]:
+    review = (reviews or {}).get(r.relation_id, FactReview())
     return {
         "relation_id": r.relation_id,
         "head": r.head,
@@ -85,6 +90,8 @@ def _relation_json(r: Relation, names: dict[str, str]) -> dict[str, Any]:
         "reasoning": r.reasoning,
         "rationale": r.rationale,
         "evidence": [ev.model_dump(include=EVIDENCE_FIELDS) for ev in r.evidence],
+        "checked_by": review.checked_by,
+        "checked_at": review.checked_at,
     }
 
 
@@ -115,12 +122,13 @@ def _add_auth(app: FastAPI, token: str) -> None:
         return response
 
 
-def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
+def create_app(ctx: QueryContext, token: str | None = None, *, allow_edits: bool = False) -> FastAPI:
     """Return the API and web page over an opened query context.
 
     Args:
         ctx: the workspace's query context (its ``llm`` answers ``/ask``).
-        token: when given, required on every request.
+        token: when given, required on every request; its holders may also review and correct the graph.
+        allow_edits: without a token, allow changes anyway (otherwise the server is read-only).
     """
     app = FastAPI(
         docs_url=None,  # served below from the Swagger UI files that fastapi-offline ships, not a CDN
@@ -156,6 +164,8 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
 
     app.include_router(evidence_router(ctx.ws))
     app.include_router(collection_router(ctx, graph_of, VERIFIED_ONLY))
+    actor = "token holder" if token else "web page (--allow-edits)"
+    app.include_router(review_router(ctx, can_edit=bool(token) or allow_edits, actor=actor))
 
     @app.post("/ask", summary="Answer a question with citations")
     async def post_ask(req: AskRequest, verified_only: bool = VERIFIED_ONLY) -> dict[str, Any]:
@@ -201,7 +211,7 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
         return {
             "entity": _entity_json(entity),
             "mentions": [_mention_json(ctx, m) for m in entity.mentions[:100]],
-            "relations": [_relation_json(r, names) for r in relations],
+            "relations": [_relation_json(r, names, fact_reviews(ctx.ws)) for r in relations],
         }
 
     @app.get("/relations", summary="Relations, optionally of one entity or one type")
@@ -218,7 +228,7 @@ def create_app(ctx: QueryContext, token: str | None = None) -> FastAPI:
         names = {
             e.entity_id: e.name for e in ctx.graph.entities({r.head for r in rels} | {r.tail for r in rels})
         }
-        return {"relations": [_relation_json(r, names) for r in rels]}
+        return {"relations": [_relation_json(r, names, fact_reviews(ctx.ws)) for r in rels]}
 
     @app.get("/graph", summary="The neighbourhood of entities as nodes and edges")
     async def get_graph(

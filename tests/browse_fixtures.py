@@ -14,8 +14,9 @@ from typing import Any
 from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
+from factloom.tools.collection import build_collection
 from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
-from factloom.tools.kg_store import save_document_graph
+from factloom.tools.kg_store import load_document_graph, save_document_graph
 from tests.ingest.tablegen import table_pdf
 
 _spec = importlib.util.spec_from_file_location(
@@ -25,6 +26,7 @@ qf = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(qf)
 
 ROW = "Diarrhoea | 22 (18.3%) | 9 (7.6%) | 0.01"
+EXCLUDED = "Patients taking warfarin were excluded."
 TABLE_ENTITIES = [("Metformin", "Chemical"), ("Diarrhoea", "Disease"), ("Nausea", "Disease")]
 
 
@@ -66,4 +68,35 @@ def build(root: Path) -> dict[str, Any]:
         )
         save_document_graph(ws, doc.doc_id, entities, [causes])
     info.update(root=root, table_doc_id=doc.doc_id, table_ids=ids, table_pdf=pdf, row_start=s)
+    return info
+
+
+def build_with_merge(root: Path) -> dict[str, Any]:
+    """Build the workspace, give the table document a "warfarin" entity too, and build the collection graph.
+
+    The collection merges the two documents' Warfarin entities (same name), so there is a merge to undo.
+    """
+    info = build(root)
+    with Workspace(root, create=False) as ws:
+        doc_id = info["table_doc_id"]
+        doc = get_document(ws, doc_id)
+        chunk = get_chunks(ws, doc_id)[-1]
+        s = doc.text.index("warfarin")
+        mention = Mention(
+            mention_id=Mention.make_id(doc_id, s, s + 8, "Chemical"),
+            doc_id=doc_id,
+            chunk_id=chunk.chunk_id,
+            start=s,
+            end=s + 8,
+            text="warfarin",
+            type="Chemical",
+            page=doc.page_at(s),
+        )
+        entities, relations = load_document_graph(ws, doc_id)
+        warfarin = Entity(
+            entity_id=stable_id("e", doc_id, "warfarin"), name="warfarin", type="Chemical", mentions=[mention]
+        )
+        save_document_graph(ws, doc_id, [*entities, warfarin], relations)
+        summary = build_collection(ws, None)
+        assert summary.merges == 1, summary
     return info

@@ -62,7 +62,7 @@ CREATE INDEX IF NOT EXISTS qx_relations_head ON qx_relations(head);
 CREATE INDEX IF NOT EXISTS qx_relations_tail ON qx_relations(tail);
 """
 
-GRAPH_TABLES = ("doc_entities", "doc_relations", "coll_meta", "coll_entities", "coll_relations")
+GRAPH_TABLES = ("doc_entities", "doc_relations", "coll_meta", "coll_entities", "coll_relations", "review_log")
 """Tables whose content ``load_graph`` reads; a change in any of them makes the index stale."""
 
 _PUNCT = re.compile(r"[^\w]+")
@@ -217,6 +217,11 @@ class GraphIndex:
         """Return the entity types and how many entities each has."""
         rows = self.db.execute("SELECT type, count(*) FROM qx_entities GROUP BY type ORDER BY type")
         return {r[0]: r[1] for r in rows}
+
+    def has_relation(self, relation_id: str) -> bool:
+        """Return True when the graph holds this relation (whatever its status)."""
+        row = self.db.execute("SELECT 1 FROM qx_relations WHERE relation_id = ?", (relation_id,)).fetchone()
+        return row is not None
 
     def relation_count(self) -> int:
         """Return the number of relations (with the status filter of this reader)."""

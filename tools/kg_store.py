@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 
 from factloom.ingest.workspace import Workspace
 from factloom.tools.kg import Entity, Evidence, Mention, Relation
+from factloom.tools.review import rejected_ids
 
 log = logging.getLogger(__name__)
 
@@ -185,20 +186,22 @@ def iter_document_graphs(ws: Workspace) -> Iterator[tuple[str, list[Entity], lis
 
 
 def load_graph(ws: Workspace) -> tuple[list[Entity], list[Relation]]:
-    """Return the graph users see: the union of the document graphs.
+    """Return the graph users see: the union of the document graphs, without the facts a person rejected.
 
     The collection-merge step replaces this with the resolved collection graph once it exists.
     """
     from factloom.tools.collection import load_collection_graph  # the collection layer imports this module
 
+    rejected = rejected_ids(ws)  # facts a person rejected stay out of everything built from here
     collection = load_collection_graph(ws)
     if collection is not None:
-        return collection
-    entities: list[Entity] = []
-    relations: list[Relation] = []
+        entities, relations = collection
+        return entities, [r for r in relations if r.relation_id not in rejected]
+    entities = []
+    relations = []
     for _doc_id, ents, rels in iter_document_graphs(ws):
         entities.extend(ents)
-        relations.extend(rels)
+        relations.extend(r for r in rels if r.relation_id not in rejected)
     return entities, relations
 
 

@@ -118,20 +118,25 @@ function showEvidenceItems(title, items) {
     item.className = "evidence";
     if (ev.fact) item.appendChild(el("span", ev.fact, "fact"));
     for (const fact of factsOf(ev)) item.appendChild(badge(fact));
+    if (ev.relation_id) addReviewControls(item, ev);
     item.addEventListener("click", () => showPage(ev.doc_id, ev.page, ev.start, ev.end));
     list.appendChild(item);
   }
   if (!items.length) list.appendChild(el("li", "No evidence found."));
 }
 
+let currentEntity = null;
+
 async function showEntity(entityId) {
+  currentEntity = entityId;
   for (const node of document.querySelectorAll("#graph .node")) {
     node.classList.toggle("selected", node.dataset.id === entityId);
   }
   const data = await api("entities/" + encodeURIComponent(entityId) + filter("?"));
   let items = [];
   for (const r of data.relations) {
-    const fact = { fact: `${r.head_name} —${r.type}→ ${r.tail_name}`, status: r.status, rationale: r.rationale, agent: r.agent };
+    const fact = { fact: `${r.head_name} —${r.type}→ ${r.tail_name}`, status: r.status, rationale: r.rationale, agent: r.agent,
+      relation_id: r.relation_id, checked_by: r.checked_by, checked_at: r.checked_at };
     for (const ev of r.evidence) items.push(Object.assign({}, fact, ev));
   }
   for (const m of data.mentions) {
@@ -150,6 +155,86 @@ async function showEntity(entityId) {
   for (const node of document.querySelectorAll("#graph .node")) {
     node.classList.toggle("selected", node.dataset.id === entityId);
   }
+}
+
+// ---- review: merges, conflicts, the log; reject / check a fact -----------------------------------
+
+let canEdit = false;
+
+function post(path, note) {
+  return api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ note: note || "" }) });
+}
+
+function smallButton(text, cls, action) {
+  const button = el("button", text, "small " + (cls || ""));
+  button.type = "button";
+  button.addEventListener("click", async (event) => {
+    event.stopPropagation();  // the row's own click opens the evidence
+    button.disabled = true;
+    try { await action(); } catch (err) { $("review-mode").textContent = `failed: ${err.message || err}`; } finally { button.disabled = false; }
+  });
+  return button;
+}
+
+// A person's state of a fact, and (when the server allows changes) the buttons to change it.
+function addReviewControls(item, ev) {
+  if (ev.checked_by) {
+    const mark = el("span", "checked", "badge checked");
+    mark.title = `checked by ${ev.checked_by} at ${ev.checked_at}`;
+    item.appendChild(mark);
+  }
+  if (!canEdit) return;
+  const id = encodeURIComponent(ev.relation_id);
+  item.appendChild(smallButton("reject", "danger reject", async () => { await post(`review/facts/${id}/reject`); await afterChange(); }));
+  const check = ev.checked_by ? "uncheck" : "check";
+  item.appendChild(smallButton(ev.checked_by ? "uncheck" : "mark checked", check, async () => { await post(`review/facts/${id}/${check}`); await afterChange(); }));
+}
+
+async function afterChange() {
+  await Promise.all([loadOverview(), loadReview()]);
+  if (currentEntity) await showEntity(currentEntity);
+}
+
+async function loadReview() {
+  const data = await api("review");
+  canEdit = data.can_edit;
+  $("review-mode").textContent = canEdit ? "you can correct the graph" : "read-only";
+  const merges = $("merges");
+  merges.replaceChildren();
+  for (const m of data.merges.concat(data.undone)) {
+    const names = m.entities.map((e) => e.name).join(", ");
+    const item = el("li", `${m.name} ← ${names} · ${m.reason} · score ${m.score.toFixed(2)}`, m.undone ? "undone" : "");
+    item.dataset.mergeId = m.merge_id;
+    if (canEdit && !m.undone) {
+      item.appendChild(smallButton("undo", "undo", async () => {
+        await post(`review/merges/${encodeURIComponent(m.merge_id)}/undo`);
+        await afterChange();
+      }));
+    }
+    merges.appendChild(item);
+  }
+  if (!merges.children.length) merges.appendChild(el("li", "No merges."));
+  const conflicts = $("conflicts");
+  conflicts.replaceChildren();
+  for (const c of data.conflicts) {
+    conflicts.appendChild(el("li", `${c.head_name} —${c.type}→ ${c.values.map((v) => v.tail_name).join(" / ")}`));
+  }
+  if (!conflicts.children.length) conflicts.appendChild(el("li", "No conflicts."));
+  const log = $("review-log");
+  log.replaceChildren();
+  const latest = new Map();  // the log is newest first: the first row of a fact is its state
+  for (const e of data.log) if (!latest.has(e.target)) latest.set(e.target, e);
+  for (const e of data.log.slice(0, 8)) {
+    const item = el("li", `${e.at} ${e.actor}: ${e.action} ${e.target}${e.note ? " — " + e.note : ""}`);
+    if (canEdit && e.action === "reject" && latest.get(e.target) === e) {
+      item.appendChild(smallButton("restore", "restore", async () => {
+        await post(`review/facts/${encodeURIComponent(e.target)}/restore`);
+        await afterChange();
+      }));
+    }
+    log.appendChild(item);
+  }
+  if (!log.children.length) log.appendChild(el("li", "None yet."));
 }
 
 // ---- collection: documents, entity types, entity search, overview graph ------------------------
@@ -361,5 +446,6 @@ function drawGraph(data, what) {
 $("ask-form").addEventListener("submit", onAsk);
 $("entity-search").addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(searchEntities, 150); });
 loadOverview().catch((err) => { $("graph-hint").textContent = `could not load the collection: ${err.message || err}`; });
+loadReview().catch((err) => { $("review-mode").textContent = `could not load the review: ${err.message || err}`; });
 $("new-chat").addEventListener("click", () => { history = []; $("messages").replaceChildren(); });
 window.addEventListener("resize", () => { if (graph.nodes.length) drawGraph(graph, graphWhat); });

@@ -29,7 +29,10 @@ INTRO = (
     "Patients with type 2 diabetes were randomised to metformin or placebo for twelve weeks. "
     "Adverse events were recorded at every visit and are summarised below."
 )
-OUTRO = "Gastrointestinal events were more frequent with metformin; no case of lactic acidosis occurred."
+OUTRO = (
+    "Gastrointestinal events were more frequent with metformin; no case of lactic acidosis occurred. "
+    "Patients taking warfarin were excluded."
+)
 
 
 def _table(page: pymupdf.Page, rows: list[list[str]], top: float, widths: list[float], grid: bool) -> float:

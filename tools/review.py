@@ -1,0 +1,116 @@
+"""A person's review of the graph: facts rejected or checked, kept in the workspace's review log.
+
+Every change is one row of ``review_log`` (never updated or deleted), so the log is the history and the
+latest row per fact is its state. A rejected fact is left out of ``kg_store.load_graph`` and so of
+exports, questions and the web page, on every later run; restoring it brings it back. A checked fact
+keeps who checked it and when. Undoing a merge is logged here too (the merge itself is undone, for
+good, by ``tools.collection.undo_merge``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from factloom.ingest.errors import FactloomError
+from factloom.ingest.workspace import Workspace
+
+DDL = """
+CREATE TABLE IF NOT EXISTS review_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS review_log_target ON review_log(target, seq);
+"""
+
+FACT_ACTIONS = {
+    "reject": ("rejected", True),
+    "restore": ("rejected", False),
+    "check": ("checked", True),
+    "uncheck": ("checked", False),
+}
+"""Actions on a fact: the state each one sets."""
+UNDO_MERGE = "undo_merge"
+ACTIONS = (*FACT_ACTIONS, UNDO_MERGE)
+
+
+class ReviewError(FactloomError):
+    """A review action cannot be recorded (unknown action)."""
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One change made by a person."""
+
+    seq: int
+    at: str
+    action: str
+    target: str
+    actor: str
+    note: str
+
+
+@dataclass(frozen=True)
+class FactReview:
+    """A fact's review state: rejected or not, and who checked it when (empty when not checked)."""
+
+    rejected: bool = False
+    checked_by: str = ""
+    checked_at: str = ""
+
+
+def ensure(ws: Workspace) -> sqlite3.Connection:
+    """Create the review log if missing; return the connection."""
+    ws.ensure_tables(DDL)
+    return ws.db
+
+
+def record(ws: Workspace, action: str, target: str, actor: str = "web", note: str = "") -> LogEntry:
+    """Append one change to the log and return it.
+
+    Raises:
+        ReviewError: ``action`` is not one of ``ACTIONS``.
+    """
+    if action not in ACTIONS:
+        raise ReviewError(f"unknown review action {action!r}; use one of {', '.join(ACTIONS)}")
+    db = ensure(ws)
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    with ws.transaction():
+        cur = db.execute(
+            "INSERT INTO review_log (at, action, target, actor, note) VALUES (?, ?, ?, ?, ?)",
+            (at, action, target, actor, note),
+        )
+    return LogEntry(cur.lastrowid or 0, at, action, target, actor, note)
+
+
+def read_log(ws: Workspace, limit: int = 200) -> list[LogEntry]:
+    """Return the latest changes, newest first."""
+    rows = ensure(ws).execute("SELECT * FROM review_log ORDER BY seq DESC LIMIT ?", (limit,))
+    return [LogEntry(r["seq"], r["at"], r["action"], r["target"], r["actor"], r["note"]) for r in rows]
+
+
+def fact_reviews(ws: Workspace) -> dict[str, FactReview]:
+    """Return the review state of every fact a person touched, by relation id."""
+    states: dict[str, dict[str, object]] = {}
+    rows = ensure(ws).execute(
+        "SELECT action, target, actor, at FROM review_log WHERE action IN (?, ?, ?, ?) ORDER BY seq",
+        tuple(FACT_ACTIONS),
+    )
+    for action, target, actor, at in rows:
+        key, value = FACT_ACTIONS[action]
+        state = states.setdefault(target, {"rejected": False, "checked_by": "", "checked_at": ""})
+        if key == "rejected":
+            state["rejected"] = value
+        else:
+            state["checked_by"], state["checked_at"] = (actor, at) if value else ("", "")
+    return {k: FactReview(**v) for k, v in states.items()}  # type: ignore[arg-type]
+
+
+def rejected_ids(ws: Workspace) -> set[str]:
+    """Return the ids of the facts a person rejected (and did not restore)."""
+    return {k for k, v in fact_reviews(ws).items() if v.rejected}
