@@ -70,6 +70,13 @@ def ensure(ws: Workspace) -> sqlite3.Connection:
     return ws.db
 
 
+def _exists(ws: Workspace) -> bool:
+    """Return True once a change was recorded. Reads never create the table: ``executescript`` would
+    commit a transaction that a caller (``load_graph`` inside a build) may hold open."""
+    found = ws.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'review_log'")
+    return found.fetchone() is not None
+
+
 def record(ws: Workspace, action: str, target: str, actor: str = "web", note: str = "") -> LogEntry:
     """Append one change to the log and return it.
 
@@ -90,14 +97,18 @@ def record(ws: Workspace, action: str, target: str, actor: str = "web", note: st
 
 def read_log(ws: Workspace, limit: int = 200) -> list[LogEntry]:
     """Return the latest changes, newest first."""
-    rows = ensure(ws).execute("SELECT * FROM review_log ORDER BY seq DESC LIMIT ?", (limit,))
+    if not _exists(ws):
+        return []
+    rows = ws.db.execute("SELECT * FROM review_log ORDER BY seq DESC LIMIT ?", (limit,))
     return [LogEntry(r["seq"], r["at"], r["action"], r["target"], r["actor"], r["note"]) for r in rows]
 
 
 def fact_reviews(ws: Workspace) -> dict[str, FactReview]:
     """Return the review state of every fact a person touched, by relation id."""
     states: dict[str, dict[str, object]] = {}
-    rows = ensure(ws).execute(
+    if not _exists(ws):
+        return {}
+    rows = ws.db.execute(
         "SELECT action, target, actor, at FROM review_log WHERE action IN (?, ?, ?, ?) ORDER BY seq",
         tuple(FACT_ACTIONS),
     )
