@@ -180,8 +180,8 @@ def inspect_text(doc_id: str, root: Path) -> None:
 def inspect_tables(doc_id: str, root: Path) -> None:
     """List the tables of document DOC_ID, one JSON object per line.
 
-    ``rows`` are the cells' texts row by row (the first ``header_rows`` rows are the header); each of
-    ``cells`` gives its page box, its span in `inspect text` and its row and column headers.
+    "rows" are the cells' texts row by row (the first "header_rows" rows are the header); each of
+    "cells" gives its page box, its span in `inspect text` and its row and column headers.
     """
     from factloom.ingest.store import get_document
     from factloom.ingest.workspace import Workspace

@@ -3,8 +3,9 @@
 A chunk is a span of ``Document.text`` (``doc.text[c.start:c.end] == c.text``). Chunks never cut a
 sentence, start a new chunk at a section heading when the current one is not tiny, and repeat
 the last sentences of the previous chunk (up to ``overlap_tokens``) when a section runs on. Only
-a "sentence" longer than a whole chunk (a list without full stops, a table row) is cut, at a space; a
-table's rows are lines of their own, so a long table is cut between rows.
+a "sentence" longer than a whole chunk (a list without full stops, a table row) is cut, at a space. A
+table starts a chunk (unless the current one is tiny) and stays whole in it when it fits; a longer table
+is cut between rows (its rows are lines of their own).
 Tokens are estimated with a regular expression calibrated on the embedding model's tokenizer.
 """
 
@@ -15,7 +16,7 @@ import hashlib
 import re
 from typing import NamedTuple
 
-from factloom.ingest.models import Chunk, Document
+from factloom.ingest.models import Chunk, Document, Table
 
 _PIECE = re.compile(r"\w+|[^\w\s]")
 _TOKEN = re.compile(r"([^\W\d_]{8,}|\d{3,})|\w+|[^\w\s]")
@@ -103,10 +104,32 @@ def chunk_document(doc: Document, chunk_tokens: int = 512, overlap_tokens: int =
     """Split ``doc.text`` into chunks of whole sentences of about ``chunk_tokens`` tokens."""
     if overlap_tokens >= chunk_tokens:
         raise ValueError("overlap_tokens must be smaller than chunk_tokens")
-    spans = sentences(doc.text, chunk_tokens)
-    section_starts = sorted(s.start for s in doc.sections)
+    spans = _whole_tables(sentences(doc.text, chunk_tokens), doc.tables, chunk_tokens)
+    section_starts = sorted({s.start for s in doc.sections} | {t.start for t in doc.tables})
     groups = _group(spans, section_starts, chunk_tokens, overlap_tokens)
     return [_chunk(doc, i, group) for i, group in enumerate(groups)]
+
+
+def _whole_tables(spans: list[Span], tables: list[Table], size: int) -> list[Span]:
+    """Join the rows of each table that fits in a chunk into one span, so no chunk cuts it."""
+    out: list[Span] = []
+    bounds = sorted((t.start, t.end) for t in tables)
+    i = 0
+    while i < len(spans):
+        span = spans[i]
+        inside = next(((lo, hi) for lo, hi in bounds if lo <= span.start < hi), None)
+        if inside is None:
+            out.append(span)
+            i += 1
+            continue
+        j = i
+        while j < len(spans) and spans[j].start < inside[1]:
+            j += 1
+        rows = spans[i:j]
+        tokens = sum(r.tokens for r in rows)
+        out.extend([Span(rows[0].start, rows[-1].end, tokens)] if tokens <= size else rows)
+        i = j
+    return out
 
 
 def _group(spans: list[Span], section_starts: list[int], size: int, overlap: int) -> list[list[Span]]:

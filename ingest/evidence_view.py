@@ -131,9 +131,8 @@ def _pieces(doc: Document, number: int, start: int, end: int) -> tuple[list[Piec
 
 
 def _cells(table: Table, start: int, end: int) -> list[tuple[CellRef, BBox]]:
-    out = []
-    for c in table.cells:
-        if c.start < end and start < c.end and c.bbox is not None and c.text:
-            ref = CellRef(c.row, c.col, c.text, table.row_header(c), table.column_header(c))
-            out.append((ref, c.bbox))
-    return out
+    return [
+        (CellRef(c.row, c.col, c.text, table.row_header(c), table.column_header(c)), c.bbox)
+        for c in table.cells_in(start, end)
+        if c.bbox is not None
+    ]

@@ -96,6 +96,10 @@ class Table(BaseModel):
         first = self.cell(cell.row, 0)
         return "" if cell.col == 0 or first is None else first.text
 
+    def cells_in(self, start: int, end: int) -> list[TableCell]:
+        """Return the non-empty cells whose text overlaps ``[start, end)`` of the document text."""
+        return [c for c in self.cells if c.text and c.start < end and start < c.end]
+
     def rows(self) -> list[list[str]]:
         """Return the cells' texts row by row."""
         n = self.n_cols
@@ -133,6 +137,10 @@ class Document(BaseModel):
         if i >= 0 and self.blocks[i].start <= offset < self.blocks[i].end:
             return self.blocks[i]
         return None
+
+    def table_at(self, offset: int) -> Table | None:
+        """Return the table whose text holds character ``offset``, or None outside tables."""
+        return next((t for t in self.tables if t.start <= offset < t.end), None)
 
     def section_at(self, offset: int) -> str | None:
         """Return the title of the section that ``offset`` falls in."""
