@@ -33,7 +33,7 @@ from factloom.ingest.store import UnknownDocumentError, get_document, list_docum
 from factloom.tools.graph_index import GraphIndex
 from factloom.tools.kg import Entity, Relation
 from factloom.tools.llm.base import LLMError
-from factloom.tools.review import FactReview, fact_reviews
+from factloom.tools.review import FactReview, fact_reviews, review_of
 from factloom.tools.subgraph import Limits, neighbourhood, sentence_around
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def _entity_json(e: Entity) -> dict[str, Any]:
 def _relation_json(
     r: Relation, names: dict[str, str], reviews: dict[str, FactReview] | None = None
 ) -> dict[str, Any]:
-    review = (reviews or {}).get(r.relation_id, FactReview())
+    review = review_of(reviews or {}, r)
     return {
         "relation_id": r.relation_id,
         "head": r.head,

@@ -16,7 +16,7 @@ from factloom.graphs.query import QueryContext
 from factloom.ingest.lock import WorkspaceLockedError, workspace_lock
 from factloom.tools.collection import undo_merge
 from factloom.tools.collection_log import MergeNotFoundError, list_conflicts, list_merges
-from factloom.tools.review import FactReview, fact_reviews, read_log, record
+from factloom.tools.review import FactReview, fact_key, fact_reviews, last_key, read_log, record
 
 READ_ONLY = "the server is read-only: start it with --token T (edits by token holders) or --allow-edits"
 
@@ -64,14 +64,18 @@ def review_router(ctx: QueryContext, *, can_edit: bool, actor: str) -> APIRouter
         undoes it); ``check`` marks it as checked by a person."""
         guard()
         ctx.graph.refresh()
+        fact = ctx.graph.relation(relation_id)
         if action == "restore":
             if not fact_reviews(ctx.ws).get(relation_id, FactReview()).rejected:
                 raise HTTPException(404, f"no rejected fact {relation_id}")
-        elif not ctx.graph.has_relation(relation_id):
+            key = last_key(ctx.ws, relation_id)
+        elif fact is None:
             raise HTTPException(404, f"no fact {relation_id} in the graph")
+        else:
+            key = fact_key(fact)
         try:
             with workspace_lock(ctx.ws, wait=10, command=f"factloom serve: {action} a fact"):
-                entry = record(ctx.ws, action, relation_id, actor, note)
+                entry = record(ctx.ws, action, relation_id, actor, note, key)
         except WorkspaceLockedError as e:
             raise HTTPException(409, str(e)) from e
         ctx.refresh()

@@ -218,10 +218,10 @@ class GraphIndex:
         rows = self.db.execute("SELECT type, count(*) FROM qx_entities GROUP BY type ORDER BY type")
         return {r[0]: r[1] for r in rows}
 
-    def has_relation(self, relation_id: str) -> bool:
-        """Return True when the graph holds this relation (whatever its status)."""
-        row = self.db.execute("SELECT 1 FROM qx_relations WHERE relation_id = ?", (relation_id,)).fetchone()
-        return row is not None
+    def relation(self, relation_id: str) -> Relation | None:
+        """Return one relation (whatever its status), or None."""
+        row = self.db.execute("SELECT * FROM qx_relations WHERE relation_id = ?", (relation_id,)).fetchone()
+        return relation_from_row(row) if row else None
 
     def relation_count(self) -> int:
         """Return the number of relations (with the status filter of this reader)."""

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 
 from factloom.ingest.workspace import Workspace
 from factloom.tools.kg import Entity, Evidence, Mention, Relation
-from factloom.tools.review import rejected_ids
+from factloom.tools.review import without_rejected
 
 log = logging.getLogger(__name__)
 
@@ -192,17 +192,16 @@ def load_graph(ws: Workspace) -> tuple[list[Entity], list[Relation]]:
     """
     from factloom.tools.collection import load_collection_graph  # the collection layer imports this module
 
-    rejected = rejected_ids(ws)  # facts a person rejected stay out of everything built from here
     collection = load_collection_graph(ws)
-    if collection is not None:
+    if collection is not None:  # facts a person rejected stay out of everything built from here
         entities, relations = collection
-        return entities, [r for r in relations if r.relation_id not in rejected]
+        return entities, without_rejected(ws, relations)
     entities = []
     relations = []
     for _doc_id, ents, rels in iter_document_graphs(ws):
         entities.extend(ents)
-        relations.extend(r for r in rels if r.relation_id not in rejected)
-    return entities, relations
+        relations.extend(rels)
+    return entities, without_rejected(ws, relations)
 
 
 def verified_only(relations: Sequence[Relation]) -> list[Relation]:

@@ -123,3 +123,16 @@ def test_the_review_routes_are_in_the_openapi_docs(built: dict) -> None:
         assert {"/review", "/review/merges/{merge_id}/undo", "/review/facts/{relation_id}/{action}"} <= set(
             paths
         )
+
+
+def test_a_rejected_fact_stays_rejected_after_a_merge_is_undone(built: dict) -> None:
+    for client in _serve(built["root"], token=TOKEN):
+        fact = _warfarin_fact(client)
+        client.post(f"/review/facts/{fact['relation_id']}/check")
+        client.post(f"/review/facts/{fact['relation_id']}/reject")
+        merge = client.get("/review").json()["merges"][0]
+        assert client.post(f"/review/merges/{merge['merge_id']}/undo").status_code == 200
+        rels = client.get("/relations").json()["relations"]
+        assert not any(r["head_name"] == "Warfarin" and r["tail_name"] == "bleeding" for r in rels)
+        assert client.post(f"/review/facts/{fact['relation_id']}/restore").status_code == 200
+        assert _warfarin_fact(client)["checked_by"] == "token holder"
