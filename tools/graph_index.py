@@ -16,6 +16,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from factloom.ingest.workspace import Workspace
+from factloom.tools.collection_log import ensure as ensure_collection
 from factloom.tools.kg import Entity, Relation
 from factloom.tools.kg_store import (
     ENTITY_FIELDS,
@@ -27,7 +28,6 @@ from factloom.tools.kg_store import (
     relation_from_row,
     relation_values,
 )
-from factloom.tools.kg_store import ensure as ensure_kg
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def graph_fingerprint(ws: Workspace) -> str:
 
     Saving a document graph deletes and re-inserts its rows, which moves their rowids.
     """
-    ensure_kg(ws)
+    ensure_collection(ws)  # tables that load_graph would create: made first, or the next check sees a change
     existing = {r[0] for r in ws.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     parts = []
     for table in GRAPH_TABLES:
@@ -202,9 +202,8 @@ class GraphIndex:
         sql = "SELECT * FROM qx_entities e WHERE 1 = 1"
         args: list[object] = []
         if text:
-            sql += (
-                " AND EXISTS (SELECT 1 FROM qx_aliases a WHERE a.entity_id = e.entity_id"
-                " AND a.norm LIKE ? ESCAPE '!')"
+            sql += (  # one scan of the aliases: a correlated EXISTS scanned them once per entity
+                " AND e.entity_id IN (SELECT a.entity_id FROM qx_aliases a WHERE a.norm LIKE ? ESCAPE '!')"
             )
             args.append("%" + normalise(text).replace("!", "!!").replace("_", "!_") + "%")
         if type_:
