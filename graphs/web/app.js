@@ -298,25 +298,33 @@ function showDocument(d) {
   $("entity-meta").hidden = true;
   showEvidenceItems(`${d.title}`, []);
   $("evidence-list").replaceChildren(el("li", `${d.pages} pages, ${d.facts} facts, ${d.entities} entities`));
-  showPage(d.doc_id, 1, 0, 0);
+  showPage(d.doc_id, 1, null, null);
 }
 
+let shownPage = null;  // the document page in the evidence view, for the previous / next buttons
 let pageSeq = 0;  // the latest evidence shown; an older request that answers late is dropped
 
 async function showPage(docId, page, start, end) {
   const seq = ++pageSeq;
+  const doc = encodeURIComponent(docId);
+  const whole = start === null;  // a whole page (document list, previous / next): nothing to box
   const [data, view] = await Promise.all([
-    api(`documents/${encodeURIComponent(docId)}/pages/${page}`),
-    api(`documents/${encodeURIComponent(docId)}/evidence?start=${start}&end=${Math.max(start, end)}`)
-      .catch((err) => ({ error: String(err.message || err) })),
+    api(`documents/${doc}/pages/${page}`),
+    whole
+      ? Promise.resolve({ doc_id: docId, page, image: `documents/${doc}/pages/${page}/image`, boxes: [], cells: [], start: "", end: "" })
+      : api(`documents/${doc}/evidence?start=${start}&end=${Math.max(start, end)}`).catch((err) => ({ error: String(err.message || err) })),
   ]);
   if (seq !== pageSeq) return;
+  if (whole) { start = data.start; end = data.start; view.title = data.title; }
   const lo = Math.max(0, start - data.start);
   const hi = Math.min(data.text.length, end - data.start);
   const pre = $("page-text");
   const mark = el("mark", data.text.slice(lo, hi));
   pre.replaceChildren(document.createTextNode(data.text.slice(0, lo)), mark, document.createTextNode(data.text.slice(hi)));
   $("page-caption").textContent = `${data.title} — page ${data.page} of ${data.n_pages}`;
+  shownPage = { docId, page: data.page, n: data.n_pages, start: data.start };
+  $("page-prev").disabled = data.page <= 1;
+  $("page-next").disabled = data.page >= data.n_pages;
   $("page-view").hidden = false;
   mark.scrollIntoView({ block: "center" });
   await showPageImage(view, seq);
@@ -444,6 +452,9 @@ function drawGraph(data, what) {
 }
 
 $("ask-form").addEventListener("submit", onAsk);
+$("page-prev").addEventListener("click", () => { if (shownPage) showPage(shownPage.docId, shownPage.page - 1, null, null); });
+$("page-next").addEventListener("click", () => { if (shownPage) showPage(shownPage.docId, shownPage.page + 1, null, null); });
+$("verified-only").addEventListener("change", () => { loadOverview().catch(() => {}); });
 $("entity-search").addEventListener("input", () => { clearTimeout(searchTimer); searchTimer = setTimeout(searchEntities, 150); });
 loadOverview().catch((err) => { $("graph-hint").textContent = `could not load the collection: ${err.message || err}`; });
 loadReview().catch((err) => { $("review-mode").textContent = `could not load the review: ${err.message || err}`; });

@@ -193,3 +193,30 @@ def test_a_citation_opens_its_page_image_with_the_quote_boxed(page: object, buil
     )
     _shot(page, shots, "citation-page-image.png")
     assert page.errors == [] and page.failed == []
+
+
+def test_a_document_opens_on_its_first_page_and_the_pages_can_be_turned(page: object, built: dict) -> None:
+    page.locator('#documents li:has-text("Metformin in Adults")').click()
+    page.wait_for_selector('#page-caption:has-text("page 1 of 2")')
+    page.wait_for_selector('#page-image-wrap:not([hidden]) #page-image[src*="/pages/1/image"]')
+    assert page.locator("#page-boxes .hl").count() == 0  # a whole page: nothing to box
+    page.click("#page-next")
+    page.wait_for_selector('#page-caption:has-text("page 2 of 2")')
+    page.wait_for_selector('#page-image[src*="/pages/2/image"]')
+    assert "Table 2 Dosing schedule" in page.inner_text("#page-text")
+    assert page.locator("#page-next").is_disabled()
+    assert page.errors == [] and page.failed == []
+
+
+def test_the_new_routes_show_in_the_api_docs_offline(site: str, page: object) -> None:
+    context = page.context.browser.new_context()
+    tab = context.new_page()
+    tab.goto(f"{site}/docs?token={TOKEN}")
+    for summary in (
+        "One page of a PDF drawn as a PNG",
+        "Where a span of the document text is on its page",
+        "The collection: documents, entity types, the most connected entities",
+        "Undo a merge: its entities stay apart for good",
+    ):
+        tab.wait_for_selector(f'.opblock-summary:has-text("{summary}")')
+    context.close()
