@@ -181,7 +181,8 @@ def inspect_tables(doc_id: str, root: Path) -> None:
     """List the tables of document DOC_ID, one JSON object per line.
 
     "rows" are the cells' texts row by row (the first "header_rows" rows are the header); each of
-    "cells" gives its page box, its span in `inspect text` and its row and column headers.
+    "cells" gives its page box, its span in `inspect text`, its row and column headers and the unit
+    its column header gives (``Dose (mg)``: mg).
     """
     from factloom.ingest.store import get_document
     from factloom.ingest.workspace import Workspace
@@ -191,7 +192,7 @@ def inspect_tables(doc_id: str, root: Path) -> None:
     for i, t in enumerate(doc.tables, start=1):
         cells = [
             {"row": c.row, "col": c.col, "bbox": c.bbox, "start": c.start, "end": c.end, "text": c.text,
-             "row_header": t.row_header(c), "column_header": t.column_header(c)}
+             "row_header": t.row_header(c), "column_header": t.column_header(c), "unit": t.unit(c)}
             for c in t.cells
         ]
         row = {"table": i, "page": t.page, "bbox": t.bbox, "start": t.start, "end": t.end, "n_rows": t.n_rows,

@@ -39,6 +39,7 @@ class CellRef:
     text: str
     row_header: str
     column_header: str
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def _pieces(doc: Document, number: int, start: int, end: int) -> tuple[list[Piec
 
 def _cells(table: Table, start: int, end: int) -> list[tuple[CellRef, BBox]]:
     return [
-        (CellRef(c.row, c.col, c.text, table.row_header(c), table.column_header(c)), c.bbox)
+        (CellRef(c.row, c.col, c.text, table.row_header(c), table.column_header(c), table.unit(c)), c.bbox)
         for c in table.cells_in(start, end)
         if c.bbox is not None
     ]

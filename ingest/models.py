@@ -10,6 +10,8 @@ import bisect
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from factloom.ingest.tables import header_unit
+
 BBox = tuple[float, float, float, float]
 
 
@@ -90,6 +92,10 @@ class Table(BaseModel):
             return ""
         parts = [c.text for r in range(self.header_rows) if (c := self.cell(r, cell.col)) and c.text]
         return " ".join(parts)
+
+    def unit(self, cell: TableCell) -> str | None:
+        """Return the unit its column header gives a cell's value (``Dose (mg)`` -> ``mg``), if any."""
+        return header_unit(self.column_header(cell)) if cell.row >= self.header_rows else None
 
     def row_header(self, cell: TableCell) -> str:
         """Return the header of a cell's row: the text of its row's first cell (empty for that cell)."""

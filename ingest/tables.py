@@ -113,6 +113,22 @@ def render(rows: list[list[str]]) -> tuple[str, list[list[tuple[int, int]]]]:
     return "".join(parts), spans
 
 
+_UNIT = re.compile(r"\(([^()=]{1,12})\)\s*$")
+_NOT_UNIT = re.compile(r"^\s*(n|N|SD|SE|SEM|IQR|CI|range)\b|\d")
+
+
+def header_unit(header: str) -> str | None:
+    """Return the unit a column header gives its values: ``Dose (mg)`` -> ``mg``, ``Yes (%)`` -> ``%``.
+
+    A bracket holding a count, a statistic or a number (``Placebo (n = 118)``, ``Mean (SD)``) is no unit.
+    """
+    m = _UNIT.search(header)
+    if m is None:
+        return None
+    unit = m.group(1).strip()
+    return None if not unit or _NOT_UNIT.search(unit) else unit
+
+
 def has_caption(texts: list[str]) -> bool:
     """Return True when one of a page's text blocks starts like a table caption (``Table 2``)."""
     return any(CAPTION.match(t) for t in texts)

@@ -343,7 +343,8 @@ async function showPageImage(view, seq) {
   }
   for (const c of view.cells) {
     const head = [c.row_header, c.column_header].filter(Boolean).join(" × ");
-    cells.push(el("div", head ? `table cell ${head}: ${c.text}` : `table cell: ${c.text}`, "cell-ref"));
+    const value = c.unit ? `${c.text} ${c.unit}` : c.text;
+    cells.push(el("div", head ? `table cell ${head}: ${value}` : `table cell: ${value}`, "cell-ref"));
   }
   for (const [x0, y0, x1, y1] of view.boxes) {
     const box = el("div", null, "hl");

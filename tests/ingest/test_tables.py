@@ -18,7 +18,7 @@ from factloom.ingest.chunking import chunk_document
 from factloom.ingest.pdf import parse_pdf
 from factloom.ingest.sources import read_document
 from factloom.ingest.store import DDL, get_document, save_document
-from factloom.ingest.tables import RawTable, Word, covered, fill, render
+from factloom.ingest.tables import RawTable, Word, covered, fill, header_unit, render
 from factloom.ingest.workspace import Workspace
 from tests.ingest.tablegen import ADVERSE_EVENTS, DOSING, table_pdf
 
@@ -170,3 +170,17 @@ def test_a_table_longer_than_a_chunk_is_cut_between_rows(doc) -> None:
     for chunk in chunk_document(doc, chunk_tokens=32, overlap_tokens=4):
         if table.start < chunk.end < table.end:
             assert chunk.end in row_ends
+
+
+def test_a_value_gets_the_unit_its_column_header_gives(doc) -> None:
+    dosing = doc.tables[1]
+    assert dosing.unit(dosing.cell(2, 1)) == "mg"  # "1000" under "Dose (mg)"
+    assert dosing.unit(dosing.cell(0, 1)) is None  # the header itself
+    events = doc.tables[0]
+    assert events.unit(events.cell(1, 1)) is None  # "Metformin (n = 120)": a count, not a unit
+    assert [header_unit(h) for h in ("Yes (%)", "Mean (SD)", "Energy (kcal/mol)", "Week")] == [
+        "%",
+        None,
+        "kcal/mol",
+        None,
+    ]
