@@ -2,11 +2,15 @@
 
 ``create_app`` builds a FastAPI app over an opened ``QueryContext``. Every relation the API returns
 carries its ``status`` (verified / unverified), proposing ``agent``, the verifier's ``rationale`` and the
-grounding ``method`` and ``score`` of each quote; ``?verified_only=true`` keeps verified relations only.
+grounding ``method`` and ``score`` of each quote, and who checked it if a person did;
+``?verified_only=true`` keeps verified relations only. The collection overview, the evidence view (page
+images, quote boxes) and the review routes live in ``server_collection``, ``server_evidence`` and
+``server_review``.
 
 When a token is given, every request must carry it (``Authorization: Bearer T``, ``?token=T``, or the
-cookie the page sets after a ``?token=`` visit). The page is plain files from ``graphs/web``; document
-text is sent as JSON and shown as text.
+cookie the page sets after a ``?token=`` visit), and its holders may review and correct the graph;
+without a token the server is read-only unless ``allow_edits``. The page is plain files from
+``graphs/web``; document text is sent as JSON and shown as text.
 """
 
 from __future__ import annotations
