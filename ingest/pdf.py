@@ -25,7 +25,7 @@ from factloom.ingest.layout import (
     reading_order,
 )
 from factloom.ingest.models import Block, Document, Page, Section, Table, TableCell
-from factloom.ingest.tables import RawTable, Word, covered, fill, has_caption
+from factloom.ingest.tables import RawTable, Word, covered, fill, has_caption, lost_words, non_empty
 from factloom.ingest.text import clean_block, normalize, page_ranges
 
 log = logging.getLogger(__name__)
@@ -164,12 +164,20 @@ def _page_blocks(page: pymupdf.Page, tables: bool = True) -> RawPage:
 
 
 def _with_tables(page: pymupdf.Page, textpage: pymupdf.TextPage, blocks: list[RawBlock]) -> list[RawBlock]:
-    """Replace the text blocks inside each table of the page by one block holding the table as rows."""
+    """Replace the text blocks inside each table of the page by one block holding the table as rows.
+
+    A table whose cells would drop a word of the blocks it replaces is left as text (no word is lost).
+    """
     words = [Word(bbox=tuple(w[:4]), text=w[4], block=w[5], line=w[6]) for w in textpage.extractWORDS()]
     for found in page.find_tables().tables:
-        table = fill(_raw_table(page, found), words)
-        inside = [b for b in blocks if covered(b.bbox, table.bbox)]
-        if not table.text or not inside:
+        plain = fill(_raw_table(page, found), words)
+        finer = _by_text(page, found, words, non_empty(plain)) if plain.stacked else None
+        for table in filter(None, (finer, plain)):  # the first that keeps every word of its blocks
+            inside = [b for b in blocks if covered(b.bbox, table.bbox)]
+            if table.text and inside and not lost_words(table, [b.bbox for b in inside], words):
+                break
+        else:
+            log.debug("page %d: a table would drop words of its text; kept as text", page.number + 1)
             continue
         first = blocks.index(inside[0])
         blocks = [b for b in blocks if b not in inside]
@@ -178,6 +186,24 @@ def _with_tables(page: pymupdf.Page, textpage: pymupdf.TextPage, blocks: list[Ra
             bold=False, n_lines=len(table.rows), first_line=table.text.split("\n", 1)[0], table=table,
         ))
     return blocks
+
+
+def _by_text(
+    page: pymupdf.Page, found: pymupdf.table.Table, words: list[Word], cells: int
+) -> RawTable | None:
+    """Find a table again inside its box from the alignment of its words (rows the lines merged).
+
+    Returns the new table if it has more than ``cells`` cells with text and no stacked numbers left.
+    """
+    clip = pymupdf.Rect(found.bbox)
+    if found.header.external:
+        clip |= pymupdf.Rect(found.header.bbox)
+    best = None
+    for other in page.find_tables(clip=clip, use_layout=False, strategy="text", min_words_vertical=2).tables:
+        table = fill(_raw_table(page, other), words)
+        if table.text and not table.stacked and (best is None or non_empty(table) > non_empty(best)):
+            best = table
+    return best if best is not None and non_empty(best) > cells else None
 
 
 def _raw_table(page: pymupdf.Page, found: pymupdf.table.Table) -> RawTable:

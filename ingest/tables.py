@@ -43,6 +43,8 @@ class RawTable:
     texts: list[list[str]] = field(default_factory=list)
     spans: list[list[tuple[int, int]]] = field(default_factory=list)
     text: str = ""
+    stacked: bool = False
+    """A body cell holds several lines of numbers: rows the finder merged (a table without row rules)."""
 
 
 def area(b: BBox) -> float:
@@ -71,25 +73,49 @@ def fill(table: RawTable, words: list[Word]) -> RawTable:
     """Set each cell's text from the words whose centre lies in it, then write the table as text.
 
     Words keep the page's reading order; words on one line are joined by a space, lines of a cell are
-    joined as in a paragraph (a word hyphenated at a line end is joined again). A table without any
-    text in its cells is returned unchanged, with empty ``text``.
+    joined as in a paragraph (a word hyphenated at a line end is joined again). Rows without any text
+    are dropped. A table without any text in its cells is returned unchanged, with empty ``text``.
     """
-    texts = []
-    for row in table.rows:
-        texts.append([_cell_text(cell, words) if cell is not None else "" for cell in row])
-    if not any(t for row in texts for t in row):
+    texts: list[list[str]] = []
+    stacked = False
+    for r, row in enumerate(table.rows):
+        lines = [_cell_lines(cell, words) if cell is not None else [] for cell in row]
+        if r >= table.header_rows:
+            stacked = stacked or any(len(ls) > 1 and all(_NUMBERS.fullmatch(x) for x in ls) for ls in lines)
+        texts.append([clean_block("\n".join(ls)) for ls in lines])
+    keep = [i for i, row in enumerate(texts) if any(row)]
+    if not keep:
         return table
-    table.texts = texts
-    table.text, table.spans = render(texts)
+    table.rows = [table.rows[i] for i in keep]
+    table.texts = [texts[i] for i in keep]
+    table.stacked = stacked
+    table.text, table.spans = render(table.texts)
     return table
 
 
-def _cell_text(cell: BBox, words: list[Word]) -> str:
+_NUMBERS = re.compile(r"[-+−–±]?[\d.,]+%?(\s+[-+−–±]?[\d.,]+%?)*")
+"""A line holding only numbers (``85.5 85.5 85.5``, ``12%``)."""
+
+
+def _cell_lines(cell: BBox, words: list[Word]) -> list[str]:
     lines: dict[tuple[int, int], list[str]] = {}
     for w in words:
         if _holds(cell, w):
             lines.setdefault((w.block, w.line), []).append(w.text)
-    return clean_block("\n".join(" ".join(ws) for ws in lines.values()))
+    return [" ".join(ws) for ws in lines.values()]
+
+
+def lost_words(table: RawTable, blocks: list[BBox], words: list[Word]) -> list[Word]:
+    """Return the words of the text blocks a table replaces that fall in none of its cells."""
+    cells = [c for row in table.rows for c in row if c is not None]
+    return [
+        w for w in words if any(_holds(b, w) for b in blocks) and not any(_holds(c, w) for c in cells)
+    ]
+
+
+def non_empty(table: RawTable) -> int:
+    """Return the number of cells with text."""
+    return sum(1 for row in table.texts for t in row if t)
 
 
 def render(rows: list[list[str]]) -> tuple[str, list[list[tuple[int, int]]]]:

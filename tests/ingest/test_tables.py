@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,26 @@ def test_a_value_gets_the_unit_its_column_header_gives(doc) -> None:
         "kcal/mol",
         None,
     ]
+
+
+def test_rows_merged_by_the_finder_are_split_by_their_lines_and_no_word_is_lost(
+    shared_pdfs: list[Path],
+) -> None:
+    """ACL tables have no row rules: the finder read each column as one cell of stacked numbers."""
+    path = next(p for p in shared_pdfs if "ACL-N18" in p.name)
+    doc = parse_pdf(path, doc_id="d", content_hash="h")
+    first = next(t for t in doc.tables if t.page == 3)
+    assert first.rows()[:3] == [
+        ["Field", "Precision", "Recall", "F1"],
+        ["title", "85.5", "85.5", "85.5"],
+        ["authors", "92.1", "92.1", "92.1"],
+    ]
+
+
+def test_tables_keep_every_word_of_the_shared_pdfs_once(shared_pdfs: list[Path]) -> None:
+    """Rendering tables moves words into rows; none may be lost or written twice."""
+    for path in shared_pdfs:
+        with_tables = parse_pdf(path, doc_id="d", content_hash="h")
+        plain = parse_pdf(path, doc_id="d", content_hash="h", tables=False)
+        words = Counter(with_tables.text.replace(" | ", " ").split())
+        assert words == Counter(plain.text.split()), path.name
