@@ -17,6 +17,7 @@ from factloom.ingest.workspace import Workspace
 from factloom.tools.collection import build_collection
 from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
 from factloom.tools.kg_store import load_document_graph, save_document_graph
+from factloom.tools.schema import EntityType, RelationType, Schema
 from tests.ingest.tablegen import table_pdf
 
 _spec = importlib.util.spec_from_file_location(
@@ -71,10 +72,12 @@ def build(root: Path) -> dict[str, Any]:
     return info
 
 
-def build_with_merge(root: Path) -> dict[str, Any]:
+def build_with_merge(root: Path, *, conflict: bool = False) -> dict[str, Any]:
     """Build the workspace, give the table document a "warfarin" entity too, and build the collection graph.
 
     The collection merges the two documents' Warfarin entities (same name), so there is a merge to undo.
+    With ``conflict``, the table document also says warfarin causes diarrhoea (quoting ``EXCLUDED``) and
+    ``causes`` is functional in the schema, so the collection has a conflict: bleeding or diarrhoea.
     """
     info = build(root)
     with Workspace(root, create=False) as ws:
@@ -96,7 +99,32 @@ def build_with_merge(root: Path) -> dict[str, Any]:
         warfarin = Entity(
             entity_id=stable_id("e", doc_id, "warfarin"), name="warfarin", type="Chemical", mentions=[mention]
         )
+        schema = None
+        if conflict:
+            e = doc.text.index(EXCLUDED)
+            ev = Evidence(
+                doc_id=doc_id,
+                page=doc.page_at(e),
+                start=e,
+                end=e + len(EXCLUDED),
+                quote=EXCLUDED,
+                agent="test",
+            )
+            diarrhoea = info["table_ids"]["Diarrhoea"]
+            relations.append(
+                Relation(
+                    relation_id=Relation.make_id(warfarin.entity_id, "causes", diarrhoea),
+                    head=warfarin.entity_id,
+                    type="causes",
+                    tail=diarrhoea,
+                    evidence=[ev],
+                )
+            )
+            schema = Schema(
+                entity_types=[EntityType(name="Chemical"), EntityType(name="Disease")],
+                relation_types=[RelationType(name="causes", functional=True), RelationType(name="prevents")],
+            )
         save_document_graph(ws, doc_id, [*entities, warfarin], relations)
-        summary = build_collection(ws, None)
-        assert summary.merges == 1, summary
+        summary = build_collection(ws, schema)
+        assert summary.merges == 1 and summary.conflicts == int(conflict), summary
     return info

@@ -190,6 +190,18 @@ function addReviewControls(item, ev) {
   item.appendChild(smallButton(ev.checked_by ? "uncheck" : "mark checked", check, async () => { await post(`review/facts/${id}/${check}`); await afterChange(); }));
 }
 
+// A conflict: each value the documents give, with its evidence (click one to read it on its page).
+function showConflict(c) {
+  $("entity-meta").hidden = true;
+  const items = [];
+  for (const v of c.values) {
+    const fact = { fact: `${c.head_name} —${c.type}→ ${v.tail_name}`, status: v.status, relation_id: v.relation_id };
+    for (const ev of v.evidence) items.push(Object.assign({}, fact, ev));
+  }
+  showEvidenceItems(`Conflict: ${c.head_name} ${c.type} — ${c.values.length} values`, items);
+  if (items.length) showPage(items[0].doc_id, items[0].page, items[0].start, items[0].end);
+}
+
 async function afterChange() {
   await Promise.all([loadOverview(), loadReview()]);
   if (currentEntity) await showEntity(currentEntity);
@@ -217,7 +229,9 @@ async function loadReview() {
   const conflicts = $("conflicts");
   conflicts.replaceChildren();
   for (const c of data.conflicts) {
-    conflicts.appendChild(el("li", `${c.head_name} —${c.type}→ ${c.values.map((v) => v.tail_name).join(" / ")}`));
+    const item = el("li", `${c.head_name} —${c.type}→ ${c.values.map((v) => v.tail_name).join(" / ")}`, "conflict");
+    item.addEventListener("click", () => showConflict(c));
+    conflicts.appendChild(item);
   }
   if (!conflicts.children.length) conflicts.appendChild(el("li", "No conflicts."));
   const log = $("review-log");

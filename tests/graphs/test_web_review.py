@@ -121,3 +121,25 @@ def test_a_read_only_server_shows_no_controls(browser: object, built: dict, shot
             _shot(page, shots, "review-read-only.png")
             assert page.errors == []
             page.close()
+
+
+def test_a_conflict_shows_each_value_with_its_evidence_on_its_page(
+    browser: object, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    built = bf.build_with_merge(tmp_path_factory.mktemp("conflict") / "ws", conflict=True)
+    with Workspace(built["root"], create=False) as ws:
+        app = create_app(open_context(ws, bf.qf.QuoteLLM(), vectors=False))
+        with bf.qf.serve_in_thread(app) as url:
+            page = _open(browser, url + "/")
+            page.wait_for_selector("#conflicts li.conflict")
+            head, values = page.inner_text("#conflicts li.conflict").split("→ ")
+            assert head == "Warfarin —causes" and set(values.split(" / ")) == {"bleeding", "Diarrhoea"}
+            page.click("#conflicts li.conflict")
+            page.wait_for_selector('#evidence-title:has-text("Conflict: Warfarin causes — 2 values")')
+            listed = page.inner_text("#evidence-list")
+            assert "Warfarin increases the risk of bleeding" in listed and bf.EXCLUDED in listed
+            page.locator(f'#evidence-list li:has-text("{bf.EXCLUDED}")').click()
+            page.wait_for_selector(f'#page-text mark:text-is("{bf.EXCLUDED}")')
+            page.wait_for_selector('#page-image[src*="/pages/1/image"]')
+            assert page.errors == []
+            page.close()
