@@ -15,7 +15,7 @@ DOC, CHUNKS = make_document()
 
 def test_each_profile_sets_the_knobs_that_depend_on_model_size() -> None:
     tiny, small, large = (ExtractOptions(profile=p).settings() for p in ("tiny", "small", "large"))
-    assert (tiny.unit, tiny.relation_mode, tiny.cot, tiny.verify) == ("sentences", "pairs", False, False)
+    assert (tiny.unit, tiny.relation_mode, tiny.cot, tiny.verify) == ("sentences", "joint", False, False)
     assert (small.unit, small.relation_mode, small.verify) == ("sentences", "pairs", True)
     assert (large.unit, large.relation_mode, large.cot, large.verify) == ("chunk", "joint", True, True)
     assert ExtractOptions().settings() == large  # no profile: the large defaults of earlier versions

@@ -213,6 +213,6 @@ def test_the_dry_run_says_which_profile_runs_and_what_it_sets(
     code, out = run_cli(extract_args(tmp_path / "ws", doc, dead, "--dry-run"))
     assert code == 0 and "profile large: reads chunk, relations joint, CoT, verifier" in out, out
     code, out = run_cli(extract_args(tmp_path / "ws", doc, dead, "--dry-run", "--profile", "tiny"))
-    assert "profile tiny: reads sentences, relations pairs, no CoT, no verifier (relations unverified)" in out
+    assert "profile tiny: reads sentences, relations joint, no CoT, no verifier (relations unverified)" in out
     code, out = run_cli(extract_args(tmp_path / "ws", doc, dead, "--dry-run", "--profile", "tiny", "--cot"))
-    assert "profile tiny: reads sentences, relations pairs, CoT" in out  # an explicit option wins
+    assert "profile tiny: reads sentences, relations joint, CoT" in out  # an explicit option wins
