@@ -134,10 +134,19 @@ def find_quote(
     aligned = fuzz.partial_ratio_alignment(norm_quote, norm_text.text, score_cutoff=threshold)
     if aligned is None or aligned.dest_end <= aligned.dest_start:
         return None
-    start, end = _trim(norm_text.text, aligned.dest_start, aligned.dest_end)
+    start, end = _whole_words(norm_text.text, *_trim(norm_text.text, aligned.dest_start, aligned.dest_end))
     if end <= start:
         return None
     return Span(*_source_span(norm_text, start, end), "fuzzy", aligned.score)
+
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a span that starts or ends inside a word to that word's edge (fuzzy windows cut words)."""
+    while 0 < start < end and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    while start < end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
+        end += 1
+    return start, end
 
 
 def _whole_chars(norm: _Normalised, start: int, end: int) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -98,3 +99,17 @@ def test_spans_always_lie_inside_the_chunk(chunk: str, quote: str, start: int) -
     span = ground(chunk, start, quote)
     if span is not None:
         assert start <= span.start < span.end <= start + len(chunk)
+
+
+@pytest.mark.parametrize(
+    ("quote", "found"),
+    [
+        ("law of the State of New York", "laws of the State of New York"),
+        ("laws of the State of New York without", "laws of the State of New York, without"),
+    ],
+)
+def test_a_fuzzy_match_never_cuts_a_word(quote: str, found: str) -> None:
+    """Regression: a fuzzy window grounded "law of ..." as "aws of the State of New York" (seen in a demo)."""
+    text = "This Agreement is governed by the laws of the State of New York, without regard to its rules."
+    span = find_quote(text, quote)
+    assert span is not None and span.method == "fuzzy" and text[span.start : span.end] == found
