@@ -63,22 +63,27 @@ def demo_reasoning(demo: Demonstration) -> str:
 
 def _linking_words(text: str, relation: DemoRelation, limit: int = 90) -> str:
     """Return the shortest stretch of ``text`` from one argument to the other (its middle cut when long)."""
-    head, tail = text.find(relation.head), text.find(relation.tail)
-    if head < 0 or tail < 0:
+    found = _arguments_span(text, relation)
+    if found is None:
         return f"{relation.head} ... {relation.tail}"
-    start, end = min(head, tail), max(head + len(relation.head), tail + len(relation.tail))
-    span = " ".join(text[start:end].split())
+    span = " ".join(text[found[0] : found[1]].split())
     if len(span) <= limit:
         return span
     return f"{span[: limit // 2].rstrip()} ... {span[-limit // 2 :].lstrip()}"
 
 
-def _sentence_of(text: str, relation: DemoRelation) -> str:
-    """Return the sentence(s) of a demonstration that name both entities of ``relation``, as evidence."""
+def _arguments_span(text: str, relation: DemoRelation) -> tuple[int, int] | None:
+    """Return the span from one argument of ``relation`` to the end of the other (None: one is absent)."""
     head, tail = text.find(relation.head), text.find(relation.tail)
     if head < 0 or tail < 0:
+        return None
+    return min(head, tail), max(head + len(relation.head), tail + len(relation.tail))
+
+
+def _sentence_of(text: str, relation: DemoRelation) -> str:
+    """Return the sentence(s) of a demonstration that name both entities of ``relation``, as evidence."""
+    found = _arguments_span(text, relation)
+    if found is None:
         return text.strip()[:MAX_EVIDENCE_CHARS]
-    start, end = sentence_bounds(
-        text, min(head, tail), max(head + len(relation.head), tail + len(relation.tail))
-    )
+    start, end = sentence_bounds(text, *found)
     return text[start:end].strip()[:MAX_EVIDENCE_CHARS]

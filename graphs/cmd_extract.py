@@ -129,6 +129,7 @@ def extract(
 ) -> None:
     """Ingest PATHS (what is new) and extract a cited knowledge graph from every document."""
     import asyncio
+    from dataclasses import replace
 
     from factloom.graphs.extract_options import ExtractOptions
     from factloom.ingest.lock import workspace_lock
@@ -139,8 +140,9 @@ def extract(
 
     schema = load_schema(schema_name)
     config = backend_config_from_options(**backend)
+    config = replace(config, profile=resolve_profile(config))  # the GGUF header is read once
     options = ExtractOptions(
-        profile=resolve_profile(config),
+        profile=config.profile,
         demos=k_demos != 0,
         k_demos=k_demos,
         cot=cot,
