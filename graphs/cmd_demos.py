@@ -1,4 +1,4 @@
-"""``factloom demos add|list``: load annotated examples into the workspace's demonstration store."""
+"""``factloom demos add|list|rm|synth``: the workspace's demonstrations (annotated, written or self-made)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import click
 
 from factloom.graphs.chroma_option import chroma_url_option
 from factloom.graphs.cli import user_errors
+from factloom.graphs.llm_options import backend_config_from_options, backend_options
 from factloom.graphs.lock_option import wait_option
+from factloom.tools.demos import ORIGINS
 
 FORMATS = ("auto", "jsonl", "spert", "scierc", "pubtator", "bioc", "redocred", "cuad")
 
@@ -71,15 +73,112 @@ def add(
 @click.option(
     "-w", "--workspace", "workspace", required=True, type=click.Path(path_type=Path), help="Workspace folder."
 )
+@click.option(
+    "--origin", type=click.Choice(ORIGINS), default=None, help="Only demonstrations of this origin."
+)
+@click.option("--each", is_flag=True, help="One line per demonstration: id, schema, origin, facts, text.")
 @user_errors
-def list_demos(workspace: Path) -> None:
-    """Show how many demonstrations the workspace holds, per schema and source file."""
+def list_demos(workspace: Path, origin: str | None, each: bool) -> None:
+    """Show the demonstrations per schema, origin (gold, synthetic, self) and source file."""
     from factloom.ingest.workspace import Workspace
     from factloom.tools.demos import DemoStore
 
     with Workspace(workspace, create=False) as ws:
         store = DemoStore(ws)
-        rows = store.summary()
-        for schema_name, source, count in rows:
-            click.echo(f"{schema_name}\t{source}\t{count}")
+        if each:
+            for demo_id, schema_name, got, d in store.items(origin):
+                facts = f"{len(d.entities)} entities, {len(d.relations)} relations"
+                click.echo(f"{demo_id[:12]}\t{schema_name}\t{got}\t{facts}\t{d.text[:80]}")
+        for schema_name, got, source, count in store.summary():
+            if origin in (None, got):
+                click.echo(f"{schema_name}\t{got}\t{source}\t{count}")
         click.echo(f"{store.count()} demonstrations")
+
+
+@demos.command("rm")
+@click.argument("ids", nargs=-1)
+@click.option(
+    "-w", "--workspace", "workspace", required=True, type=click.Path(path_type=Path), help="Workspace folder."
+)
+@click.option("--origin", type=click.Choice(ORIGINS), default=None, help="Remove every one of this origin.")
+@wait_option
+@user_errors
+def rm(ids: tuple[str, ...], workspace: Path, origin: str | None, wait: float) -> None:
+    """Remove demonstrations by ID (or a unique prefix, as `list --each` shows) and/or by origin."""
+    from factloom.ingest.lock import workspace_lock
+    from factloom.ingest.workspace import Workspace
+    from factloom.tools.demos import DemoStore
+
+    if not ids and origin is None:
+        raise click.UsageError("name demonstration IDs or an --origin to remove")
+    with Workspace(workspace, create=False) as ws, workspace_lock(ws, wait=wait):
+        store = DemoStore(ws)
+        removed = store.remove(ids, origin)
+        click.echo(f"{removed} demonstrations removed, {store.count()} left")
+
+
+@demos.command("synth")
+@click.option(
+    "-w", "--workspace", "workspace", required=True, type=click.Path(path_type=Path), help="Workspace folder."
+)
+@click.option("--schema", "schema_name", required=True, help="Schema preset or YAML file.")
+@click.option(
+    "-n", "--n", "n", type=click.IntRange(min=1), default=40, show_default=True, help="Demonstrations wanted."
+)
+@click.option(
+    "--from-collection",
+    is_flag=True,
+    help="Extract the workspace's documents (verifier on) and keep the passages whose every fact was "
+    "verified with high confidence (origin self), instead of writing passages (origin synthetic).",
+)
+@backend_options
+@wait_option
+@user_errors
+def synth(
+    workspace: Path, schema_name: str, n: int, from_collection: bool, wait: float, **backend: object
+) -> None:
+    """Make demonstrations for a schema without annotated examples; each is checked before it is kept.
+
+    The model writes short passages in the style of a few of the workspace's chunks, each stating a fact
+    of one schema type; a passage is kept only when every entity quote is found in it, every relation
+    joins two of its entities as the schema's domain/range allows and is named in one sentence, and the
+    verifier finds the fact supported. The workspace must hold documents (the style to follow).
+    """
+    import asyncio
+    from dataclasses import replace
+
+    from tqdm import tqdm
+
+    from factloom.graphs.demo_synth import synth_from_collection, synth_from_schema
+    from factloom.graphs.extract_options import ExtractOptions
+    from factloom.ingest.lock import workspace_lock
+    from factloom.ingest.workspace import Workspace
+    from factloom.tools.llm.factory import make_llm, resolve_profile
+    from factloom.tools.schema import load_schema
+
+    schema = load_schema(schema_name)
+    config = backend_config_from_options(**backend)
+    config = replace(config, profile=resolve_profile(config))
+    options = ExtractOptions(profile=config.profile, concurrency=config.concurrency)
+    with Workspace(workspace, create=False) as ws, workspace_lock(ws, wait=wait):
+        unit = "doc" if from_collection else "attempt"
+        with tqdm(total=n, desc="demos synth", unit="demo", disable=None, leave=False) as bar:
+
+            def step(kept: int, done: int) -> None:
+                bar.update(kept - bar.n)
+                bar.set_postfix_str(f"{done} {unit}s")
+
+            llm = make_llm(config, ws)
+            if from_collection:
+                got = asyncio.run(synth_from_collection(ws, schema, llm, options, n, step))
+                click.echo(
+                    f"{got.documents} documents read -> {got.demos} verified passages kept "
+                    f"({got.new} new, origin self); {got.usage.calls} LLM calls"
+                )
+            else:
+                report, new = asyncio.run(synth_from_schema(ws, schema, llm, options, n, step))
+                rejected = ", ".join(f"{k} {v}" for k, v in sorted(report.rejected.items())) or "none"
+                click.echo(
+                    f"{report.attempts} passages written -> {len(report.demos)} kept ({new} new, origin "
+                    f"synthetic); rejected: {rejected}; {report.usage.calls} LLM calls"
+                )

@@ -153,6 +153,7 @@ async def predict(
     from factloom.ingest.store import get_document
 
     ids = ingest_texts(ws, scored, spec.corpus)
+    _drop_scored_demos(ws, list(ids.values()))
     demos = demo_source(ws, schema, spec.options) if spec.system != "factloom" else None
     out, runs = Predicted([]), {}
     distinct = list(dict.fromkeys(ids.values()))
@@ -168,6 +169,15 @@ async def predict(
         if g.doc_id in ids
     ]
     return out
+
+
+def _drop_scored_demos(ws: Workspace, doc_ids: list[str]) -> None:
+    """Remove the self-annotated demonstrations drawn from documents about to be scored (never shown)."""
+    from factloom.tools.demos import DemoStore
+
+    removed = DemoStore(ws).remove_documents(doc_ids)
+    if removed:
+        log.warning("%d self-annotated demonstrations came from scored documents: removed", removed)
 
 
 def scored_slice(spec: EvalSpec, docs: list[GoldDoc]) -> tuple[list[GoldDoc], list[GoldDoc]]:

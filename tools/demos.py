@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from factloom.ingest.corpora import GoldDoc
+from factloom.ingest.errors import FactloomError
 from factloom.ingest.workspace import Workspace
 from factloom.tools.gold import to_schema
 from factloom.tools.kg import stable_id
@@ -37,12 +38,21 @@ CREATE TABLE IF NOT EXISTS demos (
     demo_id TEXT PRIMARY KEY,
     source TEXT NOT NULL,
     schema_name TEXT NOT NULL,
-    body TEXT NOT NULL
+    body TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT 'gold'
 );
 CREATE INDEX IF NOT EXISTS demos_source ON demos(source);
 """
+ORIGINS = ("gold", "synthetic", "self")
+"""Where a demonstration came from: annotated examples (``demos add``), passages the model wrote for the
+schema (``demos synth``), or facts extracted from the collection and verified (self-annotation,
+``demos synth --from-collection``)."""
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+class DemoNotFoundError(FactloomError):
+    """A demonstration id given to ``demos rm`` names no stored demonstration (or several)."""
 
 
 class DemoEntity(BaseModel):
@@ -140,6 +150,46 @@ def demos_from_gold(docs: Iterable[GoldDoc], schema: Schema, source: str) -> lis
 
 SELF_SOURCE = "self:"
 """Source prefix of demonstrations the run itself adds (``agents.self_annotation``)."""
+COLLECTION_SOURCE = "collection:"
+"""Source prefix of demonstrations ``demos synth --from-collection`` drew from a document (then its id)."""
+
+
+def origin_of(source: str) -> str:
+    """Return the origin a demonstration's source implies when none is given (self-annotation or gold)."""
+    return "self" if source.startswith((SELF_SOURCE, COLLECTION_SOURCE)) else "gold"
+
+
+def source_document(source: str) -> str | None:
+    """Return the id of the workspace document a self-annotated demonstration was drawn from (else None)."""
+    for prefix in (SELF_SOURCE, COLLECTION_SOURCE):
+        if source.startswith(prefix):
+            return source[len(prefix) :].split("#", 1)[0]
+    return None
+
+
+def shares_sentence(demo_text: str, text: str, min_chars: int = 20) -> bool:
+    """Return whether ``text`` holds one of the demonstration's sentences (whitespace and case aside).
+
+    A demonstration drawn from a document must never be shown when that same passage is read: it
+    would hand the model its own earlier answer (or, for gold, the answer key).
+    """
+    haystack = " ".join(text.split()).casefold()
+    parts = _SENTENCE_END.split(demo_text)
+    return any(
+        len(key) >= min_chars and key in haystack for key in (" ".join(p.split()).casefold() for p in parts)
+    )
+
+
+def _migrate(ws: Workspace) -> None:
+    """Give a demo table made before origins existed its ``origin`` column."""
+    columns = {r[1] for r in ws.db.execute("PRAGMA table_info(demos)")}
+    if "origin" not in columns:
+        with ws.transaction() as db:
+            db.execute("ALTER TABLE demos ADD COLUMN origin TEXT NOT NULL DEFAULT 'gold'")
+            db.execute(
+                "UPDATE demos SET origin = 'self' WHERE substr(source, 1, ?) = ?",
+                (len(SELF_SOURCE), SELF_SOURCE),
+            )
 
 
 def fingerprint(ws: Workspace, schema_name: str) -> str:
@@ -176,6 +226,7 @@ class DemoStore:
         self.schema_name = schema_name
         self._index = index
         ws.ensure_tables(DDL)
+        _migrate(ws)
 
     @property
     def index(self) -> VectorIndex:
@@ -186,22 +237,35 @@ class DemoStore:
             self._index = VectorIndex(self.ws, COLLECTION)
         return self._index
 
-    def add(self, demos: list[Demonstration], schema_name: str) -> int:
-        """Store demonstrations for a schema; return how many were new (known ones are not re-embedded)."""
+    def add(self, demos: list[Demonstration], schema_name: str, origin: str | None = None) -> int:
+        """Store demonstrations for a schema; return how many were new (known ones are not re-embedded).
+
+        ``origin`` (one of ``ORIGINS``) marks where they came from; by default it follows the source.
+        """
         from factloom.ingest.index import IndexItem
 
+        if origin is not None and origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {ORIGINS}, not {origin!r}")
         known = {r[0] for r in self.ws.db.execute("SELECT demo_id FROM demos")}
         rows = {stable_id("demo", schema_name, d.demo_id): d for d in demos}
         fresh = {key: d for key, d in rows.items() if key not in known}
         items = [
-            IndexItem(id=key, text=d.text, metadata={"schema": schema_name, "source": d.source})
+            IndexItem(
+                id=key,
+                text=d.text,
+                metadata={"schema": schema_name, "source": d.source, "origin": origin or origin_of(d.source)},
+            )
             for key, d in fresh.items()
         ]
         self.index.upsert(items)
         with self.ws.transaction() as db:
             db.executemany(
-                "INSERT OR REPLACE INTO demos VALUES (?, ?, ?, ?)",
-                [(key, d.source, schema_name, d.model_dump_json()) for key, d in rows.items()],
+                "INSERT OR REPLACE INTO demos (demo_id, source, schema_name, body, origin) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (key, d.source, schema_name, d.model_dump_json(), origin or origin_of(d.source))
+                    for key, d in rows.items()
+                ],
             )
         log.info("demonstrations: %d added, %d already stored", len(fresh), len(rows) - len(fresh))
         return len(fresh)
@@ -209,7 +273,8 @@ class DemoStore:
     def retrieve(self, text: str, k: int = 4, token_budget: int = 600) -> list[Demonstration]:
         """Return up to ``k`` demonstrations most similar to ``text`` that fit in ``token_budget``.
 
-        A demonstration whose text equals ``text`` is never returned (it would give the answer away).
+        A demonstration that holds a sentence of ``text`` is never returned (it would give the answer
+        away; ``shares_sentence``).
         """
         if k <= 0 or token_budget <= 0:
             return []
@@ -217,7 +282,7 @@ class DemoStore:
         hits = self.index.query(text, k=3 * k, where=where)
         chosen, used = [], 0
         for demo in self._load([h.id for h in hits]):
-            if demo.text.strip() == text.strip() or used + demo.tokens() > token_budget:
+            if used + demo.tokens() > token_budget or shares_sentence(demo.text, text):
                 continue
             chosen.append(demo)
             used += demo.tokens()
@@ -235,13 +300,59 @@ class DemoStore:
         }
         return [Demonstration.model_validate(json.loads(rows[i])) for i in ids if i in rows]
 
-    def summary(self) -> list[tuple[str, str, int]]:
-        """Return (schema, source file, count) for every stored group of demonstrations."""
+    def summary(self) -> list[tuple[str, str, str, int]]:
+        """Return (schema, origin, source file, count) for every stored group of demonstrations."""
         rows = self.ws.db.execute(
-            "SELECT schema_name, substr(source, 1, instr(source || '#', '#') - 1) AS file, count(*) "
-            "FROM demos GROUP BY schema_name, file ORDER BY schema_name, file"
+            "SELECT schema_name, origin, substr(source, 1, instr(source || '#', '#') - 1) AS file, "
+            "count(*) FROM demos GROUP BY schema_name, origin, file ORDER BY schema_name, origin, file"
         )
-        return [(r[0], r[1], r[2]) for r in rows]
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def items(self, origin: str | None = None) -> list[tuple[str, str, str, Demonstration]]:
+        """Return (id, schema, origin, demonstration) of every stored demonstration (of one origin)."""
+        rows = self.ws.db.execute(
+            "SELECT demo_id, schema_name, origin, body FROM demos WHERE ? IS NULL OR origin = ? "
+            "ORDER BY schema_name, origin, source, demo_id",
+            (origin, origin),
+        )
+        return [(r[0], r[1], r[2], Demonstration.model_validate(json.loads(r[3]))) for r in rows]
+
+    def remove(self, ids: Iterable[str] = (), origin: str | None = None) -> int:
+        """Delete demonstrations by id (a unique prefix of one is enough) and/or by origin; return how many.
+
+        Raises:
+            DemoNotFoundError: an id matches no stored demonstration, or more than one.
+        """
+        chosen: set[str] = set()
+        for given in ids:
+            found = [
+                r[0]
+                for r in self.ws.db.execute("SELECT demo_id FROM demos WHERE demo_id LIKE ?", (given + "%",))
+            ]
+            if len(found) != 1:
+                what = "no demonstration" if not found else f"{len(found)} demonstrations"
+                raise DemoNotFoundError(f"{given}: {what} with this id; see `factloom demos list --each`")
+            chosen.update(found)
+        if origin is not None:
+            chosen.update(
+                r[0] for r in self.ws.db.execute("SELECT demo_id FROM demos WHERE origin = ?", (origin,))
+            )
+        return self._delete(sorted(chosen))
+
+    def remove_documents(self, doc_ids: Iterable[str]) -> int:
+        """Delete the self-annotated demonstrations drawn from these documents (before scoring them)."""
+        wanted = set(doc_ids)
+        rows = self.ws.db.execute("SELECT demo_id, source FROM demos WHERE origin = 'self'")
+        return self._delete([r[0] for r in rows if source_document(r[1]) in wanted])
+
+    def _delete(self, ids: list[str]) -> int:
+        if not ids:
+            return 0
+        self.index.delete_ids(ids)
+        with self.ws.transaction() as db:
+            db.executemany("DELETE FROM demos WHERE demo_id = ?", [(i,) for i in ids])
+        log.info("demonstrations: %d removed", len(ids))
+        return len(ids)
 
     def count(self) -> int:
         """Return the number of stored demonstrations."""

@@ -118,6 +118,6 @@ def test_cli_add_and_list(tmp_path: Path) -> None:
     auto = runner.invoke(main, ["demos", "add", str(gold), "-w", str(tmp_path / "ws")])
     assert "1 news demonstrations (0 new)" in auto.output  # the labels pick the news preset
     listed = runner.invoke(main, ["demos", "list", "-w", str(tmp_path / "ws")])
-    assert "news\tgold.jsonl\t1" in listed.output
+    assert "news\tgold\tgold.jsonl\t1" in listed.output
     bad = runner.invoke(main, ["demos", "add", str(gold), "-w", str(tmp_path / "ws"), "--format", "spert"])
     assert bad.exit_code == 1 and "error:" in bad.output

@@ -1,0 +1,350 @@
+"""Demonstration writer: passages the model writes for each schema type, kept only when they pass the checks.
+
+For a schema without annotated examples, the model writes short passages in the style of a few real
+chunks of the collection, each stating a fact of one chosen type (a relation type with its domain and
+range, or an entity type), and annotates them. A candidate is then checked the way extraction output is,
+and any failure rejects the whole passage (a half-annotated example teaches the model to miss things):
+
+- shape: a passage of at most ``MAX_PASSAGE_CHARS`` characters, not copied from a style example, not a
+  duplicate of one already kept;
+- entities: every quote grounded in the passage, of a schema type, name-shaped
+  (``agents.entity_finder.check_mentions``);
+- relations: head and tail are annotated entities, the schema's domain/range allows the pair
+  (``agents.relation_reasoner.check_candidates``), both are named in one evidence sentence
+  (``agents.verifier.check_evidence``), and the LLM verifier finds the sentence supports the fact with at
+  least ``min_confidence`` (``agents.verifier.judge``);
+- target: the passage states the fact of the type it was written for.
+
+Passages are sampled (``temperature``, one seed per attempt) so that the set is varied; each attempt has a
+target of its own and a list of names not to reuse, so it is not a retry of an earlier one.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from factloom.agents.context import AgentContext
+from factloom.agents.entity_finder import check_mentions
+from factloom.agents.facts import Rejection
+from factloom.agents.relation_reasoner import check_candidates
+from factloom.agents.schema_prompt import entity_types_text, relation_types_text
+from factloom.agents.verifier import Statement, check_evidence, judge
+from factloom.ingest.chunking import sentence_bounds
+from factloom.ingest.models import Chunk
+from factloom.tools.demos import MAX_PASSAGE_CHARS, DemoEntity, Demonstration, DemoRelation, shares_sentence
+from factloom.tools.grounding import sentence_bounds as bounds_around
+from factloom.tools.kg import Mention
+from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.output_models import MAX_EVIDENCE_CHARS, MAX_MENTION_CHARS
+from factloom.tools.schema import Schema
+
+log = logging.getLogger(__name__)
+
+AGENT = "demo_writer"
+DOC_ID = "synthetic"
+MIN_CONFIDENCE = 0.7
+STYLE_CHARS = 300
+"""The most characters of one style example shown to the writer (whole sentences)."""
+MAX_AVOID = 8
+
+SYSTEM_TEMPLATE = """\
+You write short example passages for an information extraction system, and annotate them.
+Entity types:
+{entity_types}
+Relation types (head -> tail):
+{relation_types}
+Write like the example passages of the collection (their kind of text, words and sentence length), but \
+invent new names and facts; never copy the examples. List every entity of the types above that your \
+passage names, copied exactly from it, and every relation it states.
+Reply with JSON: {{"text": "...", "entities": [{{"text": "...", "type": "..."}}], \
+"relations": [{{"head": "...", "type": "...", "tail": "..."}}]}}"""
+
+USER_TEMPLATE = """\
+Example passages of the collection (for the style only):
+{style}
+
+Write one passage of one or two sentences that states {target}.{avoid}"""
+
+AVOID_TEMPLATE = "\nDo not reuse these names: {names}."
+
+Reason = Literal[
+    "shape",
+    "copied",
+    "duplicate",
+    "entity",
+    "relation_schema",
+    "relation_unstated",
+    "off_target",
+    "verifier",
+    "invalid_output",
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What one passage is written to state: a relation type or an entity type of the schema."""
+
+    kind: Literal["relation", "entity"]
+    name: str
+    prompt: str
+
+
+def targets(schema: Schema) -> list[Target]:
+    """Return one target per relation type, then one per entity type, in schema order."""
+    out = []
+    for r in schema.relation_types:
+        head, tail = " or ".join(r.domain) or "entity", " or ".join(r.range) or "entity"
+        what = f": {r.description}" if r.description else ""
+        out.append(Target("relation", r.name, f"a {r.name} relation from a {head} to a {tail}{what}"))
+    for t in schema.entity_types:
+        what = f" ({t.description})" if t.description else ""
+        out.append(Target("entity", t.name, f"something about at least one {t.name}{what}"))
+    return out
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@functools.lru_cache(maxsize=16)
+def output_model(entity_types: tuple[str, ...], relation_types: tuple[str, ...]) -> type[BaseModel]:
+    """Return the writer's output model: a passage, its entities and its relations (types as enums)."""
+    entity = create_model(
+        "SynthEntity",
+        __base__=_Out,
+        text=(str, Field(min_length=1, max_length=MAX_MENTION_CHARS)),
+        type=(Literal[entity_types], ...),  # type: ignore[valid-type]
+    )
+    rel_type: Any = Literal[relation_types] if relation_types else str  # type: ignore[valid-type]
+    relation = create_model(
+        "SynthRelation",
+        __base__=_Out,
+        head=(str, Field(min_length=1, max_length=MAX_MENTION_CHARS)),
+        type=(rel_type, ...),
+        tail=(str, Field(min_length=1, max_length=MAX_MENTION_CHARS)),
+    )
+    return create_model(
+        "SynthPassage",
+        __base__=_Out,
+        text=(str, Field(min_length=1, max_length=MAX_PASSAGE_CHARS)),
+        entities=(list[entity], Field(default_factory=list, max_length=8)),  # type: ignore[valid-type]
+        relations=(list[relation], Field(default_factory=list, max_length=4)),  # type: ignore[valid-type]
+    )
+
+
+def style_examples(texts: Sequence[str], k: int = 4, max_chars: int = STYLE_CHARS) -> list[str]:
+    """Return ``k`` texts spread over ``texts``, each cut to its first whole sentences (``max_chars``)."""
+    chosen = [t for t in texts if t.strip()]
+    if len(chosen) > k:
+        step = len(chosen) / k
+        chosen = [chosen[int(i * step)] for i in range(k)]
+    out = []
+    for text in chosen:
+        spans = sentence_bounds(text)
+        end = next((e for _, e in reversed(spans) if e <= max_chars), None)
+        out.append(" ".join(text[: end or max_chars].split()))
+    return out
+
+
+def build_messages(
+    schema: Schema, target: Target, style: Sequence[str], avoid: Sequence[str]
+) -> list[Message]:
+    """Return the prompt: a schema-only system prefix, then the style examples and the target."""
+    system = SYSTEM_TEMPLATE.format(
+        entity_types=entity_types_text(schema), relation_types=relation_types_text(schema)
+    )
+    names = AVOID_TEMPLATE.format(names=", ".join(avoid)) if avoid else ""
+    user = USER_TEMPLATE.format(style="\n".join(f"- {s}" for s in style), target=target.prompt, avoid=names)
+    return [Message(role="system", content=system), Message(role="user", content=user)]
+
+
+@dataclass
+class Checked:
+    """A candidate that passed the deterministic checks: the demonstration and the facts left to judge."""
+
+    demo: Demonstration
+    statements: list[Statement]
+
+
+def check_passage(
+    raw: Any,
+    target: Target,
+    schema: Schema,
+    *,
+    style: Sequence[str] = (),
+    known: Collection[str] = (),
+    threshold: float = 90.0,
+) -> Checked | Reason:
+    """Run the checks that need no LLM on one written passage; return it checked, or why it is rejected."""
+    text = " ".join(str(raw.text).split())
+    if not text or len(text) > MAX_PASSAGE_CHARS or not raw.entities:
+        return "shape"
+    if any(shares_sentence(s, text) or shares_sentence(text, s) for s in style):
+        return "copied"
+    if " ".join(text.casefold().split()) in known:
+        return "duplicate"
+    chunk = Chunk(chunk_id=DOC_ID, doc_id=DOC_ID, index=0, start=0, end=len(text), text=text, page=1)
+    surface: dict[str, Mention] = {}
+    for e in raw.entities:
+        found, drops = check_mentions([(e.text, e.type)], chunk, [], schema, threshold)
+        if drops or not found:
+            return "entity"
+        first = min(found, key=lambda m: m.start)
+        if surface.get(first.text, first).type != first.type:
+            return "entity"  # the same words typed twice: a contradiction
+        surface.setdefault(e.text, first)
+        surface.setdefault(first.text, first)
+    mentions = list({m.mention_id: m for m in surface.values()}.values())
+    items = [
+        (
+            surface[r.head].text if r.head in surface else r.head,
+            r.type,
+            surface[r.tail].text if r.tail in surface else r.tail,
+            "",
+        )
+        for r in raw.relations
+    ]
+    candidates, drops = check_candidates(items, mentions, schema)
+    if drops or len(candidates) != len({i[:3] for i in items}):
+        return "relation_schema"
+    statements = []
+    for cand in candidates:
+        evidence = _evidence(text, cand.head, cand.tail)
+        fact = check_evidence(cand.model_copy(update={"quote": evidence}), chunk, [], mentions, threshold)
+        if len(evidence) > MAX_EVIDENCE_CHARS or isinstance(fact, Rejection):
+            return "relation_unstated"
+        statements.append(Statement(cand.head.text, cand.type, cand.tail.text, evidence, text))
+    kinds = {c.type for c in candidates} if target.kind == "relation" else {m.type for m in mentions}
+    if target.name not in kinds:
+        return "off_target"
+    demo = Demonstration(
+        text=text,
+        entities=tuple(dict.fromkeys(DemoEntity(text=m.text, type=m.type) for m in mentions)),
+        relations=tuple(DemoRelation(head=s.head, type=s.type, tail=s.tail) for s in statements),
+        source=f"synth:{schema.name}#{target.name}",
+    )
+    return Checked(demo, statements)
+
+
+def _evidence(text: str, head: Mention, tail: Mention) -> str:
+    """Return the sentence(s) of ``text`` that hold both arguments (the evidence a demonstration shows)."""
+    start, end = min(head.start, tail.start), max(head.end, tail.end)
+    left, right = bounds_around(text, start, end)
+    return text[left:right].strip()
+
+
+@dataclass
+class SynthReport:
+    """What a synthesis run kept, rejected (by reason) and cost."""
+
+    demos: list[Demonstration] = field(default_factory=list)
+    attempts: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    usage: Usage = field(default_factory=Usage)
+
+
+Progress = Callable[[int, int], None]
+"""Called with (demonstrations kept, attempts made) after each attempt."""
+
+
+async def synthesize(
+    ctx: AgentContext,
+    style: Sequence[str],
+    n: int,
+    *,
+    max_attempts: int | None = None,
+    known: Sequence[str] = (),
+    min_confidence: float = MIN_CONFIDENCE,
+    temperature: float = 0.7,
+    progress: Progress | None = None,
+) -> SynthReport:
+    """Write and check demonstrations for every type of ``ctx.schema`` until ``n`` are kept.
+
+    Targets take turns; one that already has its share (``n`` / targets, rounded up) is skipped. At most
+    ``max_attempts`` passages are written (3 ``n`` by default). ``known`` holds texts already stored.
+    """
+    schema = ctx.schema
+    goals = targets(schema)
+    if not goals or n <= 0:
+        return SynthReport()
+    share = -(-n // len(goals))
+    report = SynthReport()
+    seen = {" ".join(t.casefold().split()) for t in known}
+    kept: Counter[str] = Counter()
+    used: dict[str, list[str]] = {}
+    limit = max_attempts if max_attempts is not None else 3 * n
+    output = output_model(tuple(schema.entity_names), tuple(schema.relation_names))
+    for attempt in range(limit):
+        if len(report.demos) >= n:
+            break
+        open_goals = [g for g in goals if kept[g.name] < share] or goals
+        target = open_goals[attempt % len(open_goals)]
+        shown = [style[(attempt + i) % len(style)] for i in range(min(2, len(style)))]
+        messages = build_messages(schema, target, shown, used.get(target.name, [])[-MAX_AVOID:])
+        sampling = Sampling(max_tokens=320, temperature=temperature, seed=attempt)
+        report.attempts += 1
+        verdict = await _attempt(ctx, messages, output, sampling, target, style, seen, min_confidence, report)
+        if isinstance(verdict, Demonstration):
+            report.demos.append(verdict)
+            kept[target.name] += 1
+            seen.add(" ".join(verdict.text.casefold().split()))
+            used.setdefault(target.name, []).extend(e.text for e in verdict.entities)
+        else:
+            report.rejected[verdict] += 1
+        if progress is not None:
+            progress(len(report.demos), report.attempts)
+    log.info(
+        "%s: kept %d of %d passages; rejected %s",
+        AGENT,
+        len(report.demos),
+        report.attempts,
+        dict(report.rejected),
+    )
+    return report
+
+
+async def _attempt(
+    ctx: AgentContext,
+    messages: list[Message],
+    output: type[BaseModel],
+    sampling: Sampling,
+    target: Target,
+    style: Sequence[str],
+    seen: set[str],
+    min_confidence: float,
+    report: SynthReport,
+) -> Demonstration | Reason:
+    """Write one passage, check it, and let the verifier judge its relations."""
+    try:
+        completion = await ctx.llm.complete(messages, output, sampling=sampling, tag=CallTag(AGENT, DOC_ID))
+    except LLMOutputError as e:
+        report.usage = report.usage + e.usage
+        return "invalid_output"
+    report.usage = report.usage + completion.usage
+    checked = check_passage(
+        completion.value,
+        target,
+        ctx.schema,
+        style=style,
+        known=seen,
+        threshold=ctx.settings.fuzzy_threshold,
+    )
+    if isinstance(checked, str):
+        return checked
+    if checked.statements:
+        try:
+            judgements, usage = await judge(checked.statements, ctx, DOC_ID)
+        except LLMOutputError as e:
+            report.usage = report.usage + e.usage
+            return "verifier"  # fails closed: an unjudged fact is never kept
+        report.usage = report.usage + usage
+        if any(j.reason is not None or j.confidence < min_confidence for j in judgements):
+            return "verifier"
+    return checked.demo

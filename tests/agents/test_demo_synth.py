@@ -1,0 +1,191 @@
+"""The demonstration writer with a scripted model: which written passages are kept and which are rejected.
+
+A scripted model tests the checks and the wiring, never the quality of what a real model writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from factloom.agents.context import AgentContext, AgentSettings
+from factloom.agents.demo_synth import (
+    AGENT,
+    build_messages,
+    check_passage,
+    output_model,
+    style_examples,
+    synthesize,
+    targets,
+)
+from factloom.tools.schema import load_schema
+from tests.fakes import ScriptedLLM
+
+NEWS = load_schema("news")
+STYLE = ["The company said on Monday that its chairman, John Smith, had resigned.", "Rain fell in Ohio."]
+WORK_FOR = next(t for t in targets(NEWS) if t.name == "work_for")
+TINY = NEWS.model_copy(
+    update={
+        "entity_types": NEWS.entity_types[:2],  # person, organization
+        "relation_types": [NEWS.relation("work_for")],
+    }
+)
+
+
+def _passage(text: str, entities: list[tuple[str, str]], relations: list[tuple[str, str, str]]) -> dict:
+    return {
+        "text": text,
+        "entities": [{"text": t, "type": ty} for t, ty in entities],
+        "relations": [{"head": h, "type": r, "tail": t} for h, r, t in relations],
+    }
+
+
+GOOD = _passage(
+    "Maria Keller, a spokeswoman for Dunmore Steel, said the plant would reopen.",
+    [("Maria Keller", "person"), ("Dunmore Steel", "organization")],
+    [("Maria Keller", "work_for", "Dunmore Steel")],
+)
+
+
+def _verdict(verdict: str = "supported", confidence: float = 0.9) -> dict:
+    return {
+        "verdicts": [{"fact": 1, "rationale": "it says so", "verdict": verdict, "confidence": confidence}]
+    }
+
+
+def _raw(answer: dict) -> Any:
+    return output_model(tuple(NEWS.entity_names), tuple(NEWS.relation_names)).model_validate(answer)
+
+
+def _check(answer: dict, **kw: Any) -> Any:
+    return check_passage(_raw(answer), WORK_FOR, NEWS, style=STYLE, **kw)
+
+
+def test_a_grounded_passage_stating_its_target_passes_the_checks() -> None:
+    checked = _check(GOOD)
+    assert not isinstance(checked, str)
+    assert {(r.head, r.type, r.tail) for r in checked.demo.relations} == {
+        ("Maria Keller", "work_for", "Dunmore Steel")
+    }
+    assert checked.statements[0].evidence == GOOD["text"]  # the sentence naming both, for the verifier
+    assert checked.demo.source == "synth:news#work_for"
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        # an entity quote that is not in the passage
+        (
+            _passage(
+                GOOD["text"], [("Maria Keller", "person"), ("Dunmore Steelworks Inc", "organization")], []
+            ),
+            "entity",
+        ),
+        # work_for from an organization to a person: the domain/range forbids it
+        (
+            _passage(
+                GOOD["text"],
+                [("Maria Keller", "person"), ("Dunmore Steel", "organization")],
+                [("Dunmore Steel", "work_for", "Maria Keller")],
+            ),
+            "relation_schema",
+        ),
+        # a relation naming an entity the passage does not annotate
+        (
+            _passage(
+                GOOD["text"], [("Maria Keller", "person")], [("Maria Keller", "work_for", "Dunmore Steel")]
+            ),
+            "relation_schema",
+        ),
+        # the two arguments are in different sentences far apart: not stated in one sentence
+        (
+            _passage(
+                "Maria Keller arrived on Monday after a long and tiring journey across three countries "
+                "and two oceans, and she slept through most of the following week in a small hotel. "
+                "Later, a statement came from Dunmore Steel about the reopening of its largest plant.",
+                [("Maria Keller", "person"), ("Dunmore Steel", "organization")],
+                [("Maria Keller", "work_for", "Dunmore Steel")],
+            ),
+            "relation_unstated",
+        ),
+        # written for work_for but states none
+        (
+            _passage(
+                "Maria Keller visited Dunmore.", [("Maria Keller", "person"), ("Dunmore", "location")], []
+            ),
+            "off_target",
+        ),
+        # copies a style example
+        (_passage(STYLE[0], [("John Smith", "person")], []), "copied"),
+        # the same words typed twice
+        (
+            _passage(GOOD["text"], [("Maria Keller", "person"), ("Maria Keller", "organization")], []),
+            "entity",
+        ),
+    ],
+)
+def test_a_failing_passage_is_rejected_with_its_reason(answer: dict, reason: str) -> None:
+    assert _check(answer) == reason
+
+
+def test_a_passage_already_stored_is_a_duplicate() -> None:
+    known = {" ".join(GOOD["text"].casefold().split())}
+    assert _check(GOOD, known=known) == "duplicate"
+
+
+def _ctx(llm: ScriptedLLM, schema: Any = TINY) -> AgentContext:
+    return AgentContext(llm=llm, schema=schema, settings=AgentSettings())
+
+
+async def test_only_passages_the_verifier_supports_are_kept() -> None:
+    other = _passage(
+        "Tom Reyes works for Harbor Bank.",
+        [("Tom Reyes", "person"), ("Harbor Bank", "organization")],
+        [("Tom Reyes", "work_for", "Harbor Bank")],
+    )
+    llm = ScriptedLLM({AGENT: [GOOD, other], "verifier": [_verdict("unsupported", 0.8), _verdict()]})
+    seen: list[tuple[int, int]] = []
+    report = await synthesize(
+        _ctx(llm), STYLE, 1, max_attempts=2, progress=lambda kept, done: seen.append((kept, done))
+    )
+    assert [d.text for d in report.demos] == [other["text"]]
+    assert report.rejected == {"verifier": 1} and report.attempts == 2
+    assert seen == [(0, 1), (1, 2)]
+    assert report.usage.calls == 4  # two written passages, two verdicts
+
+
+async def test_a_low_confidence_verdict_or_unusable_verdicts_reject() -> None:
+    low = ScriptedLLM({AGENT: GOOD, "verifier": _verdict("supported", 0.4)})
+    assert (await synthesize(_ctx(low), STYLE, 1, max_attempts=1)).rejected == {"verifier": 1}
+    broken = ScriptedLLM({AGENT: GOOD, "verifier": {"verdicts": "not a list"}})
+    assert (await synthesize(_ctx(broken), STYLE, 1, max_attempts=1)).rejected == {"verifier": 1}
+
+
+async def test_the_same_passage_written_twice_is_kept_once() -> None:
+    llm = ScriptedLLM({AGENT: GOOD, "verifier": _verdict()})
+    report = await synthesize(_ctx(llm), STYLE, 3, max_attempts=3)
+    assert len(report.demos) == 1 and report.rejected == {"duplicate": 2}
+
+
+async def test_every_type_gets_a_turn_and_names_used_are_not_reused() -> None:
+    llm = ScriptedLLM({AGENT: GOOD, "verifier": _verdict()})
+    await synthesize(_ctx(llm, NEWS), STYLE, 18, max_attempts=len(targets(NEWS)) + 2)
+    prompts = [c.messages[-1].content for c in llm.calls_of(AGENT)]
+    for t in targets(NEWS):
+        assert any(t.prompt in p for p in prompts), t.name
+    assert WORK_FOR.prompt in prompts[-1]  # work_for's second turn avoids the names of its first
+    assert "Do not reuse these names: Maria Keller, Dunmore Steel." in prompts[-1]
+
+
+def test_prompt_shows_the_schema_the_style_and_the_target() -> None:
+    system, user = build_messages(NEWS, WORK_FOR, STYLE, ["Ann"])
+    assert "work_for (person -> organization)" in system.content
+    assert STYLE[1] in user.content and WORK_FOR.prompt in user.content and "Ann" in user.content
+
+
+def test_style_examples_are_spread_and_cut_at_a_sentence() -> None:
+    texts = [f"Sentence {i} is here. " * 40 for i in range(20)]
+    got = style_examples(texts, k=4, max_chars=100)
+    assert len(got) == 4 and all(len(s) <= 100 and s.endswith(".") for s in got)
+    assert got[0].startswith("Sentence 0") and got[1].startswith("Sentence 5")
