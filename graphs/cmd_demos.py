@@ -149,7 +149,7 @@ def synth(
 
     from tqdm import tqdm
 
-    from factloom.graphs.demo_synth import synth_from_collection, synth_from_schema
+    from factloom.graphs.demo_synth import check_schema, style_texts, synth_from_collection, synth_from_schema
     from factloom.graphs.extract_options import ExtractOptions
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
@@ -160,7 +160,9 @@ def synth(
     config = backend_config_from_options(**backend)
     config = replace(config, profile=resolve_profile(config))
     options = ExtractOptions(profile=config.profile, concurrency=config.concurrency)
+    check_schema(schema)
     with Workspace(workspace, create=False) as ws, workspace_lock(ws, wait=wait):
+        style_texts(ws)  # an empty workspace fails here, before a model is loaded
         unit = "doc" if from_collection else "attempt"
         with tqdm(total=n, desc="demos synth", unit="demo", disable=None, leave=False) as bar:
 
