@@ -6,6 +6,7 @@ model writes a short rationale before each verdict. A fact it finds supported be
 that rationale. The verifier fails closed: when it is off, or its output is unusable, the facts are kept
 as ``unverified`` (confidence 0), never silently accepted. Rejected facts go back to the reasoner once
 with their reasons (``feedback``); every rejection is counted as a drop (by grounding or by the verifier).
+Facts read from a table are checked against their cell (``verify_table``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from factloom.agents.context import AgentContext
 from factloom.agents.facts import Candidate, Counts, Drop, Fact, Rejection, count, page_at
 from factloom.agents.schema_prompt import relation_types_text
+from factloom.agents.table_facts import TableCandidate, TableRejection, cell_statement, check_table_candidate
+from factloom.agents.table_unit import TableUnit
 from factloom.ingest.models import Chunk, Page
 from factloom.tools.grounding import Span, ground, sentence_bounds
 from factloom.tools.kg import Evidence, Mention
@@ -251,3 +254,57 @@ async def verify(inp: VerifierInput, runtime: Runtime[AgentContext]) -> Verifier
         "%s: chunk %s: %d accepted, %d rejected", AGENT, inp.chunk.chunk_id, len(accepted), len(rejected)
     )
     return {"accepted": accepted, "feedback": feedback, "drops": count(drops), "usage": usage}
+
+
+class TableVerifierInput(BaseModel):
+    """The candidates of one table unit, with its mentions."""
+
+    model_config = ConfigDict(frozen=True)
+
+    unit: TableUnit
+    pages: list[Page] = Field(default_factory=list)
+    mentions: list[Mention]
+    candidates: list[TableCandidate] = Field(default_factory=list)
+
+
+async def verify_table(inp: TableVerifierInput, runtime: Runtime[AgentContext]) -> dict:
+    """Check one table's candidates against their cells (a LangGraph node).
+
+    A candidate whose value is not in the cell it cites (or whose cell does not exist, or whose cell, headers
+    and caption do not name head and tail) is rejected before the LLM. The LLM then reads each fact as its
+    cell states it: the row header, the column header and the value (with its unit), in the context of the
+    caption, the header row and the cell's row. There is no second round for tables.
+    """
+    ctx = runtime.context
+    page = page_at(inp.pages, inp.unit.table.start) if inp.pages else inp.unit.table.page
+    passed: list[Fact] = []
+    drops = []
+    for cand in inp.candidates:
+        result = check_table_candidate(cand, inp.unit, page, inp.mentions)
+        if isinstance(result, TableRejection):
+            log.debug("%s: table %d: %s: %s", AGENT, inp.unit.index, cand.describe(), result.reason)
+            drops.append(Drop.RELATION_GROUNDING)
+        else:
+            passed.append(result)
+    accepted = passed
+    usage = Usage()
+    if ctx.settings.verify and passed:
+        statements = []
+        for fact in passed:
+            evidence, context = cell_statement(fact, inp.unit)
+            statements.append(Statement(fact.head.text, fact.type, fact.tail.text, evidence, context))
+        try:
+            judgements, usage = await judge(statements, ctx, inp.unit.chunk.doc_id)
+        except LLMOutputError as e:
+            log.warning("%s: table %d: unusable verdicts, kept unverified: %s", AGENT, inp.unit.index, e)
+            drops.append(Drop.INVALID_OUTPUT)
+            usage = e.usage
+        else:
+            accepted = []
+            for fact, j in zip(passed, judgements, strict=True):
+                if j.reason is None:
+                    verified = {"confidence": j.confidence, "status": "verified", "rationale": j.rationale}
+                    accepted.append(fact.model_copy(update=verified))
+                else:
+                    drops.append(Drop.RELATION_VERIFIER)
+    return {"accepted": accepted, "drops": count(drops), "usage": usage}

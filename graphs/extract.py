@@ -6,6 +6,9 @@
          ──> registry ──Send per chunk──> relations [reason -> verify -(rejects, once)-> reason ... -> record]
          ──> consolidate
 
+A chunk that holds a table (and at most its caption) goes to the table branch instead (``extract_tables``):
+the table agents read it as one unit and each fact cites its cell.
+
 Finished chunks (job table) are not sent again. The LLM, the schema and the settings reach the nodes through
 LangGraph's runtime context (``ExtractContext``). Transient backend errors are retried in one place, the
 backend's client (``BackendConfig.max_retries``); the graph does not retry them again, so a stalled server
@@ -31,8 +34,10 @@ from factloom.agents.entity_finder import find_entities
 from factloom.agents.entity_merge import build_entities
 from factloom.agents.reasoner_context import reasoner_input
 from factloom.agents.relation_reasoner import reason_relations
+from factloom.agents.table_unit import table_unit
 from factloom.agents.verifier import MAX_ATTEMPTS, verify
 from factloom.graphs import extract_jobs as jobs
+from factloom.graphs import extract_tables as tables
 from factloom.graphs.extract_options import (
     CollectionReport,
     DocumentGraph,
@@ -80,10 +85,15 @@ async def plan(state: ExtractState, runtime: Runtime[ExtractContext]) -> dict:
 def send_entities(state: ExtractState) -> Sequence[Send] | Literal["registry"]:
     """Fan out one entity branch per chunk still to do."""
     todo = set(state.get("entity_todo", []))
-    pages = state["doc"].pages
-    sends = [
-        Send("entities", ChunkInput(chunk=c, pages=pages)) for c in state["chunks"] if c.chunk_id in todo
-    ]
+    doc = state["doc"]
+    sends = []
+    for c in state["chunks"]:
+        if c.chunk_id in todo:
+            unit = table_unit(doc, c)
+            if unit is not None:
+                sends.append(tables.send_table_entities(c, unit, doc.pages))
+            else:
+                sends.append(Send("entities", ChunkInput(chunk=c, pages=doc.pages)))
     return sends or "registry"
 
 
@@ -110,7 +120,10 @@ def send_relations(
     budget = runtime.context.settings.context_token_budget
     sends = []
     for chunk in state["chunks"]:
-        if chunk.chunk_id in todo:
+        unit = table_unit(doc, chunk) if chunk.chunk_id in todo else None
+        if unit is not None:
+            sends.append(tables.send_table_relations(chunk, unit, doc.pages, mentions))
+        elif chunk.chunk_id in todo:
             inp = reasoner_input(doc, chunk, mentions, entities, budget)
             payload = ChunkRelationsInput(
                 chunk=chunk,
@@ -173,12 +186,16 @@ def build_graph() -> CompiledStateGraph:
     g.add_node("entities", _entities_subgraph())
     g.add_node("registry", registry)
     g.add_node("relations", _relations_subgraph())
+    g.add_node(tables.ENTITIES, tables.table_entities_subgraph())
+    g.add_node(tables.RELATIONS, tables.table_relations_subgraph())
     g.add_node("consolidate", consolidate, input_schema=ConsolidatorInput)
     g.add_edge(START, "plan")
-    g.add_conditional_edges("plan", send_entities, ["entities", "registry"])
+    g.add_conditional_edges("plan", send_entities, ["entities", tables.ENTITIES, "registry"])
     g.add_edge("entities", "registry")
-    g.add_conditional_edges("registry", send_relations, ["relations", "consolidate"])
+    g.add_edge(tables.ENTITIES, "registry")
+    g.add_conditional_edges("registry", send_relations, ["relations", tables.RELATIONS, "consolidate"])
     g.add_edge("relations", "consolidate")
+    g.add_edge(tables.RELATIONS, "consolidate")
     g.add_edge("consolidate", END)
     return g.compile(name="extract")
 

@@ -3,9 +3,10 @@
 A chunk is a span of ``Document.text`` (``doc.text[c.start:c.end] == c.text``). Chunks never cut a
 sentence, start a new chunk at a section heading when the current one is not tiny, and repeat
 the last sentences of the previous chunk (up to ``overlap_tokens``) when a section runs on. Only
-a "sentence" longer than a whole chunk (a list without full stops, a table row) is cut, at a space. A
-table starts a chunk (unless the current one is tiny) and stays whole in it when it fits; a longer table
-is cut between rows (its rows are lines of their own).
+a "sentence" longer than a whole chunk (a list without full stops, a table row) is cut, at a space.
+A table is a chunk of its own, with its caption when the caption is the block just above it, so the
+agents read it as one unit; a table longer than ``table_tokens`` is cut between rows into chunks that
+hold only its rows (its rows are lines of their own). No chunk repeats text across a table's edges.
 Tokens are estimated with a regular expression calibrated on the embedding model's tokenizer.
 """
 
@@ -16,7 +17,8 @@ import hashlib
 import re
 from typing import NamedTuple
 
-from factloom.ingest.models import Chunk, Document, Table
+from factloom.ingest.models import Chunk, Document
+from factloom.ingest.tables import CAPTION
 
 _PIECE = re.compile(r"\w+|[^\w\s]")
 _TOKEN = re.compile(r"([^\W\d_]{8,}|\d{3,})|\w+|[^\w\s]")
@@ -100,35 +102,54 @@ def _cut(text: str, start: int, end: int, max_tokens: int) -> list[Span]:
     return pieces
 
 
-def chunk_document(doc: Document, chunk_tokens: int = 512, overlap_tokens: int = 64) -> list[Chunk]:
-    """Split ``doc.text`` into chunks of whole sentences of about ``chunk_tokens`` tokens."""
+def chunk_document(
+    doc: Document, chunk_tokens: int = 512, overlap_tokens: int = 64, table_tokens: int | None = None
+) -> list[Chunk]:
+    """Split ``doc.text`` into chunks of whole sentences of about ``chunk_tokens`` tokens, a table in one.
+
+    Args:
+        table_tokens: the most tokens of a table kept in one chunk (default ``chunk_tokens``); a longer
+            table is cut between rows into chunks of at most ``chunk_tokens``.
+    """
     if overlap_tokens >= chunk_tokens:
         raise ValueError("overlap_tokens must be smaller than chunk_tokens")
-    spans = _whole_tables(sentences(doc.text, chunk_tokens), doc.tables, chunk_tokens)
-    section_starts = sorted({s.start for s in doc.sections} | {t.start for t in doc.tables})
-    groups = _group(spans, section_starts, chunk_tokens, overlap_tokens)
+    limit = table_tokens or chunk_tokens
+    spans = sentences(doc.text, chunk_tokens)
+    section_starts = sorted(s.start for s in doc.sections)
+    groups: list[list[Span]] = []
+    i = 0
+    for lo, hi in table_spans(doc):
+        j = i
+        while j < len(spans) and spans[j].start < lo:
+            j += 1
+        k = j
+        while k < len(spans) and spans[k].start < hi:
+            k += 1
+        groups += _group(spans[i:j], section_starts, chunk_tokens, overlap_tokens)
+        table = spans[j:k]
+        whole = sum(s.tokens for s in table) <= limit
+        groups += [table] if whole and table else _group(table, [], chunk_tokens, 0)
+        i = k
+    groups += _group(spans[i:], section_starts, chunk_tokens, overlap_tokens)
     return [_chunk(doc, i, group) for i, group in enumerate(groups)]
 
 
-def _whole_tables(spans: list[Span], tables: list[Table], size: int) -> list[Span]:
-    """Join the rows of each table that fits in a chunk into one span, so no chunk cuts it."""
-    out: list[Span] = []
-    bounds = sorted((t.start, t.end) for t in tables)
-    i = 0
-    while i < len(spans):
-        span = spans[i]
-        inside = next(((lo, hi) for lo, hi in bounds if lo <= span.start < hi), None)
-        if inside is None:
-            out.append(span)
-            i += 1
-            continue
-        j = i
-        while j < len(spans) and spans[j].start < inside[1]:
-            j += 1
-        rows = spans[i:j]
-        tokens = sum(r.tokens for r in rows)
-        out.extend([Span(rows[0].start, rows[-1].end, tokens)] if tokens <= size else rows)
-        i = j
+def table_spans(doc: Document) -> list[tuple[int, int]]:
+    """Return the span of each table in the text, from its caption when the block above it is one."""
+    out: list[tuple[int, int]] = []
+    starts = {b.start: i for i, b in enumerate(doc.blocks)}
+    for table in sorted(doc.tables, key=lambda t: t.start):
+        lo = table.start
+        i = starts.get(table.start, 0)
+        above = doc.blocks[i - 1] if i > 0 else None
+        if (
+            above is not None
+            and above.page == table.page
+            and CAPTION.match(doc.text[above.start : above.end])
+            and (not out or out[-1][1] <= above.start)
+        ):
+            lo = above.start
+        out.append((lo, table.end))
     return out
 
 

@@ -25,8 +25,42 @@ def stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}_{digest[:16]}"
 
 
+BBox = tuple[float, float, float, float]
+
+
+class CellCitation(BaseModel):
+    """The table cell a fact was read from: its place in the table, its headers and its value as written.
+
+    ``table`` is the table's index among its document's tables (``Document.tables``); ``row`` and ``col``
+    index the table's cells (row 0 is the header). ``value`` is the part of the cell's text the fact states,
+    exactly as printed (numbers are not parsed); ``unit`` is the unit its column header gives
+    (``Dose (mg)`` -> ``mg``). ``boxes`` are the cells' boxes on the page in PDF points: the value's cell
+    first, then its row header's and its column header's (those that have a box).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    table: int
+    row: int
+    col: int
+    row_header: str
+    column_header: str
+    value: str
+    unit: str | None = None
+    boxes: list[BBox] = Field(default_factory=list)
+
+    def describe(self) -> str:
+        """Return the cell as one line: ``row header × column header: value unit``."""
+        value = f"{self.value} {self.unit}" if self.unit else self.value
+        head = " × ".join(h for h in (self.row_header, self.column_header) if h)
+        return f"{head}: {value}" if head else value
+
+
 class Evidence(BaseModel):
-    """Where a fact is stated: ``doc.text[start:end] == quote``."""
+    """Where a fact is stated: ``doc.text[start:end] == quote``.
+
+    A fact read from a table quotes the cell that holds its value and cites that cell (``cell``).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -39,6 +73,7 @@ class Evidence(BaseModel):
     agent: str = ""
     method: GroundingMethod = "exact"
     score: float = 100.0
+    cell: CellCitation | None = None
 
 
 class Mention(BaseModel):

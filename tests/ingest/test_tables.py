@@ -156,13 +156,15 @@ def test_a_results_table_of_a_shared_pdf_is_read_with_its_header(shared_pdfs: li
         assert all(doc.text[c.start : c.end] == c.text for c in t.cells)
 
 
-def test_a_table_that_fits_in_a_chunk_starts_one_and_is_never_cut(doc) -> None:
+def test_a_table_that_fits_in_a_chunk_is_a_chunk_of_its_own_with_its_caption(doc) -> None:
     chunks = chunk_document(doc, chunk_tokens=128, overlap_tokens=16)
     for table in doc.tables:
         holding = [c for c in chunks if c.start < table.end and table.start < c.end]
-        assert len(holding) == 1 and holding[0].start <= table.start and table.end <= holding[0].end
+        assert len(holding) == 1 and holding[0].start <= table.start and table.end == holding[0].end
     first = doc.tables[0]
-    assert any(c.start == first.start for c in chunks)  # the table opens its chunk, after the intro
+    caption = doc.text.index("Table 1 Adverse events by arm")
+    (chunk,) = [c for c in chunks if c.start == caption]  # caption and table, after the intro
+    assert chunk.end == first.end and not any(c.start < caption < c.end for c in chunks)
 
 
 def test_a_table_longer_than_a_chunk_is_cut_between_rows(doc) -> None:

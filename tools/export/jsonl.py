@@ -7,7 +7,8 @@ Entity line: ``{"kind": "entity", "id", "name", "type", "aliases", "mentions": [
 found the evidence supports it) or ``unverified`` (no check ran or it failed to answer); ``agent``
 proposed the relation; ``rationale`` is the verifier's; ``method`` and ``score`` say how each quote was
 found in the text (``exact`` / ``normalised`` / ``fuzzy``). Offsets index the document text, so
-``text[start:end]`` is the mention or the quote.
+``text[start:end]`` is the mention or the quote. Evidence read from a table also has ``cell``: ``{"table",
+"row", "col", "row_header", "column_header", "value", "unit", "boxes"}`` (``tools.kg.CellCitation``).
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ def relation_record(r: Relation) -> dict[str, Any]:
 
 
 def evidence_record(ev: Evidence) -> dict[str, Any]:
-    """Return the JSON object of one evidence quote, with how it was grounded."""
-    return {
+    """Return the JSON object of one evidence quote, with how it was grounded (and its table cell, if any)."""
+    record: dict[str, Any] = {
         "doc_id": ev.doc_id,
         "page": ev.page,
         "start": ev.start,
@@ -63,6 +64,9 @@ def evidence_record(ev: Evidence) -> dict[str, Any]:
         "method": ev.method,
         "score": ev.score,
     }
+    if ev.cell is not None:
+        record["cell"] = ev.cell.model_dump()
+    return record
 
 
 def write(entities: Sequence[Entity], relations: Sequence[Relation], out: TextIO) -> int:

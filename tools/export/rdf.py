@@ -7,6 +7,8 @@ that carries its confidence, ``fl:status`` (``verified``: the verifier found its
 ``prov:wasDerivedFrom`` its evidence. Each evidence is a ``prov:Entity`` with the quote
 (``prov:value``), ``prov:wasQuotedFrom`` the document, the page and character offsets, and how the quote
 was found in the text (``fl:groundingMethod`` exact / normalised / fuzzy, ``fl:groundingScore``).
+Evidence read from a table also has ``fl:table``, ``fl:row``, ``fl:column``, ``fl:rowHeader``,
+``fl:columnHeader``, ``fl:value`` (as printed) and ``fl:unit``.
 Entities carry ``rdfs:label``, ``skos:altLabel`` aliases and their mentions' documents.
 """
 
@@ -87,6 +89,15 @@ def _evidence(g, ev: Evidence):  # -> rdflib.URIRef
         g.add((node, fl.agent, Literal(ev.agent)))
     g.add((node, fl.groundingMethod, Literal(ev.method)))
     g.add((node, fl.groundingScore, Literal(float(ev.score), datatype=XSD.double)))
+    if ev.cell is not None:
+        c = ev.cell
+        for name, number in (("table", c.table), ("row", c.row), ("column", c.col)):
+            g.add((node, fl[name], Literal(number, datatype=XSD.integer)))
+        texts = (("rowHeader", c.row_header), ("columnHeader", c.column_header), ("value", c.value))
+        for name, text in texts:
+            g.add((node, fl[name], Literal(text)))
+        if c.unit:
+            g.add((node, fl.unit, Literal(c.unit)))
     return node
 
 
