@@ -52,7 +52,7 @@ CSP = (
 )
 
 
-EVIDENCE_FIELDS = {"doc_id", "page", "start", "end", "quote", "method", "score"}
+EVIDENCE_FIELDS = {"doc_id", "page", "start", "end", "quote", "method", "score", "cell"}
 VERIFIED_ONLY = Query(
     False,
     description="Keep only relations the verifier checked and found supported. By default unverified "

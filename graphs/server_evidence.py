@@ -58,15 +58,20 @@ def evidence_router(ws: Workspace) -> APIRouter:
         doc_id: str,
         start: int = Query(..., ge=0, description="offset of the span in the document text"),
         end: int = Query(..., ge=0),
+        table: int | None = Query(None, ge=0, description="a cited cell: its table's index in the document"),
+        row: int | None = Query(None, ge=0, description="a cited cell: its row (0 = the header)"),
+        col: int | None = Query(None, ge=0, description="a cited cell: its column"),
     ) -> dict[str, Any]:
         """Return the page of ``text[start:end]``, its boxes there (shares of the page's width and height,
         for laying over the page image), the text around it, and the table cells it touches with their
-        row and column headers."""
+        row and column headers. A fact read from a table gives its cell (``table``, ``row``, ``col``):
+        the boxes are then the cell's, its row header's and its column header's (``roles`` says which)."""
         doc = load(doc_id)
         if end < start or start > len(doc.text):
             raise HTTPException(422, f"bad span {start}-{end} for a text of {len(doc.text)} characters")
+        cell = (table, row, col) if table is not None and row is not None and col is not None else None
         try:
-            view = evidence_view(doc, start, end)
+            view = evidence_view(doc, start, end, cell=cell)
         except NoPageImageError as e:
             page = doc.page_at(start)
             return {
@@ -78,6 +83,7 @@ def evidence_router(ws: Workspace) -> APIRouter:
                 "reason": str(e),
                 "boxes": [],
                 "cells": [],
+                "roles": [],
                 "start": start,
                 "end": end,
                 "quote": doc.text[start:end],

@@ -2,7 +2,9 @@
 
 A span (``doc.text[start:end]``, a quote or a mention) is mapped back through the blocks and tables that
 the PDF reader recorded: inside a table each cell it touches is one box (the cell's own box); elsewhere
-the span's text is searched for inside each block it touches. Page images are drawn once per page and
+the span's text is searched for inside each block it touches. Evidence that cites a table cell (a fact
+read from a table) is shown by the boxes of that cell, its row header and its column header. Page images
+are drawn once per page and
 zoom and kept in the workspace (``page-images/DOC_ID/PAGE-ZOOM.png``).
 """
 
@@ -14,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from factloom.ingest.errors import FactloomError
-from factloom.ingest.models import Document, Table
+from factloom.ingest.models import Document, Table, TableCell
 from factloom.ingest.pdf_pages import Piece, find_boxes, render_png
 from factloom.ingest.workspace import Workspace
 
@@ -57,6 +59,8 @@ class EvidenceView:
     page_height: float
     boxes: list[BBox]
     cells: list[CellRef] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    """For a cited cell, what each box is: ``value``, ``row header`` or ``column header``."""
 
 
 def pdf_path(doc: Document) -> Path:
@@ -87,13 +91,30 @@ def page_image(ws: Workspace, doc: Document, number: int, zoom: float = 1.5) -> 
     return target
 
 
-def evidence_view(doc: Document, start: int, end: int, context: int = CONTEXT_CHARS) -> EvidenceView:
-    """Return the page of ``doc.text[start:end]`` and its boxes there (across pages: its first page)."""
+def evidence_view(
+    doc: Document,
+    start: int,
+    end: int,
+    context: int = CONTEXT_CHARS,
+    cell: tuple[int, int, int] | None = None,
+) -> EvidenceView:
+    """Return the page of ``doc.text[start:end]`` and its boxes there (across pages: its first page).
+
+    With ``cell`` (table index, row, column) the boxes are that cell's, its row header's and its column
+    header's, when the cell is the span's; a cell the document does not have is ignored.
+    """
     start, end = max(0, start), min(len(doc.text), end)
     number = doc.page_at(start)
     page = next(p for p in doc.pages if p.number == number)
     end = max(start, min(end, page.end))
-    pieces, cells = _pieces(doc, number, start, end) if end > start else ([], [])
+    cited = _cited(doc, cell, start, end) if cell is not None else None
+    roles: list[str] = []
+    if cited is not None:
+        pieces = [Piece("", box) for _, box, _ in cited]
+        cells = [ref for ref, _, role in cited if role == "value"]
+        roles = [role for _, _, role in cited]
+    else:
+        pieces, cells = _pieces(doc, number, start, end) if end > start else ([], [])
     found = find_boxes(pdf_path(doc), number, pieces) if pieces else None
     return EvidenceView(
         doc_id=doc.doc_id,
@@ -107,7 +128,36 @@ def evidence_view(doc: Document, start: int, end: int, context: int = CONTEXT_CH
         page_height=found.height if found else 0.0,
         boxes=found.boxes if found else [],
         cells=cells,
+        roles=roles,
     )
+
+
+def _cited(
+    doc: Document, cell: tuple[int, int, int], start: int, end: int
+) -> list[tuple[CellRef, BBox, str]] | None:
+    """Return the cited cell, its row header and its column header(s) with their roles, or None."""
+    index, row, col = cell
+    table = doc.tables[index] if 0 <= index < len(doc.tables) else None
+    value = table.cell(row, col) if table is not None else None
+    if (
+        table is None
+        or value is None
+        or value.bbox is None
+        or not (value.start <= start and end <= value.end)
+    ):
+        return None
+    out = [(_ref(table, value), value.bbox, "value")]
+    if col > 0 and (head := table.cell(row, 0)) is not None and head.bbox is not None:
+        out.append((_ref(table, head), head.bbox, "row header"))
+    for r in range(table.header_rows if row >= table.header_rows else 0):
+        head = table.cell(r, col)
+        if head is not None and head.bbox is not None and head.text:
+            out.append((_ref(table, head), head.bbox, "column header"))
+    return out
+
+
+def _ref(table: Table, c: TableCell) -> CellRef:
+    return CellRef(c.row, c.col, c.text, table.row_header(c), table.column_header(c), table.unit(c))
 
 
 def _pieces(doc: Document, number: int, start: int, end: int) -> tuple[list[Piece], list[CellRef]]:
@@ -132,8 +182,4 @@ def _pieces(doc: Document, number: int, start: int, end: int) -> tuple[list[Piec
 
 
 def _cells(table: Table, start: int, end: int) -> list[tuple[CellRef, BBox]]:
-    return [
-        (CellRef(c.row, c.col, c.text, table.row_header(c), table.column_header(c), table.unit(c)), c.bbox)
-        for c in table.cells_in(start, end)
-        if c.bbox is not None
-    ]
+    return [(_ref(table, c), c.bbox) for c in table.cells_in(start, end) if c.bbox is not None]

@@ -114,12 +114,13 @@ function showEvidenceItems(title, items) {
   const list = $("evidence-list");
   list.replaceChildren();
   for (const ev of items) {
-    const item = el("li", `p. ${ev.page}: “${ev.quote}” `);
+    const cell = ev.cell ? `table cell ${[ev.cell.row_header, ev.cell.column_header].filter(Boolean).join(" × ")}: ` : "";
+    const item = el("li", `p. ${ev.page}: ${cell}“${ev.quote}” `);
     item.className = "evidence";
     if (ev.fact) item.appendChild(el("span", ev.fact, "fact"));
     for (const fact of factsOf(ev)) item.appendChild(badge(fact));
     if (ev.relation_id) addReviewControls(item, ev);
-    item.addEventListener("click", () => showPage(ev.doc_id, ev.page, ev.start, ev.end));
+    item.addEventListener("click", () => showPage(ev.doc_id, ev.page, ev.start, ev.end, ev.cell));
     list.appendChild(item);
   }
   if (!items.length) list.appendChild(el("li", "No evidence found."));
@@ -149,7 +150,7 @@ async function showEntity(entityId) {
   const aliases = data.entity.aliases.length ? data.entity.aliases.join(", ") : "none";
   meta.textContent = `aliases: ${aliases} · ${data.relations.length} facts · ${data.entity.n_mentions} mentions`;
   meta.hidden = false;
-  if (items.length) showPage(items[0].doc_id, items[0].page, items[0].start, items[0].end);
+  if (items.length) showPage(items[0].doc_id, items[0].page, items[0].start, items[0].end, items[0].cell);
   const around = await api(`graph?entities=${encodeURIComponent(entityId)}&hops=1&max_nodes=40` + filter("&"));
   drawGraph(around, `neighbourhood of ${data.entity.name}`);
   for (const node of document.querySelectorAll("#graph .node")) {
@@ -199,7 +200,7 @@ function showConflict(c) {
     for (const ev of v.evidence) items.push(Object.assign({}, fact, ev));
   }
   showEvidenceItems(`Conflict: ${c.head_name} ${c.type} — ${c.values.length} values`, items);
-  if (items.length) showPage(items[0].doc_id, items[0].page, items[0].start, items[0].end);
+  if (items.length) showPage(items[0].doc_id, items[0].page, items[0].start, items[0].end, items[0].cell);
 }
 
 async function afterChange() {
@@ -318,7 +319,8 @@ function showDocument(d) {
 let shownPage = null;  // the document page in the evidence view, for the previous / next buttons
 let pageSeq = 0;  // the latest evidence shown; an older request that answers late is dropped
 
-async function showPage(docId, page, start, end) {
+// A fact read from a table gives its cell: the server then boxes the cell, its row header and its column header.
+async function showPage(docId, page, start, end, cell) {
   const seq = ++pageSeq;
   const doc = encodeURIComponent(docId);
   const whole = start === null;  // a whole page (document list, previous / next): nothing to box
@@ -326,7 +328,7 @@ async function showPage(docId, page, start, end) {
     api(`documents/${doc}/pages/${page}`),
     whole
       ? Promise.resolve({ doc_id: docId, page, image: `documents/${doc}/pages/${page}/image`, boxes: [], cells: [], start: "", end: "" })
-      : api(`documents/${doc}/evidence?start=${start}&end=${Math.max(start, end)}`).catch((err) => ({ error: String(err.message || err) })),
+      : api(`documents/${doc}/evidence?start=${start}&end=${Math.max(start, end)}` + (cell ? `&table=${cell.table}&row=${cell.row}&col=${cell.col}` : "")).catch((err) => ({ error: String(err.message || err) })),
   ]);
   if (seq !== pageSeq) return;
   if (whole) { start = data.start; end = data.start; view.title = data.title; }
@@ -360,8 +362,10 @@ async function showPageImage(view, seq) {
     const value = c.unit ? `${c.text} ${c.unit}` : c.text;
     cells.push(el("div", head ? `table cell ${head}: ${value}` : `table cell: ${value}`, "cell-ref"));
   }
-  for (const [x0, y0, x1, y1] of view.boxes) {
-    const box = el("div", null, "hl");
+  for (const [i, [x0, y0, x1, y1]] of view.boxes.entries()) {
+    const role = (view.roles || [])[i];
+    const box = el("div", null, role ? `hl ${role.replace(" ", "-")}` : "hl");
+    if (role) box.title = role;
     box.style.left = `${x0 * 100}%`; box.style.top = `${y0 * 100}%`;
     box.style.width = `${(x1 - x0) * 100}%`; box.style.height = `${(y1 - y0) * 100}%`;
     boxes.push(box);
