@@ -10,6 +10,10 @@ from factloom.graphs.cmd_demos import demos  # noqa: E402
 
 ALL.append(demos)
 
+from factloom.graphs.cmd_schema import schema  # noqa: E402
+
+ALL.append(schema)
+
 from factloom.graphs.cmd_collection import conflicts, merges, resolve, stats  # noqa: E402
 
 ALL.extend([resolve, merges, conflicts, stats])
