@@ -168,11 +168,24 @@ async def induce(
 ) -> tuple[InducedSchema, Usage]:
     """Induce entity and relation types from ``chunks`` (see the module); return them and the cost."""
     entities, relations, usage = await open_extract(chunks, ctx, progress)
+    found, cost = await types_from(entities, relations, ctx, embed, min_count=min_count)
+    return replace(found, chunks=len(chunks)), usage + cost
+
+
+async def types_from(
+    entities: Sequence[Seen],
+    relations: Sequence[Seen],
+    ctx: AgentContext,
+    embed: Embed,
+    *,
+    min_count: int = 2,
+) -> tuple[InducedSchema, Usage]:
+    """Cluster and name what an open extraction saw (steps 2 and 3 of the module)."""
     entity_types, cost = await _name_all(ctx, entities, _clusters(entities, embed, min_count), None)
     entity_of = {label: t.name for t in entity_types for label in t.labels}
     clusters = _clusters(relations, embed, min_count, _role_texts(relations, entity_of))
     relation_types, more = await _name_all(ctx, relations, clusters, entity_of)
-    return InducedSchema(entity_types, relation_types, len(chunks)), usage + cost + more
+    return InducedSchema(entity_types, relation_types), cost + more
 
 
 async def _name_all(
