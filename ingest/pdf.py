@@ -25,7 +25,16 @@ from factloom.ingest.layout import (
     reading_order,
 )
 from factloom.ingest.models import Block, Document, Page, Section, Table, TableCell
-from factloom.ingest.tables import RawTable, Word, covered, fill, has_caption, lost_words, non_empty
+from factloom.ingest.tables import (
+    RawTable,
+    Word,
+    covered,
+    fill,
+    has_caption,
+    looks_tabular,
+    lost_words,
+    non_empty,
+)
 from factloom.ingest.text import clean_block, normalize, page_ranges
 
 log = logging.getLogger(__name__)
@@ -73,7 +82,8 @@ def parse_pdf(
 ) -> Document:
     """Parse the PDF at ``path`` into a :class:`Document`.
 
-    With ``tables``, pages that hold a table caption are searched for tables (pymupdf's table finder);
+    With ``tables``, pages that hold a table caption or lines in three or more columns are searched for
+    tables (pymupdf's table finder);
     each table found replaces its words in the text by rows of ``|``-separated cells (``Document.tables``).
 
     Raises:
@@ -158,17 +168,18 @@ def _page_blocks(page: pymupdf.Page, tables: bool = True) -> RawPage:
             ))
         else:
             symbols += len(text)
-    if tables and has_caption([b.text for b in out]):
-        out = _with_tables(page, textpage, out)
+    if tables:
+        words = [Word(bbox=tuple(w[:4]), text=w[4], block=w[5], line=w[6]) for w in textpage.extractWORDS()]
+        if has_caption([b.text for b in out]) or looks_tabular(words):
+            out = _with_tables(page, words, out)
     return RawPage(blocks=out, symbol_chars=symbols, has_text=bool(out) or symbols > 0)
 
 
-def _with_tables(page: pymupdf.Page, textpage: pymupdf.TextPage, blocks: list[RawBlock]) -> list[RawBlock]:
+def _with_tables(page: pymupdf.Page, words: list[Word], blocks: list[RawBlock]) -> list[RawBlock]:
     """Replace the text blocks inside each table of the page by one block holding the table as rows.
 
     A table whose cells would drop a word of the blocks it replaces is left as text (no word is lost).
     """
-    words = [Word(bbox=tuple(w[:4]), text=w[4], block=w[5], line=w[6]) for w in textpage.extractWORDS()]
     for found in page.find_tables().tables:
         plain = fill(_raw_table(page, found), words)
         finer = _by_text(page, found, words, non_empty(plain)) if plain.stacked else None

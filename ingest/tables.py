@@ -8,6 +8,7 @@ written into the document text as one block: the header row, then one line per r
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -19,7 +20,11 @@ ROW_SEPARATOR = "\n"
 INSIDE = 0.5
 """A text block belongs to a table when at least this share of its area lies inside the table's box."""
 CAPTION = re.compile(r"^(Table|TABLE)\s*([0-9]+|[IVX]+)\b")
-"""A table caption; only pages that hold one are searched for tables (the finder costs ~0.1-0.3 s a page)."""
+"""A table caption: a page that holds one is searched for tables (the finder costs ~0.3-0.8 s CPU a page)."""
+GAP = 12.0
+"""Points between two words of a line that set them in different columns (about five spaces)."""
+TABULAR_LINES = 3
+"""A page with this many lines of three or more columns is searched for tables, caption or not."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,27 @@ def header_unit(header: str) -> str | None:
         return None
     unit = m.group(1).strip()
     return None if not unit or _NOT_UNIT.search(unit) else unit
+
+
+def looks_tabular(words: list[Word], lines: int = TABULAR_LINES) -> bool:
+    """Return True when ``lines`` lines of the page hold words in three or more columns (wide gaps apart).
+
+    Lines are words whose vertical centres lie within 2 points, across text blocks (a table's cells are
+    often blocks of their own). Running text has one column per line, or two beside a gutter.
+    """
+    rows: list[tuple[float, list[Word]]] = []
+    for w in sorted(words, key=lambda w: (w.bbox[1] + w.bbox[3]) / 2):
+        y = (w.bbox[1] + w.bbox[3]) / 2
+        if rows and y - rows[-1][0] <= 2.0:
+            rows[-1][1].append(w)
+        else:
+            rows.append((y, [w]))
+    found = 0
+    for _, row in rows:
+        row.sort(key=lambda w: w.bbox[0])
+        gaps = sum(1 for a, b in itertools.pairwise(row) if b.bbox[0] - a.bbox[2] > GAP)
+        found += gaps >= 2
+    return found >= lines
 
 
 def has_caption(texts: list[str]) -> bool:

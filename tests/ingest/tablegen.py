@@ -74,3 +74,30 @@ def table_pdf(path: Path) -> Path:
     _table(page, DOSING, 150, [80, 100, 120], grid=True)
     doc.save(path)
     return path
+
+
+PARTIES = [
+    ["Party", "Role", "Payment (USD)"],
+    ["Acme Corporation", "Supplier", "120,000"],
+    ["Blackbox Stocks Inc.", "Distributor", "45,500"],
+    ["Northwind Traders", "Guarantor", "0"],
+]
+
+
+def uncaptioned_pdf(path: Path) -> Path:
+    """Write a one-page PDF whose table (``PARTIES``, journal-style rules) has no "Table N" caption."""
+    doc = pymupdf.open()
+    page = doc.new_page(width=A4.width, height=A4.height)
+    page.insert_textbox(
+        pymupdf.Rect(72, 72, A4.width - 72, 130),
+        "This agreement is made between the following parties, who shall be paid as set out below.",
+        fontsize=10.5,
+    )
+    bottom = _table(page, PARTIES, 140, [150, 110, 110], grid=False)
+    page.insert_textbox(
+        pymupdf.Rect(72, bottom + 20, A4.width - 72, bottom + 80),
+        "Payments are due within thirty days of the signing of this agreement.",
+        fontsize=10.5,
+    )
+    doc.save(path)
+    return path

@@ -210,3 +210,27 @@ def test_tables_keep_every_word_of_the_shared_pdfs_once(shared_pdfs: list[Path])
         plain = parse_pdf(path, doc_id="d", content_hash="h", tables=False)
         words = Counter(with_tables.text.replace(" | ", " ").split())
         assert words == Counter(plain.text.split()), path.name
+
+
+def test_a_table_without_a_caption_is_found(tmp_path: Path) -> None:
+    """Regression: only pages with a "Table N" caption were searched, so a party list or a payment
+    schedule printed without one stayed flattened words."""
+    from tests.ingest.tablegen import PARTIES, uncaptioned_pdf
+
+    pdf = uncaptioned_pdf(tmp_path / "parties.pdf")
+    doc = read_document(pdf)
+    assert [t.rows() for t in doc.tables] == [PARTIES]
+    assert doc.tables[0].unit(doc.tables[0].cell(1, 2)) == "USD"
+    assert parse_pdf(pdf, doc_id="d", content_hash="h", tables=False).tables == []
+
+
+def test_running_text_in_two_columns_does_not_look_tabular() -> None:
+    from factloom.ingest.tables import looks_tabular
+
+    def line(y: float, xs: list[tuple[float, float]]) -> list[Word]:
+        return [Word(bbox=(x0, y, x1, y + 10), text="w", block=0, line=int(y)) for x0, x1 in xs]
+
+    two_columns = [w for y in range(0, 200, 12) for w in line(y, [(72, 100), (103, 290), (310, 540)])]
+    assert not looks_tabular(two_columns)  # one gutter a line
+    three = [w for y in range(0, 36, 12) for w in line(y, [(72, 100), (200, 230), (330, 360)])]
+    assert looks_tabular(three) and not looks_tabular(three[:6])
