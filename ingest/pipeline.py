@@ -113,7 +113,7 @@ def ingest_paths(
     """Ingest files, folders and globs into the workspace and report what happened to each file.
 
     ``tables=False`` skips the search for tables (their words stay plain text), which costs ~0.5 s of CPU
-    per page that holds a table caption.
+    per page that holds a table caption or lines in three or more columns.
     """
     report = IngestReport()
     found = expand_paths(paths)
