@@ -28,7 +28,7 @@ workspace_option = click.option(
 @click.option("--max-mb", default=512, show_default=True, type=click.IntRange(min=1),
               help="Refuse files larger than this many MB.")
 @click.option("--tables/--no-tables", default=True, show_default=True,
-              help="Find tables on pages with a table caption and write them as rows of cells.")
+              help="Find tables (pages with a caption or lines in columns) and write them as rows of cells.")
 @wait_option
 @chroma_url_option
 @user_errors
