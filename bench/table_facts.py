@@ -1,0 +1,346 @@
+"""Measure facts read from tables: a real model through the table agents, each fact judged by hand.
+
+Each selected table (``TABLES``: the three sample tables of tests/ingest/tablegen.py and tables of the
+shared PDFs that bench/results/tables.md lists) is read by real pymupdf and chunked as ingest does; its
+first table unit goes through the table branch of the extraction graph, node by node: the table entity
+finder, the table reasoner, then the verifier's table path (cell check, then the LLM). Per table: the
+mentions, every proposal with the cell check's outcome, the facts kept, tokens and seconds per agent. Each
+kept fact is then judged by hand against the table as printed (``JUDGED``: is the cited cell the one
+that holds the value, and does the cell state the fact); ``--report`` writes the report again from the
+stored run with the judgements, without running the model.
+
+Limits (to stay under ~25 minutes on 2 shared CPU cores): the first unit of each table (a table longer
+than one chunk is cut between rows), ``--max-tables`` tables in the order of ``TABLES``.
+
+Usage:
+    nice -n 10 python bench/table_facts.py [--model-path GGUF] [--max-tables N]   (default: Qwen2.5-1.5B)
+    python bench/table_facts.py --report
+Writes bench/results/table_facts.json and bench/results/table_facts.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the sample tables are written by tests/ingest/tablegen.py
+
+from langgraph.runtime import Runtime  # noqa: E402
+
+from factloom.agents.context import AgentContext  # noqa: E402
+from factloom.agents.profiles import profile_settings  # noqa: E402
+from factloom.agents.table_entities import TableEntitiesInput, find_table_entities  # noqa: E402
+from factloom.agents.table_facts import TableRejection, check_table_candidate  # noqa: E402
+from factloom.agents.table_relations import TableReasonerInput, reason_table  # noqa: E402
+from factloom.agents.table_unit import TableUnit, table_unit  # noqa: E402
+from factloom.agents.verifier import TableVerifierInput, verify_table  # noqa: E402
+from factloom.ingest.chunking import chunk_document  # noqa: E402
+from factloom.ingest.sources import read_document  # noqa: E402
+from factloom.tools.llm.base import Usage  # noqa: E402
+from factloom.tools.llm.factory import BackendConfig, make_llm, resolve_profile  # noqa: E402
+from factloom.tools.schema import load_schema  # noqa: E402
+from tests.ingest.tablegen import table_pdf, uncaptioned_pdf  # noqa: E402
+
+PDFS = ROOT.parent / "shared" / "data" / "pdfs"
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_MODEL = Path.home() / ".cache" / "factloom-models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+
+
+@dataclass(frozen=True)
+class Selected:
+    """A table to read: its PDF (``sample:...`` for the tablegen PDFs), its index in it, the schema."""
+
+    pdf: str
+    table: int
+    schema: str
+
+
+TABLES = [
+    Selected("sample:trial", 0, "biomed"),  # adverse events by arm
+    Selected("sample:trial", 1, "biomed"),  # dosing schedule
+    Selected("sample:parties", 0, "open"),  # parties and payments, no caption
+    Selected("scientific_ACL-N18-3011_literature_graph_semantic_scholar.pdf", 0, "science"),
+    Selected("scientific_ACL-N18-3011_literature_graph_semantic_scholar.pdf", 1, "science"),
+    Selected("biomedical_ClinSci-2014_ACE_inhibitor_design.pdf", 0, "biomed"),
+    Selected("medical_BMCHealthServRes-2014_quality_improvement_Malawi.pdf", 0, "open"),
+    Selected("scientific_ACL-N18-3011_literature_graph_semantic_scholar.pdf", 3, "science"),
+    Selected("scientific_PeerJCS-2017_VESPA_bioinformatics.pdf", 0, "science"),
+    Selected("biomedical_ClinSci-2014_ACE_inhibitor_design.pdf", 4, "biomed"),
+]
+"""In order of reading; the shared tables are those hand-checked in bench/results/tables.md first."""
+
+JUDGED: dict[str, tuple[bool, bool, str]] = {}
+"""Per kept fact (``fact_key``): (the cited cell is the one printed with that value under those headers,
+the cell states the fact), and a note. Filled by hand after reading the table on the rendered page."""
+
+
+def fact_key(table: str, fact: dict[str, Any]) -> str:
+    """Return the key of a kept fact in ``JUDGED``."""
+    c = fact["cell"]
+    return (
+        f"{table} | {fact['head']} --{fact['type']}--> {fact['tail']} | r{c['row']}c{c['col']} {c['value']}"
+    )
+
+
+def _pdf(selected: Selected, folder: Path) -> Path:
+    if selected.pdf == "sample:trial":
+        return table_pdf(folder / "trial.pdf")
+    if selected.pdf == "sample:parties":
+        return uncaptioned_pdf(folder / "parties.pdf")
+    path = PDFS / selected.pdf
+    if not path.is_file():
+        sys.exit(f"error: {path} not found; pass --pdfs DIR holding the shared PDFs")
+    return path
+
+
+def _unit(selected: Selected, folder: Path) -> tuple[TableUnit, Any]:
+    doc = read_document(_pdf(selected, folder))
+    for chunk in chunk_document(doc):
+        unit = table_unit(doc, chunk)
+        if unit is not None and unit.index == selected.table:
+            return unit, doc
+    sys.exit(f"error: {selected.pdf} has no table {selected.table}")
+
+
+def _usage(u: Usage) -> dict[str, int]:
+    return {"calls": u.calls, "prompt_tokens": u.prompt_tokens, "completion_tokens": u.completion_tokens}
+
+
+async def read_table(selected: Selected, llm: Any, profile: str, folder: Path) -> dict[str, Any]:
+    """Run the table branch on one table; return its row."""
+    unit, doc = _unit(selected, folder)
+    ctx = AgentContext(llm=llm, schema=load_schema(selected.schema), settings=profile_settings(profile))
+    runtime = Runtime(context=ctx)
+    timings, usage = {}, {}
+    t = time.perf_counter()
+    found = await find_table_entities(TableEntitiesInput(unit=unit, pages=doc.pages), runtime)
+    timings["entities_s"], usage["entities"] = round(time.perf_counter() - t, 1), _usage(found["usage"])
+    mentions = found["mentions"]
+    t = time.perf_counter()
+    proposed = await reason_table(TableReasonerInput(unit=unit, mentions=mentions), runtime)
+    timings["reasoner_s"], usage["reasoner"] = round(time.perf_counter() - t, 1), _usage(proposed["usage"])
+    t = time.perf_counter()
+    inp = TableVerifierInput(unit=unit, pages=doc.pages, mentions=mentions, candidates=proposed["candidates"])
+    checked = await verify_table(inp, runtime)
+    timings["verifier_s"], usage["verifier"] = round(time.perf_counter() - t, 1), _usage(checked["usage"])
+    kept = {
+        (f.head.text, f.type, f.tail.text, f.evidence.cell.row, f.evidence.cell.col)
+        for f in checked["accepted"]
+    }
+    proposals = []
+    for cand in proposed["candidates"]:
+        result = check_table_candidate(cand, unit, unit.table.page, mentions)
+        row = {"head": cand.head.text, "type": cand.type, "tail": cand.tail.text, "row": cand.row,
+               "column": cand.column, "value": cand.value}  # fmt: skip
+        if isinstance(result, TableRejection):
+            row["cell_check"] = result.reason
+        else:
+            row["cell_check"] = "passed"
+            c = result.evidence.cell
+            row["kept"] = (cand.head.text, cand.type, cand.tail.text, c.row, c.col) in kept
+        proposals.append(row)
+    facts = [
+        {
+            "head": f.head.text,
+            "type": f.type,
+            "tail": f.tail.text,
+            "status": f.status,
+            "confidence": f.confidence,
+            "rationale": f.rationale,
+            "page": f.evidence.page,
+            "cell": f.evidence.cell.model_dump(exclude={"boxes"}),
+        }
+        for f in checked["accepted"]
+    ]
+    name = selected.pdf.removeprefix("sample:")
+    return {
+        "table": f"{name[:40]} t{selected.table}",
+        "pdf": selected.pdf,
+        "table_index": selected.table,
+        "page": unit.table.page,
+        "size": f"{unit.table.n_rows}x{unit.table.n_cols}",
+        "unit_rows": len(unit.body_rows()),
+        "schema": selected.schema,
+        "mentions": [(m.text, m.type) for m in mentions],
+        "proposals": proposals,
+        "facts": facts,
+        "drops": {
+            k: found["drops"].get(k, 0) + proposed["drops"].get(k, 0) + checked["drops"].get(k, 0)
+            for k in {*found["drops"], *proposed["drops"], *checked["drops"]}
+        },
+        "usage": usage,
+        **timings,
+    }
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    config = BackendConfig(model_path=args.model_path, threads=args.threads)
+    profile = resolve_profile(config)
+    llm = make_llm(config)  # no workspace: no call cache, a cold run
+    load_before = os.getloadavg()
+    started = time.perf_counter()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, selected in enumerate(TABLES[: args.max_tables], start=1):
+            print(
+                f"[{i}/{min(args.max_tables, len(TABLES))}] {selected.pdf} table {selected.table}", flush=True
+            )
+            rows.append(await read_table(selected, llm, profile, Path(tmp)))
+            print(f"    {len(rows[-1]['facts'])} facts, {sum(rows[-1][k] for k in TIMES):.0f} s", flush=True)
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": Path(args.model_path).name,
+        "profile": profile,
+        "threads": args.threads,
+        "cpus": os.cpu_count(),
+        "load_before": [round(x, 2) for x in load_before],
+        "load_after": [round(x, 2) for x in os.getloadavg()],
+        "wall_s": round(time.perf_counter() - started, 1),
+        "limits": f"first unit of each table, {min(args.max_tables, len(TABLES))} tables",
+        "note": args.note,
+        "tables": rows,
+    }
+
+
+TIMES = ("entities_s", "reasoner_s", "verifier_s")
+
+
+def judged(result: dict[str, Any]) -> dict[str, Any]:
+    """Add the hand judgements to every kept fact and the totals."""
+    n = cell_right = stated = unjudged = 0
+    for row in result["tables"]:
+        for fact in row["facts"]:
+            n += 1
+            verdict = JUDGED.get(fact_key(row["table"], fact))
+            if verdict is None:
+                fact["judged"] = None
+                unjudged += 1
+                continue
+            fact["judged"] = {"cell_right": verdict[0], "fact_stated": verdict[1], "note": verdict[2]}
+            cell_right += verdict[0]
+            stated += verdict[0] and verdict[1]
+    tokens = sum(
+        u["prompt_tokens"] + u["completion_tokens"] for r in result["tables"] for u in r["usage"].values()
+    )
+    result["totals"] = {
+        "tables": len(result["tables"]),
+        "proposals": sum(len(r["proposals"]) for r in result["tables"]),
+        "rejected_by_cell_check": sum(
+            1 for r in result["tables"] for p in r["proposals"] if p["cell_check"] != "passed"
+        ),
+        "facts_kept": n,
+        "facts_verified": sum(1 for r in result["tables"] for f in r["facts"] if f["status"] == "verified"),
+        "facts_citing_the_right_cell": cell_right,
+        "facts_right_cell_and_stated": stated,
+        "facts_not_judged": unjudged,
+        "tokens": tokens,
+        "llm_seconds": round(sum(r[k] for r in result["tables"] for k in TIMES), 1),
+    }
+    return result
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """Return the report."""
+    t = result["totals"]
+    lines = [
+        "# Facts read from tables",
+        "",
+        f"`python bench/table_facts.py` on {result['date']}: model {result['model']} (profile "
+        f"{result['profile']}, {result['threads'] or 'default'} threads), embedded llama.cpp, no call cache; "
+        f"{result['cpus']} CPUs shared with other work, load average {result['load_before'][0]} before, "
+        f"{result['load_after'][0]} after. Limits: {result['limits']}. Wall time {result['wall_s']:.0f} s."
+        + (f" {result['note']}" if result.get("note") else ""),
+        "",
+        "Each table goes through the table branch of the extraction graph: the table entity finder, the",
+        "table reasoner (rows and columns as enums over their headers, the value copied), the verifier's",
+        "table path (the value must stand in the cited cell, then the LLM reads the cell: row header ×",
+        "column header: value). Kept facts were judged by hand against the table as printed on the rendered",
+        "page: is the cited cell the one printed with that value under those headers (cell right), and does",
+        "the cell state the fact (stated).",
+        "",
+        f"**{t['facts_kept']} facts kept** ({t['facts_verified']} verified) from {t['proposals']} "
+        f"proposals on {t['tables']} tables; {t['rejected_by_cell_check']} proposals rejected by the cell "
+        f"check before the verifier. Cited cell right: **{t['facts_citing_the_right_cell']}/"
+        f"{t['facts_kept']}**; right cell and the fact stated by it: "
+        f"**{t['facts_right_cell_and_stated']}/{t['facts_kept']}**"
+        + (f" ({t['facts_not_judged']} not judged)" if t["facts_not_judged"] else "")
+        + f". {t['tokens']} tokens, {t['llm_seconds']:.0f} s in the three agents.",
+        "",
+        "| table | page | size (unit rows) | schema | mentions | proposals | cell check rejects | kept | "
+        "tokens (prompt+completion) | s (entities / reasoner / verifier) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in result["tables"]:
+        toks = sum(u["prompt_tokens"] + u["completion_tokens"] for u in r["usage"].values())
+        rejects = sum(1 for p in r["proposals"] if p["cell_check"] != "passed")
+        lines.append(
+            f"| {r['table']} | {r['page']} | {r['size']} ({r['unit_rows']}) | {r['schema']} | "
+            f"{len(r['mentions'])} | {len(r['proposals'])} | {rejects} | {len(r['facts'])} | {toks} | "
+            f"{r['entities_s']} / {r['reasoner_s']} / {r['verifier_s']} |"
+        )
+    lines += ["", "## Kept facts, judged by hand", "",
+              "| table | fact | cited cell (row × column: value) | status | cell right | stated | note |",
+              "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for r in result["tables"]:
+        for f in r["facts"]:
+            c = f["cell"]
+            j = f.get("judged") or {}
+            value = f"{c['value']} {c['unit']}" if c.get("unit") else c["value"]
+            lines.append(
+                f"| {r['table']} | {f['head']} —{f['type']}→ {f['tail']} | r{c['row']}c{c['col']} "
+                f"{c['row_header']} × {c['column_header']}: {value} | {f['status']} | "
+                f"{_yes(j.get('cell_right'))} | {_yes(j.get('fact_stated'))} | "
+                f"{j.get('note', 'not judged')} |"
+            )
+    lines += ["", "## Proposals the cell check rejected", ""]
+    for r in result["tables"]:
+        for p in r["proposals"]:
+            if p["cell_check"] != "passed":
+                lines.append(f"- {r['table']}: {p['head']} —{p['type']}→ {p['tail']}: {p['cell_check']}")
+    return "\n".join(lines) + "\n"
+
+
+def _yes(value: bool | None) -> str:
+    return "?" if value is None else "yes" if value else "no"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--model-path", type=Path, default=DEFAULT_MODEL, help="a GGUF (default: Qwen2.5-1.5B)"
+    )
+    parser.add_argument("--threads", type=int, default=None, help="decoding threads (default: the backend's)")
+    parser.add_argument("--max-tables", type=int, default=len(TABLES), help="read only the first N of TABLES")
+    parser.add_argument("--report", action="store_true", help="write the report from the stored run only")
+    parser.add_argument("--note", default="", help="a line about the run's environment, kept in the report")
+    args = parser.parse_args()
+    out = RESULTS / "table_facts.json"
+    if args.report:
+        if not out.is_file():
+            sys.exit(f"error: {out} not found; run the benchmark first")
+        result = json.loads(out.read_text())
+    else:
+        if not args.model_path.is_file():
+            sys.exit(f"error: {args.model_path} not found; pass --model-path a GGUF file")
+        if args.max_tables < 1:
+            sys.exit("error: --max-tables must be at least 1")
+        result = asyncio.run(run(args))
+    result = judged(result)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    (RESULTS / "table_facts.md").write_text(markdown(result))
+    print(f"wrote {out} and {RESULTS / 'table_facts.md'}")
+
+
+if __name__ == "__main__":
+    main()
