@@ -7,12 +7,22 @@ chunks), the share of prompt tokens served from the backend's prefix cache, and 
 spent outside LLM calls. The model's profile sets the agents' defaults (``--profile`` to force one).
 Source tokens are counted with the model's own tokenizer (SmolLM2's, from its GGUF) on the document text.
 
-Each PDF is ingested into a fresh workspace; the call cache and the job table are off, so every number is
-a cold run. ``--max-pages N`` extracts only the first N pages of each PDF (a copy cut with pymupdf).
+Each PDF is ingested into a fresh workspace (kept under ``--workspaces DIR`` for re-scoring and export);
+the call cache and the job table are off, so every number is a cold run. ``--max-pages N`` extracts only
+the first N pages of each PDF (a copy cut with pymupdf). ``--schema auto`` picks a preset per PDF from its
+file name (biomedical/medical: biomed, legal_contract: contracts, legal_judgement: news, as there is no
+legal preset, scientific: science).
+
+Every model call is recorded per agent: valid at once, valid after the backend's one repair, invalid after
+it, or failed. ``--serve`` runs the same GGUF (``--model-path``) behind a real ``python -m llama_cpp.server``
+and extracts through ``OpenAIBackend`` instead of the embedded backend, with the same profile and options.
+``--combine A B ...`` writes one table from earlier result files (server vs embedded, model vs model).
 
     python bench/extract.py                               # all PDFs of ../shared/data/pdfs
     python bench/extract.py --max-pages 2 --pdfs '*contract*'
-    python bench/extract.py --model-path qwen.gguf --out extract-qwen-0.5b
+    python bench/extract.py --model-path qwen.gguf --schema auto --out extract-qwen-0.5b
+    python bench/extract.py --model-path qwen.gguf --schema auto --serve --out extract-qwen-0.5b-server
+    python bench/extract.py --combine extract-qwen-0.5b extract-qwen-0.5b-server --out server_vs_embedded
 """
 
 from __future__ import annotations
@@ -23,16 +33,21 @@ import json
 import logging
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from factloom.graphs.extract import extract_document
+from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import DocumentGraph, ExtractOptions
 from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
+from factloom.tools.llm.base import LLMOutputError
 from factloom.tools.llm.factory import BackendConfig, make_llm
 from factloom.tools.schema import load_schema
 
@@ -41,6 +56,50 @@ PDFS = ROOT.parent / "shared" / "data" / "pdfs"
 RESULTS = Path(__file__).parent / "results"
 DEFAULT_MODEL = "SmolLM2-135M-Instruct Q4_1"
 ORIGINS = ("verified", "unverified", "one_sentence", "cross_sentence", "cross_chunk")
+PROPOSAL_KEYS = ("proposed", "grounded", "rejected")
+OUTCOMES = ("ok", "repaired", "invalid", "error")
+# file name prefix -> preset (there is no legal preset: judgements name people, courts and places)
+AUTO_SCHEMA = (
+    ("biomedical_", "biomed"),
+    ("medical_", "biomed"),
+    ("legal_contract_", "contracts"),
+    ("legal_judgement_", "news"),
+    ("scientific_", "science"),
+)
+
+
+def schema_for(pdf: Path, schema: str) -> str:
+    """Return ``schema``, or with ``auto`` the preset that fits ``pdf``'s file name (else ``news``)."""
+    if schema != "auto":
+        return schema
+    return next((preset for prefix, preset in AUTO_SCHEMA if pdf.name.startswith(prefix)), "news")
+
+
+@dataclass
+class Recorder:
+    """Wraps an LLM; counts every call's outcome per agent: ok, repaired (valid after the one repair),
+    invalid (still invalid after it) or error (the backend failed)."""
+
+    inner: Any
+    outcomes: dict[str, Counter[str]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    async def complete(self, messages, output, **kwargs):
+        tag = kwargs.get("tag")
+        agent = (tag.agent if tag is not None else "") or "?"
+        outcome = "error"
+        try:
+            done = await self.inner.complete(messages, output, **kwargs)
+            outcome = "repaired" if done.usage.calls > 1 else "ok"
+            return done
+        except LLMOutputError:
+            outcome = "invalid"
+            raise
+        finally:
+            self.outcomes.setdefault(agent, Counter())[outcome] += 1
 
 
 def cut_pdf(src: Path, max_pages: int | None, folder: Path) -> Path:
@@ -72,18 +131,21 @@ def _share(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def row(name: str, pages: int, tokens: int, graph: DocumentGraph) -> dict:
+def row(name: str, schema: str, pages: int, tokens: int, graph: DocumentGraph) -> dict:
     """Return the benchmark row of one document."""
     s, u = graph.stats, graph.stats.usage
     per_k = 1000 / tokens if tokens else 0.0
     checked = s.drops.get("relation_grounding", 0) + s.drops.get("relation_verifier", 0) + s.facts
+    origins = relation_origins(graph)
     return {
         "pdf": name,
+        "schema": schema,
         "pages": pages,
         "source_tokens": tokens,
         "chunks": s.chunks,
         "wall_s": round(s.seconds, 2),
         "wall_s_per_page": round(s.seconds / pages, 2) if pages else None,
+        "llm_tokens_per_page": round((u.prompt_tokens + u.completion_tokens) / pages) if pages else None,
         "llm_calls": u.calls,
         "llm_calls_per_1k_source_tokens": round(u.calls * per_k, 2),
         "prompt_tokens_per_1k_source_tokens": round(u.prompt_tokens * per_k, 1),
@@ -95,7 +157,8 @@ def row(name: str, pages: int, tokens: int, graph: DocumentGraph) -> dict:
         "entities": s.entities,
         "relations": s.relations,
         "relation_proposals_checked": checked,
-        **relation_origins(graph),
+        **proposals(s.drops, s.facts, origins["cross_chunk"]),
+        **origins,
         "dropped_by_grounding_share": _share(s.drops.get("relation_grounding", 0), checked),
         "dropped_by_verifier_share": _share(s.drops.get("relation_verifier", 0), checked),
         "drops": s.drops,
@@ -104,6 +167,21 @@ def row(name: str, pages: int, tokens: int, graph: DocumentGraph) -> dict:
         "completion_tokens": u.completion_tokens,
         "llm_seconds": round(u.seconds, 2),
     }
+
+
+def proposals(drops: dict[str, int], facts: int, cross_chunk_kept: int) -> dict[str, int]:
+    """Return the relation proposals of a run and what became of them.
+
+    ``proposed``: every relation the reasoner or the consolidator put forward (those dropped as off-schema,
+    self-relations, ungrounded or rejected by the verifier, the chunk facts kept, and the cross-chunk
+    relations kept); ``grounded``: those whose arguments and quote were found in the text and fit the
+    schema; ``rejected``: those the verifier judged unsupported. Cross-chunk proposals the verifier rejected
+    are counted in ``rejected`` (the drop counts do not tell them apart).
+    """
+    off = drops.get("relation_schema", 0) + drops.get("relation_self", 0) + drops.get("relation_grounding", 0)
+    rejected = drops.get("relation_verifier", 0)
+    proposed = off + rejected + facts + cross_chunk_kept
+    return {"proposed": proposed, "grounded": proposed - off, "rejected": rejected}
 
 
 def relation_origins(graph: DocumentGraph) -> dict[str, int]:
@@ -122,33 +200,96 @@ def relation_origins(graph: DocumentGraph) -> dict[str, int]:
     return out
 
 
-async def bench_pdf(pdf: Path, args: argparse.Namespace, options: ExtractOptions) -> dict:
-    """Ingest one PDF into a fresh workspace and extract it; return its row."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = cut_pdf(pdf, args.max_pages, Path(tmp))
-        with Workspace(Path(tmp) / "ws") as ws:
-            report = ingest_paths(ws, [str(path)])
-            if not report.ingested:
-                return {"pdf": pdf.name, "error": "; ".join(r.message for r in report.failed)}
-            doc_id = report.ingested[0].doc_id
-            doc = get_document(ws, doc_id)
-            tokens = source_tokens(doc.text)
-            llm = make_llm(backend_config(args))  # no workspace: no call cache, a cold run
-            graph = await extract_document(ws, doc_id, load_schema(args.schema), llm, options)
-            return row(pdf.name, len(doc.pages), tokens, graph)
+def start_server(model: Path, threads: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start ``python -m llama_cpp.server`` serving ``model`` on a free port; return it and its URL."""
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--n_ctx", "4096", "--n_threads", str(threads)]
+    command += ["--n_threads_batch", str(threads)]
+    server = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"error: llama_cpp.server exited with {server.returncode}; see {log}")
+        try:
+            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                return server, url
+        except httpx.TransportError:
+            time.sleep(0.5)
+    server.kill()
+    sys.exit(f"error: llama_cpp.server did not start in 180 s; see {log}")
+
+
+async def bench_pdf(pdf: Path, args: argparse.Namespace, options: ExtractOptions, folder: Path) -> dict:
+    """Ingest one PDF into a fresh workspace under ``folder``, extract and save its graph; return its row."""
+    work = folder / pdf.stem
+    work.mkdir(parents=True, exist_ok=True)
+    path = cut_pdf(pdf, args.max_pages, work)
+    schema = schema_for(pdf, args.schema)
+    with Workspace(work / "ws") as ws:
+        report = ingest_paths(ws, [str(path)])
+        if not report.ingested:
+            return {"pdf": pdf.name, "error": "; ".join(r.message for r in report.failed)}
+        doc_id = report.ingested[0].doc_id
+        doc = get_document(ws, doc_id)
+        tokens = source_tokens(doc.text)
+        llm = Recorder(make_llm(backend_config(args)))  # no workspace: no call cache, a cold run
+        try:
+            done = await extract_collection(ws, [doc_id], load_schema(schema), llm, options)
+        finally:
+            if hasattr(llm.inner, "aclose"):
+                await llm.inner.aclose()
+        if done.failed:
+            return {"pdf": pdf.name, "error": done.failed[doc_id], "calls_by_agent": outcomes(llm)}
+        return row(pdf.name, schema, len(doc.pages), tokens, done.documents[0]) | {
+            "calls_by_agent": outcomes(llm)
+        }
+
+
+def outcomes(llm: Recorder) -> dict[str, dict[str, int]]:
+    return {agent: {k: c[k] for k in OUTCOMES} for agent, c in sorted(llm.outcomes.items())}
 
 
 def backend_config(args: argparse.Namespace) -> BackendConfig:
     """Return the embedded model (SmolLM2 or ``--model-path``), or an OpenAI-compatible server."""
     if args.base_url is None:
-        return BackendConfig(model_path=args.model_path, profile=args.profile)
+        return BackendConfig(model_path=args.model_path, profile=args.profile, threads=args.threads)
     return BackendConfig(
         backend="openai",
         base_url=args.base_url,
         model=args.served_model,
         concurrency=args.concurrency,
+        timeout=600.0,
         profile=args.profile,
     )
+
+
+def agent_totals(rows: list[dict]) -> dict[str, dict[str, Any]]:
+    """Return the call outcomes per agent over ``rows``, with the share valid after at most one repair."""
+    out: dict[str, Counter[str]] = {}
+    for r in rows:
+        for agent, counts in r.get("calls_by_agent", {}).items():
+            out.setdefault(agent, Counter()).update(counts)
+    result: dict[str, dict[str, Any]] = {}
+    for agent, c in sorted(out.items()):
+        calls = sum(c[k] for k in OUTCOMES)
+        result[agent] = {"calls": calls, **{k: c[k] for k in OUTCOMES}}
+        result[agent]["valid_share"] = round((c["ok"] + c["repaired"]) / calls, 4) if calls else None
+    calls = sum(a["calls"] for a in result.values())
+    valid = sum(a["ok"] + a["repaired"] for a in result.values())
+    result["all"] = {
+        "calls": calls,
+        **{k: sum(a[k] for a in result.values()) for k in OUTCOMES},
+        "valid_share": round(valid / calls, 4) if calls else None,
+    }
+    return result
 
 
 def totals(rows: list[dict]) -> dict:
@@ -182,7 +323,13 @@ def totals(rows: list[dict]) -> dict:
             sum(r["drops"].get("relation_grounding", 0) for r in ok), checked
         ),
         "dropped_by_verifier_share": _share(sum(r["drops"].get("relation_verifier", 0) for r in ok), checked),
-        **{k: sum(r.get(k, 0) for r in ok) for k in ORIGINS},
+        **{k: sum(r.get(k, 0) for r in ok) for k in (*ORIGINS, *PROPOSAL_KEYS)},
+        "llm_tokens_per_page": round((prompt + sum(r["completion_tokens"] for r in ok)) / pages)
+        if pages
+        else None,
+        "cross_sentence_share": _share(sum(r["cross_sentence"] for r in ok), sum(r["relations"] for r in ok)),
+        "cross_chunk_share": _share(sum(r["cross_chunk"] for r in ok), sum(r["relations"] for r in ok)),
+        "calls_by_agent": agent_totals(rows),
     }
 
 
@@ -195,9 +342,12 @@ def markdown(result: dict) -> str:
     """Return the results as a Markdown report."""
     cols = [
         ("pdf", "pdf"),
+        ("schema", "schema"),
         ("pages", "pages"),
         ("source_tokens", "src tok"),
+        ("chunks", "chunks"),
         ("wall_s_per_page", "s/page"),
+        ("llm_tokens_per_page", "LLM tok/page"),
         ("llm_calls_per_1k_source_tokens", "calls/1k"),
         ("prompt_tokens_per_source_token", "prompt/src"),
         ("completion_tokens_per_1k_source_tokens", "compl/1k"),
@@ -205,8 +355,9 @@ def markdown(result: dict) -> str:
         ("non_llm_time_share", "non-LLM time"),
         ("entities", "entities"),
         ("relations", "relations"),
-        ("dropped_by_grounding_share", "drop: grounding"),
-        ("dropped_by_verifier_share", "drop: verifier"),
+        ("proposed", "proposed"),
+        ("grounded", "grounded"),
+        ("rejected", "rejected"),
         ("verified", "verified"),
         ("unverified", "unverified"),
         ("one_sentence", "1 sentence"),
@@ -216,11 +367,13 @@ def markdown(result: dict) -> str:
     lines = [
         "# Extraction benchmark",
         "",
-        f"Command: `{result['command']}`  ",
+        f"Command: `{result['command']}`; {result.get('date', '')}; commit {result.get('commit', '?')}  ",
         f"Backend: {result['backend']}; schema `{result['schema']}`; options {result['options']}  ",
-        "Demonstrations: none stored (fresh workspaces), so the agents ran zero-shot  ",
+        f"Pages: {'first ' + str(result['max_pages']) + ' of each PDF' if result.get('max_pages') else 'all'}"
+        "; demonstrations: none stored (fresh workspaces), so the agents ran zero-shot  ",
         f"Machine: {result['machine']}; load average at start {result['loadavg_start']}, at end "
-        f"{result['loadavg_end']} (shared by other engineers: timings are disturbed)",
+        f"{result['loadavg_end']} (shared by other engineers: timings are disturbed)  ",
+        f"Workspaces: {result.get('workspaces', 'not kept')}",
         "",
         "| " + " | ".join(h for _, h in cols) + " |",
         "|" + "---|" * len(cols),
@@ -230,17 +383,134 @@ def markdown(result: dict) -> str:
             lines.append(f"| {r['pdf']} | error: {r['error']} |")
             continue
         lines.append("| " + " | ".join(str(r.get(k, "")) for k, _ in cols) + " |")
+    lines += ["", *agent_table(result["totals"].get("calls_by_agent", {}))]
     return "\n".join(lines) + "\n"
 
 
+def agent_table(per_agent: dict[str, dict[str, Any]]) -> list[str]:
+    """Return the per-agent call outcomes as Markdown lines."""
+    if not per_agent:
+        return []
+    lines = [
+        "Model calls per agent (valid: at once; repaired: valid after the one repair; invalid: still invalid "
+        "after it; error: the backend failed):",
+        "",
+        "| agent | calls | valid | repaired | invalid | error | valid share (after at most one repair) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for agent, a in per_agent.items():
+        name = f"**{agent}**" if agent == "all" else agent
+        lines.append(
+            f"| {name} | {a['calls']} | {a['ok']} | {a['repaired']} | {a['invalid']} | {a['error']} "
+            f"| {a['valid_share']} |"
+        )
+    return lines
+
+
+COMBINED = [
+    ("documents", "docs"),
+    ("pages", "pages"),
+    ("wall_s", "wall s"),
+    ("wall_s_per_page", "s/page"),
+    ("llm_tokens_per_page", "LLM tok/page"),
+    ("entities", "entities"),
+    ("relations", "relations"),
+    ("proposed", "proposed"),
+    ("grounded", "grounded"),
+    ("rejected", "rejected"),
+    ("verified", "verified"),
+    ("unverified", "unverified"),
+    ("cross_sentence_share", "cross-sentence share"),
+    ("cross_chunk_share", "cross-chunk share"),
+]
+
+
+def combine(stems: list[str], out: str, title: str) -> dict[str, Any]:
+    """Write one table of the result files ``bench/results/<stem>.json`` (runs on the same PDFs)."""
+    runs = []
+    for stem in stems:
+        path = RESULTS / f"{stem}.json"
+        if not path.exists():
+            sys.exit(f"error: {path}: no such result file; run bench/extract.py --out {stem} first")
+        runs.append({"stem": stem, **json.loads(path.read_text())})
+    result = {"title": title, "command": "python " + " ".join(sys.argv), "runs": runs}
+    lines = [f"# {title}", "", f"Command: `{result['command']}`", ""]
+    for run in runs:
+        lines.append(
+            f"- **{run['stem']}**: `{run['command']}` ({run.get('date', '')}, "
+            f"commit {run.get('commit', '?')}); "
+            f"{run['backend']}; schema `{run['schema']}`; options {run['options']}; pages: first "
+            f"{run.get('max_pages') or 'all'} of each PDF; load average {run['loadavg_start']} at start, "
+            f"{run['loadavg_end']} at end; workspaces {run.get('workspaces', 'not kept')}"
+        )
+    lines += ["", "| run | " + " | ".join(h for _, h in COMBINED) + " |", "|---|" + "---|" * len(COMBINED)]
+    for run in runs:
+        t = run["totals"]
+        lines.append(f"| {run['stem']} | " + " | ".join(str(t.get(k, "")) for k, _ in COMBINED) + " |")
+    lines += [
+        "",
+        "Valid-output share per agent (after at most one repair; valid / repaired / invalid / error):",
+        "",
+    ]
+    agents = sorted({a for run in runs for a in run["totals"].get("calls_by_agent", {}) if a != "all"})
+    lines += ["| agent | " + " | ".join(run["stem"] for run in runs) + " |", "|---|" + "---|" * len(runs)]
+    for agent in [*agents, "all"]:
+        cells = []
+        for run in runs:
+            a = run["totals"].get("calls_by_agent", {}).get(agent)
+            cells.append(
+                "–"
+                if a is None
+                else f"{a['valid_share']} ({a['calls']} calls: {a['ok']} / {a['repaired']} / "
+                f"{a['invalid']} / {a['error']})"
+            )
+        lines.append(f"| {'**all**' if agent == 'all' else agent} | " + " | ".join(cells) + " |")
+    lines += ["", "Per PDF (entities / relations / verified):", ""]
+    pdfs = [d["pdf"] for d in runs[0]["documents"]]
+    lines += ["| pdf | " + " | ".join(run["stem"] for run in runs) + " |", "|---|" + "---|" * len(runs)]
+    for pdf in pdfs:
+        cells = []
+        for run in runs:
+            d = next((d for d in run["documents"] if d["pdf"] == pdf), None)
+            if d is None or "error" in d:
+                cells.append("error" if d else "–")
+            else:
+                cells.append(f"{d['entities']} / {d['relations']} / {d['verified']}")
+        lines.append(f"| {pdf} | " + " | ".join(cells) + " |")
+    (RESULTS / f"{out}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{out}.md").write_text("\n".join(lines) + "\n")
+    return result
+
+
+def commit() -> str:
+    """Return the commit the run started from, flagged when agents/graphs/tools had uncommitted changes."""
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    dirty = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "agents", "graphs", "tools", "ingest"],
+        capture_output=True,
+        text=True,
+    )
+    return head.stdout.strip() + (
+        " + uncommitted changes in agents/graphs/tools/ingest" if dirty.stdout.strip() else ""
+    )
+
+
 def main() -> None:
-    """Run the benchmark and write bench/results/extract.json and extract.md."""
+    """Run the benchmark and write bench/results/<out>.json and <out>.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pdfs", default="*.pdf", help="glob of PDFs in ../shared/data/pdfs")
+    parser.add_argument(
+        "--pdfs", nargs="+", default=["*.pdf"], help="globs of PDFs in ../shared/data/pdfs (default: all)"
+    )
     parser.add_argument(
         "--max-pages", type=int, default=None, help="extract only the first N pages of each PDF"
     )
-    parser.add_argument("--schema", default="news")
+    parser.add_argument(
+        "--schema",
+        default="news",
+        help="a preset or schema file, or 'auto' for a preset per PDF (its file name)",
+    )
     parser.add_argument(
         "--concurrency", type=int, default=1, help="1 keeps LLM time and wall time comparable"
     )
@@ -249,36 +519,87 @@ def main() -> None:
     )
     parser.add_argument("--model-path", type=Path, default=None, help="a GGUF file (default: SmolLM2)")
     parser.add_argument("--profile", choices=["tiny", "small", "large"], default=None)
+    parser.add_argument("--threads", type=int, default=None, help="decoding threads (embedded, --serve)")
     parser.add_argument("--out", default="extract", help="result file stem in bench/results")
     parser.add_argument("--base-url", default=None, help="an OpenAI-compatible server instead (e.g. vLLM)")
     parser.add_argument("--served-model", default="model", help="the model name it serves (with --base-url)")
+    parser.add_argument(
+        "--serve", action="store_true", help="serve --model-path with python -m llama_cpp.server and use it"
+    )
+    parser.add_argument(
+        "--workspaces",
+        type=Path,
+        default=None,
+        help="keep each PDF's workspace in DIR/<pdf name> (default: none)",
+    )
+    parser.add_argument(
+        "--combine", nargs="+", metavar="STEM", default=None, help="write one table of these result files"
+    )
+    parser.add_argument("--title", default="Extraction runs compared", help="heading of the --combine table")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.combine:
+        combine(args.combine, args.out, args.title)
+        print((RESULTS / f"{args.out}.md").read_text())
+        return
+    if args.model_path is not None and not args.model_path.exists():
+        sys.exit(f"error: {args.model_path}: no such GGUF file")
+    if args.serve and (args.model_path is None or args.base_url is not None):
+        sys.exit("error: --serve needs --model-path (the GGUF to serve) and no --base-url")
+    pdfs = sorted({pdf for pattern in args.pdfs for pdf in PDFS.glob(pattern)})
+    if not pdfs:
+        sys.exit(f"error: no PDF in {PDFS} matches {' '.join(args.pdfs)}")
     from factloom.tools.llm.factory import resolve_profile
 
+    # the profile of the GGUF itself, also when it is served (a server does not say how large its model is)
+    embedded = BackendConfig(model_path=args.model_path, profile=args.profile)
     options = ExtractOptions(
-        profile=resolve_profile(backend_config(args)),
+        profile=resolve_profile(embedded),
         concurrency=args.concurrency,
         relation_mode=args.relation_mode,
         resume=False,
     )
-    load_start = os.getloadavg()
-    rows = []
-    for pdf in sorted(PDFS.glob(args.pdfs)):
-        t0 = time.perf_counter()
-        rows.append(asyncio.run(bench_pdf(pdf, args, options)))
-        print(f"{pdf.name}: {time.perf_counter() - t0:.0f} s {rows[-1]}", file=sys.stderr, flush=True)
+    load_start, started_at = os.getloadavg(), commit()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.workspaces or Path(tmp)
+        server = None
+        if args.serve:
+            folder.mkdir(parents=True, exist_ok=True)
+            server, args.base_url = start_server(
+                args.model_path, args.threads or 2, folder / "llama_server.log"
+            )
+            args.served_model = args.model_path.stem
+        try:
+            rows = []
+            for pdf in pdfs:
+                t0 = time.perf_counter()
+                rows.append(asyncio.run(bench_pdf(pdf, args, options, folder)))
+                print(f"{pdf.name}: {time.perf_counter() - t0:.0f} s {rows[-1]}", file=sys.stderr, flush=True)
+        finally:
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
+    model = args.model_path.name if args.model_path else DEFAULT_MODEL
     result = {
         "command": "python " + " ".join(sys.argv),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "backend": f"openai ({args.base_url}, model {args.served_model})"
-        if args.base_url
-        else f"embedded (llama.cpp, {args.model_path.name if args.model_path else DEFAULT_MODEL})",
+        "commit": started_at,
+        "backend": (
+            f"openai: python -m llama_cpp.server ({args.threads or 2} threads) serving {model}"
+            if args.serve
+            else f"openai ({args.base_url}, model {args.served_model})"
+            if args.base_url
+            else f"embedded (llama.cpp, {model}, threads {args.threads or 'default'})"
+        ),
+        "model": model,
         "schema": args.schema,
+        "schemas": {r["pdf"]: r.get("schema") for r in rows},
+        "max_pages": args.max_pages,
         "options": {"concurrency": options.concurrency, **_settings(options)},
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "loadavg_start": [round(x, 2) for x in load_start],
         "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "workspaces": str(args.workspaces) if args.workspaces else None,
         "documents": rows,
         "totals": totals(rows),
     }

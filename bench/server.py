@@ -10,10 +10,18 @@ consolidator: ``depth`` rounds at least). Documents are extracted one after anot
 from ~/.cache/factloom-models; nothing is downloaded) on ``--pdfs`` cut to ``--max-pages``: the share of
 calls per agent whose output validated (after the backend's one repair), entities and relations found.
 
+``--part llama-concurrency``: documents per minute through one ``python -m llama_cpp.server`` (``--model``,
+Qwen2.5-Coder-0.5B by default) at ``--concurrency`` 1/2/4, on a small news corpus (``--documents`` texts of
+``--paragraphs`` one-chunk paragraphs, profile ``--profile``). llama-cpp-python's server runs one
+completion at a time (``llama_cpp/server/app.py`` holds a lock around the model for each request), so
+calls sent together queue there: the table shows what concurrency still buys (the client's work and
+the HTTP round trips overlap the model's) and what it costs (each call waits longer).
+
 Writes ``bench/results/server.json`` and ``server.md`` (each part updates its own section).
 
     python bench/server.py --part scripted
     python bench/server.py --part llama --pdfs '*Malawi*' --max-pages 2
+    python bench/server.py --part llama-concurrency --concurrency 1 2 4 --documents 2 --paragraphs 3
 """
 
 from __future__ import annotations
@@ -254,6 +262,70 @@ def run_llama(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     return llama_result(args, pdfs, llm.calls, report, wall, error)
 
 
+def run_llama_concurrency(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
+    paths, _ = news_corpus(folder / "in", args.documents, args.paragraphs)
+    log = (folder / "llama_server.log").open("wb")
+    port = free_port()
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(args.model), "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--n_ctx", "4096", "--n_threads", str(args.threads)]
+    command += ["--n_threads_batch", str(args.threads)]
+    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/v1"
+    rows = []
+    try:
+        wait_for(url, server)
+        for concurrency in args.concurrency:
+            root = folder / f"ws{concurrency}"
+            ids = ingest(root, paths, chunk_tokens=None)
+            llm = Recorder(OpenAIBackend(url, args.model.stem, concurrency=concurrency, timeout=600))
+            options = ExtractOptions(
+                profile=args.profile, demos=False, k_demos=0, concurrency=concurrency, resume=False
+            )
+            load = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            report = asyncio.run(extract(root, ids, "news", llm, options))
+            wall = time.perf_counter() - t0
+            rows.append(concurrency_row(concurrency, wall, t0, report, llm.calls, load, os.getloadavg()[0]))
+            print(f"concurrency {concurrency}: {wall:.1f} s {rows[-1]}", file=sys.stderr, flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {
+        "model": args.model.name,
+        "documents": args.documents,
+        "paragraphs": args.paragraphs,
+        "profile": args.profile,
+        "threads": args.threads,
+        "rows": rows,
+    }
+
+
+def concurrency_row(
+    concurrency: int, wall: float, t0: float, report: Any, calls: list[Call], load0: float, load1: float
+) -> dict:
+    docs = len(report.documents)
+    series = in_flight(calls, t0, 0.5)
+    latency = sorted(c.end - c.start for c in calls)
+    return {
+        "concurrency": concurrency,
+        "documents": docs,
+        "calls": len(calls),
+        "calls_by_agent": dict(Counter(c.agent for c in calls)),
+        "outcomes": dict(Counter(c.outcome for c in calls)),
+        "wall_s": round(wall, 1),
+        "documents_per_min": round(60 * docs / wall, 3),
+        "calls_per_min": round(60 * len(calls) / wall, 2),
+        "call_latency_mean_s": round(sum(latency) / len(latency), 2),
+        "call_latency_p90_s": round(latency[int(0.9 * (len(latency) - 1))], 2),
+        "in_flight_max": max(series),
+        "in_flight_mean": round(sum(series) / len(series), 2),
+        "in_flight": series,
+        "entities": sum(len(d.entities) for d in report.documents),
+        "relations": sum(len(d.relations) for d in report.documents),
+        "loadavg_1min_start_end": [round(load0, 2), round(load1, 2)],
+    }
+
+
 def llama_result(args, pdfs, calls: list[Call], report, wall: float, error: str | None) -> dict[str, Any]:
     agents = sorted({c.agent for c in calls})
     per_agent = {}
@@ -340,7 +412,7 @@ def commit() -> str:
 def main() -> None:
     """Run one part of the benchmark and update bench/results/server.json and server.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["scripted", "llama"], required=True)
+    parser.add_argument("--part", choices=["scripted", "llama", "llama-concurrency"], required=True)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 4, 16, 64])
     parser.add_argument("--delay", type=float, default=0.5, help="seconds per call of the scripted server")
     parser.add_argument("--documents", type=int, default=4)
@@ -355,11 +427,12 @@ def main() -> None:
     parser.add_argument("--label", default=None, help="key of this run in server.json (default: --part)")
     parser.add_argument("--note", default=None, help="a note for the report's heading")
     args = parser.parse_args()
-    if args.part == "llama" and not args.model.exists():
+    if args.part != "scripted" and not args.model.exists():
         sys.exit(f"error: {args.model}: no such GGUF file; pass --model")
     load_start, started_at = os.getloadavg(), commit()  # the code that runs is the code at the start
     with tempfile.TemporaryDirectory() as tmp:
-        part = run_scripted(args, Path(tmp)) if args.part == "scripted" else run_llama(args, Path(tmp))
+        run = {"scripted": run_scripted, "llama": run_llama, "llama-concurrency": run_llama_concurrency}
+        part = run[args.part](args, Path(tmp))
     part |= {
         "command": "python " + " ".join(sys.argv),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

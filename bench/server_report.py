@@ -81,11 +81,44 @@ def llama(part: dict[str, Any]) -> list[str]:
     return lines
 
 
+def llama_concurrency(part: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Documents per minute vs concurrency through llama_cpp.server (real model)",
+        "",
+        f"Command: `{part['command']}`; commit {part['commit']}; {part['date']}  ",
+        f"One `python -m llama_cpp.server` (llama-cpp-python, {part['threads']} threads) serving "
+        f"{part['model']}; {part['documents']} news documents of {part['paragraphs']} one-chunk paragraphs "
+        f"(schema `news`, profile `{part['profile']}`, no demonstrations), extracted at each concurrency "
+        "in turn on a fresh workspace.  ",
+        f"Machine: {part['machine']}; load average {part['loadavg_start']} at start, "
+        f"{part['loadavg_end']} at end (shared).",
+        "",
+        "llama-cpp-python's server holds one lock around its model for each request "
+        "(`llama_cpp/server/app.py`, `llama_outer_lock`/`llama_inner_lock`), so it runs one completion at "
+        "a time: requests sent together queue in the server. Concurrency overlaps only the client's own "
+        "work and the HTTP round trips with the model's; each call then waits longer (latency).",
+        "",
+        "| concurrency | calls | wall s | docs/min | calls/min | call latency mean / p90 s "
+        "| in flight max / mean | entities | relations | outcomes | load (1 min) start, end |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in part["rows"]:
+        lines.append(
+            f"| {r['concurrency']} | {r['calls']} | {r['wall_s']} | {r['documents_per_min']} "
+            f"| {r['calls_per_min']} | {r['call_latency_mean_s']} / {r['call_latency_p90_s']} "
+            f"| {r['in_flight_max']} / {r['in_flight_mean']} | {r['entities']} | {r['relations']} "
+            f"| {r['outcomes']} | {r['loadavg_1min_start_end']} |"
+        )
+    return lines
+
+
 def markdown(result: dict[str, Any]) -> str:
     """Return the report of every part measured so far."""
     lines = ["# Server path benchmark (`bench/server.py`)", ""]
     if "scripted" in result:
         lines += [*scripted(result["scripted"]), ""]
-    for key in sorted(k for k in result if k.startswith("llama")):
+    for key in sorted(k for k in result if k.startswith("llama") and not k.startswith("llama-concurrency")):
         lines += [*llama(result[key]), ""]
+    for key in sorted(k for k in result if k.startswith("llama-concurrency")):
+        lines += [*llama_concurrency(result[key]), ""]
     return "\n".join(lines)
