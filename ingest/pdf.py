@@ -1,9 +1,9 @@
 """Read a PDF with pymupdf into a :class:`Document`: one text string, pages, blocks and sections.
 
-This is the only module that imports pymupdf. Blocks come out in reading order (column by column),
-without running headers, footers and page numbers, with ligatures expanded and words hyphenated at
-line ends joined again. Bad files raise a specific :class:`PdfError` whose message names the file
-and says what to do.
+With its table part (``ingest.pdf_tables``) and the page images (``ingest.pdf_pages``), the only module
+that imports pymupdf. Blocks come out in reading order (column by column), without running headers,
+footers and page numbers, with ligatures expanded and words hyphenated at line ends joined again.
+Bad files raise a specific :class:`PdfError` whose message names the file and says what to do.
 """
 
 from __future__ import annotations
@@ -25,16 +25,8 @@ from factloom.ingest.layout import (
     reading_order,
 )
 from factloom.ingest.models import Block, Document, Page, Section, Table, TableCell
-from factloom.ingest.tables import (
-    RawTable,
-    Word,
-    covered,
-    fill,
-    has_caption,
-    looks_tabular,
-    lost_words,
-    non_empty,
-)
+from factloom.ingest.pdf_tables import page_words, search_reason, with_tables
+from factloom.ingest.tables import RawTable
 from factloom.ingest.text import clean_block, normalize, page_ranges
 
 log = logging.getLogger(__name__)
@@ -169,70 +161,23 @@ def _page_blocks(page: pymupdf.Page, tables: bool = True) -> RawPage:
         else:
             symbols += len(text)
     if tables:
-        words = [Word(bbox=tuple(w[:4]), text=w[4], block=w[5], line=w[6]) for w in textpage.extractWORDS()]
-        if has_caption([b.text for b in out]) or looks_tabular(words):
-            out = _with_tables(page, words, out)
+        words = page_words(textpage)
+        if search_reason([b.text for b in out], words):
+            out = with_tables(page, words, out)
     return RawPage(blocks=out, symbol_chars=symbols, has_text=bool(out) or symbols > 0)
 
 
-def _with_tables(page: pymupdf.Page, words: list[Word], blocks: list[RawBlock]) -> list[RawBlock]:
-    """Replace the text blocks inside each table of the page by one block holding the table as rows.
-
-    A table whose cells would drop a word of the blocks it replaces is left as text (no word is lost).
-    """
-    for found in page.find_tables().tables:
-        plain = fill(_raw_table(page, found), words)
-        finer = _by_text(page, found, words, non_empty(plain)) if plain.stacked else None
-        for table in filter(None, (finer, plain)):  # the first that keeps every word of its blocks
-            inside = [b for b in blocks if covered(b.bbox, table.bbox)]
-            if table.text and inside and not lost_words(table, [b.bbox for b in inside], words):
-                break
-        else:
-            log.debug("page %d: a table would drop words of its text; kept as text", page.number + 1)
-            continue
-        first = blocks.index(inside[0])
-        blocks = [b for b in blocks if b not in inside]
-        blocks.insert(first, RawBlock(
-            page=page.number + 1, bbox=table.bbox, text=table.text, size=min(b.size for b in inside),
-            bold=False, n_lines=len(table.rows), first_line=table.text.split("\n", 1)[0], table=table,
-        ))
-    return blocks
-
-
-def _by_text(
-    page: pymupdf.Page, found: pymupdf.table.Table, words: list[Word], cells: int
-) -> RawTable | None:
-    """Find a table again inside its box from the alignment of its words (rows the lines merged).
-
-    Returns the new table if it has more than ``cells`` cells with text and no stacked numbers left.
-    """
-    clip = pymupdf.Rect(found.bbox)
-    if found.header.external:
-        clip |= pymupdf.Rect(found.header.bbox)
-    best = None
-    for other in page.find_tables(clip=clip, use_layout=False, strategy="text", min_words_vertical=2).tables:
-        table = fill(_raw_table(page, other), words)
-        if table.text and not table.stacked and (best is None or non_empty(table) > non_empty(best)):
-            best = table
-    return best if best is not None and non_empty(best) > cells else None
-
-
-def _raw_table(page: pymupdf.Page, found: pymupdf.table.Table) -> RawTable:
-    """Return the cell boxes of a table found by pymupdf, with a header printed above it as row 0."""
-    n = found.col_count
-    turn = page.derotation_matrix  # the finder works on the page as shown; blocks and words are unrotated
-
-    def shown(b: tuple | None) -> tuple[float, float, float, float] | None:
-        return None if b is None else tuple(pymupdf.Rect(b) * turn)
-
-    rows = [[shown(c) for c in row.cells] for row in found.rows]
-    box = shown(found.bbox)
-    if found.header.external:
-        rows.insert(0, [shown(c) for c in found.header.cells])
-        hb = shown(found.header.bbox)
-        box = (min(box[0], hb[0]), min(box[1], hb[1]), max(box[2], hb[2]), max(box[3], hb[3]))
-    rows = [(row + [None] * n)[:n] for row in rows]
-    return RawTable(page=page.number + 1, bbox=box, rows=rows)
+def table_search_pages(path: Path, password: str | None = None) -> dict[int, str]:
+    """Return the pages of a PDF that ingest searches for tables, each with why (``caption``, ``columns``)."""
+    out: dict[int, str] = {}
+    with _open(path, password) as pdf:
+        for page in pdf:
+            textpage = page.get_textpage(flags=FLAGS)
+            texts = [clean_block(b[4]) for b in textpage.extractBLOCKS()]
+            reason = search_reason(texts, page_words(textpage))
+            if reason is not None:
+                out[page.number + 1] = reason
+    return out
 
 
 def _lines(raw: str) -> list[str]:
