@@ -1,10 +1,12 @@
 """Measure table finding in ingest: tables found, cells right, and what it costs the parse.
 
-On the shared PDFs: per PDF the table captions in the text ("Table 3", one per table number), the tables
-found and their sizes; two tables checked cell by cell against the page as printed (read by hand from
-the rendered page images, ``HAND_CHECKED``); and on the PDF that tests/ingest/tablegen.py writes with
-pymupdf, every cell against the text it was written with. Parse time of the eight PDFs with and without
-tables (best of ``--repeats``, wall and CPU), beside the whole ingest time in bench/results/ingest.json.
+On the shared PDFs: per PDF the table captions in the text ("Table 3", one per table number), the pages
+searched for tables and why (a caption, or lines in three or more columns), the tables found and their
+sizes; two tables checked cell by cell against the page as printed (read by hand from the rendered page
+images, ``HAND_CHECKED``); and on the PDFs that tests/ingest/tablegen.py writes with pymupdf (two
+captioned tables, one without a caption), every cell against the text it was written with. Parse time of
+the eight PDFs with and without tables (best of ``--repeats``, wall and CPU), beside the whole ingest
+time in bench/results/ingest.json.
 
 Usage: python bench/tables.py [--pdfs DIR] [--repeats N]
 Writes bench/results/tables.json and bench/results/tables.md.
