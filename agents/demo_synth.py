@@ -54,25 +54,36 @@ STYLE_CHARS = 300
 """The most characters of one style example shown to the writer (whole sentences)."""
 MAX_AVOID = 8
 
+NAMES_AGENT = "demo_names"
+NAMES_SYSTEM_TEMPLATE = """\
+You invent realistic names for example texts of an information extraction system.
+Entity types:
+{entity_types}
+Reply with JSON: {{"names": ["..."]}}"""
+NAMES_USER_TEMPLATE = """\
+Invent {count} new, realistic names, in this order: {wanted}.{avoid}"""
+AVOID_TEMPLATE = " Do not use these names: {names}."
+
 SYSTEM_TEMPLATE = """\
 You write short example passages for an information extraction system, and annotate them.
 Entity types:
 {entity_types}
 Relation types (head -> tail):
 {relation_types}
-Write like the example passages of the collection (their kind of text, words and sentence length), but \
-invent new names and facts; never copy the examples. List every entity of the types above that your \
-passage names, copied exactly from it, and every relation it states.
-Reply with JSON: {{"text": "...", "entities": [{{"text": "...", "type": "..."}}], \
-"relations": [{{"head": "...", "type": "...", "tail": "..."}}]}}"""
+Write like the texts of the collection (their kind of text, words and sentence length), but never copy \
+them. List every entity of the types above that your passage names, copied exactly from it.
+Reply with JSON: {{"text": "...", "entities": [{{"text": "...", "type": "..."}}]}}"""
 
 USER_TEMPLATE = """\
-Example passages of the collection (for the style only):
+Texts of the collection (for the style only; do not copy them):
 {style}
 
-Write one passage of one or two sentences that states {target}.{avoid}"""
-
-AVOID_TEMPLATE = "\nDo not reuse these names: {names}."
+Write one new sentence in this style that states {fact}, and no other relation. Use the names exactly \
+as given."""
+RELATION_FACT_TEMPLATE = "that {head} ({head_type}) {relation} {tail} ({tail_type}): {description}"
+ENTITY_FACT_TEMPLATE = "something about {name} (a {type})"
+MAX_PASSAGE_WRITTEN = 320
+"""The longest passage the writer may produce (the grammar closes the string): one or two sentences."""
 
 Reason = Literal[
     "shape",
@@ -89,24 +100,40 @@ Reason = Literal[
 
 @dataclass(frozen=True)
 class Target:
-    """What one passage is written to state: a relation type or an entity type of the schema."""
+    """What one passage is written to state: a relation type or an entity type of the schema.
+
+    ``types`` are the entity types of the names invented for it (head and tail, or the one entity).
+    """
 
     kind: Literal["relation", "entity"]
     name: str
-    prompt: str
+    types: tuple[str, ...]
+    description: str = ""
 
 
 def targets(schema: Schema) -> list[Target]:
     """Return one target per relation type, then one per entity type, in schema order."""
-    out = []
-    for r in schema.relation_types:
-        head, tail = " or ".join(r.domain) or "entity", " or ".join(r.range) or "entity"
-        what = f": {r.description}" if r.description else ""
-        out.append(Target("relation", r.name, f"a {r.name} relation from a {head} to a {tail}{what}"))
-    for t in schema.entity_types:
-        what = f" ({t.description})" if t.description else ""
-        out.append(Target("entity", t.name, f"something about at least one {t.name}{what}"))
+    first = schema.entity_names[0] if schema.entity_names else "entity"
+    out = [
+        Target("relation", r.name, ((r.domain or [first])[0], (r.range or [first])[0]), r.description)
+        for r in schema.relation_types
+    ]
+    out += [Target("entity", t.name, (t.name,), t.description) for t in schema.entity_types]
     return out
+
+
+def fact_text(target: Target, names: Sequence[str]) -> str:
+    """Return the fact a passage must state, in words, with the invented names."""
+    if target.kind == "relation":
+        return RELATION_FACT_TEMPLATE.format(
+            head=names[0],
+            head_type=target.types[0],
+            relation=target.name,
+            tail=names[1],
+            tail_type=target.types[1],
+            description=target.description,
+        ).rstrip(": ")
+    return ENTITY_FACT_TEMPLATE.format(name=names[0], type=target.name)
 
 
 class _Out(BaseModel):
@@ -114,8 +141,14 @@ class _Out(BaseModel):
 
 
 @functools.lru_cache(maxsize=16)
-def output_model(entity_types: tuple[str, ...], relation_types: tuple[str, ...]) -> type[BaseModel]:
-    """Return the writer's output model: a passage, its entities and its relations (types as enums)."""
+def output_model(
+    entity_types: tuple[str, ...], relation_types: tuple[str, ...], relations: bool = False
+) -> type[BaseModel]:
+    """Return the writer's output model: a passage and its entities (types as enums).
+
+    The writer states a chosen fact, so the relation is known; ``relations`` adds a list of them (the
+    model annotates its own relations), which small models fill with facts their passage does not state.
+    """
     entity = create_model(
         "SynthEntity",
         __base__=_Out,
@@ -130,13 +163,50 @@ def output_model(entity_types: tuple[str, ...], relation_types: tuple[str, ...])
         type=(rel_type, ...),
         tail=(str, Field(min_length=1, max_length=MAX_MENTION_CHARS)),
     )
+    fields: dict[str, Any] = {
+        "text": (str, Field(min_length=1, max_length=MAX_PASSAGE_WRITTEN)),
+        "entities": (list[entity], Field(default_factory=list, max_length=8)),  # type: ignore[valid-type]
+    }
+    if relations:
+        fields["relations"] = (list[relation], Field(default_factory=list, max_length=4))  # type: ignore[valid-type]
+    return create_model("SynthPassage", __base__=_Out, **fields)
+
+
+@functools.lru_cache(maxsize=8)
+def names_model(count: int) -> type[BaseModel]:
+    """Return the name inventor's output model: exactly ``count`` short names."""
+    name = (str, Field(min_length=1, max_length=MAX_MENTION_CHARS))
     return create_model(
-        "SynthPassage",
+        "InventedNames",
         __base__=_Out,
-        text=(str, Field(min_length=1, max_length=MAX_PASSAGE_CHARS)),
-        entities=(list[entity], Field(default_factory=list, max_length=8)),  # type: ignore[valid-type]
-        relations=(list[relation], Field(default_factory=list, max_length=4)),  # type: ignore[valid-type]
+        names=(list[name[0]], Field(min_length=count, max_length=count)),  # type: ignore[valid-type]
     )
+
+
+def names_messages(schema: Schema, target: Target, avoid: Sequence[str]) -> list[Message]:
+    """Return the prompt that asks for the names a target's fact will be stated about.
+
+    The collection's texts are not shown here: small models then copy their names.
+    """
+    system = NAMES_SYSTEM_TEMPLATE.format(entity_types=entity_types_text(schema))
+    user = NAMES_USER_TEMPLATE.format(
+        count=len(target.types),
+        wanted=", ".join(f"a {t}" for t in target.types),
+        avoid=AVOID_TEMPLATE.format(names=", ".join(avoid)) if avoid else "",
+    )
+    return [Message(role="system", content=system), Message(role="user", content=user)]
+
+
+def check_names(names: Sequence[str], style: Sequence[str], avoid: Sequence[str]) -> list[str] | Reason:
+    """Return the invented names, or why they are unusable (copied from the style texts, or reused)."""
+    clean = [" ".join(n.split()) for n in names]
+    if any(not n for n in clean) or len({n.casefold() for n in clean}) < len(clean):
+        return "shape"
+    if any(n.casefold() in s.casefold() for n in clean for s in style):
+        return "copied"
+    if any(n.casefold() in {a.casefold() for a in avoid} for n in clean):
+        return "duplicate"
+    return clean
 
 
 def style_examples(texts: Sequence[str], k: int = 4, max_chars: int = STYLE_CHARS) -> list[str]:
@@ -154,14 +224,13 @@ def style_examples(texts: Sequence[str], k: int = 4, max_chars: int = STYLE_CHAR
 
 
 def build_messages(
-    schema: Schema, target: Target, style: Sequence[str], avoid: Sequence[str]
+    schema: Schema, target: Target, style: Sequence[str], names: Sequence[str]
 ) -> list[Message]:
-    """Return the prompt: a schema-only system prefix, then the style examples and the target."""
+    """Return the prompt: a schema-only system prefix, then the style texts and the fact to state."""
     system = SYSTEM_TEMPLATE.format(
         entity_types=entity_types_text(schema), relation_types=relation_types_text(schema)
     )
-    names = AVOID_TEMPLATE.format(names=", ".join(avoid)) if avoid else ""
-    user = USER_TEMPLATE.format(style="\n".join(f"- {s}" for s in style), target=target.prompt, avoid=names)
+    user = USER_TEMPLATE.format(style="\n".join(f"- {s}" for s in style), fact=fact_text(target, names))
     return [Message(role="system", content=system), Message(role="user", content=user)]
 
 
@@ -180,11 +249,20 @@ def check_passage(
     *,
     style: Sequence[str] = (),
     known: Collection[str] = (),
+    names: Sequence[str] = (),
     threshold: float = 90.0,
 ) -> Checked | Reason:
-    """Run the checks that need no LLM on one written passage; return it checked, or why it is rejected."""
+    """Run the checks that need no LLM on one written passage; return it checked, or why it is rejected.
+
+    ``names`` are the names the passage was asked to state its target fact about: they and the chosen fact
+    are part of the annotation whether the model listed them or not (none: any fact of the target's type
+    will do, from the model's own ``relations``).
+    """
     text = " ".join(str(raw.text).split())
-    if not text or len(text) > MAX_PASSAGE_CHARS or not raw.entities:
+    chosen = _chosen(target, names)
+    listed = [(e.text, e.type) for e in raw.entities]
+    entities = listed + [e for e in chosen[0] if e[0] not in {x for x, _ in listed}]
+    if not text or len(text) > MAX_PASSAGE_CHARS or not entities:
         return "shape"
     if any(shares_sentence(s, text) or shares_sentence(text, s) for s in style):
         return "copied"
@@ -192,24 +270,20 @@ def check_passage(
         return "duplicate"
     chunk = Chunk(chunk_id=DOC_ID, doc_id=DOC_ID, index=0, start=0, end=len(text), text=text, page=1)
     surface: dict[str, Mention] = {}
-    for e in raw.entities:
-        found, drops = check_mentions([(e.text, e.type)], chunk, [], schema, threshold)
+    for quote, type_ in entities:
+        found, drops = check_mentions([(quote, type_)], chunk, [], schema, threshold)
         if drops or not found:
             return "entity"
         first = min(found, key=lambda m: m.start)
         if surface.get(first.text, first).type != first.type:
             return "entity"  # the same words typed twice: a contradiction
-        surface.setdefault(e.text, first)
+        surface.setdefault(quote, first)
         surface.setdefault(first.text, first)
     mentions = list({m.mention_id: m for m in surface.values()}.values())
+    proposed = [(r.head, r.type, r.tail) for r in getattr(raw, "relations", ())] + chosen[1]
     items = [
-        (
-            surface[r.head].text if r.head in surface else r.head,
-            r.type,
-            surface[r.tail].text if r.tail in surface else r.tail,
-            "",
-        )
-        for r in raw.relations
+        (surface[h].text if h in surface else h, r, surface[t].text if t in surface else t, "")
+        for h, r, t in dict.fromkeys(proposed)
     ]
     candidates, drops = check_candidates(items, mentions, schema)
     if drops or len(candidates) != len({i[:3] for i in items}):
@@ -221,9 +295,14 @@ def check_passage(
         if len(evidence) > MAX_EVIDENCE_CHARS or isinstance(fact, Rejection):
             return "relation_unstated"
         statements.append(Statement(cand.head.text, cand.type, cand.tail.text, evidence, text))
-    kinds = {c.type for c in candidates} if target.kind == "relation" else {m.type for m in mentions}
-    if target.name not in kinds:
-        return "off_target"
+    if target.kind == "relation":
+        stated = {(c.head.text, c.type, c.tail.text) for c in candidates}
+        wanted = {(names[0], target.name, names[1])} if names else {(h, target.name, t) for h, _, t in stated}
+    else:
+        stated = {(m.text, m.type) for m in mentions}
+        wanted = {(names[0], target.name)} if names else {(m, target.name) for m, _ in stated}
+    if not wanted & stated:
+        return "off_target"  # the chosen fact is not among those the passage states
     demo = Demonstration(
         text=text,
         entities=tuple(dict.fromkeys(DemoEntity(text=m.text, type=m.type) for m in mentions)),
@@ -231,6 +310,16 @@ def check_passage(
         source=f"synth:{schema.name}#{target.name}",
     )
     return Checked(demo, statements)
+
+
+def _chosen(target: Target, names: Sequence[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    """Return the entities and the relation of the fact a passage was asked to state (none without names)."""
+    if not names:
+        return [], []
+    entities = list(zip(names, target.types, strict=False))
+    if target.kind == "relation" and len(names) == 2:
+        return entities, [(names[0], target.name, names[1])]
+    return entities, []
 
 
 def _evidence(text: str, head: Mention, tail: Mention) -> str:
@@ -287,17 +376,23 @@ async def synthesize(
         open_goals = [g for g in goals if kept[g.name] < share] or goals
         target = open_goals[attempt % len(open_goals)]
         shown = [style[(attempt + i) % len(style)] for i in range(min(2, len(style)))]
-        messages = build_messages(schema, target, shown, used.get(target.name, [])[-MAX_AVOID:])
         sampling = Sampling(max_tokens=320, temperature=temperature, seed=attempt)
         report.attempts += 1
-        verdict = await _attempt(ctx, messages, output, sampling, target, style, seen, min_confidence, report)
+        names = await _invent(ctx, target, shown, used.get(target.name, [])[-MAX_AVOID:], sampling, report)
+        verdict: Demonstration | Reason = names if isinstance(names, str) else "shape"
+        if not isinstance(names, str):
+            messages = build_messages(schema, target, shown, names)
+            verdict = await _attempt(
+                ctx, messages, output, sampling, target, style, seen, min_confidence, report, names
+            )
         if isinstance(verdict, Demonstration):
             report.demos.append(verdict)
             kept[target.name] += 1
             seen.add(" ".join(verdict.text.casefold().split()))
-            used.setdefault(target.name, []).extend(e.text for e in verdict.entities)
         else:
             report.rejected[verdict] += 1
+        if not isinstance(names, str):
+            used.setdefault(target.name, []).extend(names)
         if progress is not None:
             progress(len(report.demos), report.attempts)
     log.info(
@@ -310,6 +405,27 @@ async def synthesize(
     return report
 
 
+async def _invent(
+    ctx: AgentContext,
+    target: Target,
+    style: Sequence[str],
+    avoid: Sequence[str],
+    sampling: Sampling,
+    report: SynthReport,
+) -> list[str] | Reason:
+    """Ask for the new names a target's fact will be about; check them."""
+    messages = names_messages(ctx.schema, target, avoid)
+    try:
+        done = await ctx.llm.complete(
+            messages, names_model(len(target.types)), sampling=sampling, tag=CallTag(NAMES_AGENT, DOC_ID)
+        )
+    except LLMOutputError as e:
+        report.usage = report.usage + e.usage
+        return "invalid_output"
+    report.usage = report.usage + done.usage
+    return check_names(done.value.names, style, avoid)
+
+
 async def _attempt(
     ctx: AgentContext,
     messages: list[Message],
@@ -320,6 +436,7 @@ async def _attempt(
     seen: set[str],
     min_confidence: float,
     report: SynthReport,
+    names: Sequence[str],
 ) -> Demonstration | Reason:
     """Write one passage, check it, and let the verifier judge its relations."""
     try:
@@ -334,6 +451,7 @@ async def _attempt(
         ctx.schema,
         style=style,
         known=seen,
+        names=names,
         threshold=ctx.settings.fuzzy_threshold,
     )
     if isinstance(checked, str):

@@ -5,6 +5,7 @@ A scripted model tests the checks and the wiring, never the quality of what a re
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ import pytest
 from factloom.agents.context import AgentContext, AgentSettings
 from factloom.agents.demo_synth import (
     AGENT,
+    NAMES_AGENT,
     build_messages,
+    check_names,
     check_passage,
     output_model,
     style_examples,
@@ -48,6 +51,16 @@ GOOD = _passage(
 )
 
 
+def names(*pool: str):
+    """A scripted name inventor: the first names of ``pool``, as many as asked for."""
+
+    def answer(messages, output) -> dict:
+        count = int(re.search(r"Invent (\d+) new", messages[-1].content).group(1))
+        return {"names": list(pool[:count])}
+
+    return answer
+
+
 def _verdict(verdict: str = "supported", confidence: float = 0.9) -> dict:
     return {
         "verdicts": [{"fact": 1, "rationale": "it says so", "verdict": verdict, "confidence": confidence}]
@@ -55,7 +68,7 @@ def _verdict(verdict: str = "supported", confidence: float = 0.9) -> dict:
 
 
 def _raw(answer: dict) -> Any:
-    return output_model(tuple(NEWS.entity_names), tuple(NEWS.relation_names)).model_validate(answer)
+    return output_model(tuple(NEWS.entity_names), tuple(NEWS.relation_names), True).model_validate(answer)
 
 
 def _check(answer: dict, **kw: Any) -> Any:
@@ -134,17 +147,26 @@ def test_a_passage_already_stored_is_a_duplicate() -> None:
     assert _check(GOOD, known=known) == "duplicate"
 
 
+def _written(*passages: dict) -> list[dict]:
+    """What the writer answers: a passage and its entities (the relation is the chosen fact)."""
+    return [{k: v for k, v in p.items() if k != "relations"} for p in passages]
+
+
+def _llm(script: dict) -> ScriptedLLM:
+    return ScriptedLLM({NAMES_AGENT: names("Maria Keller", "Dunmore Steel"), **script})
+
+
 def _ctx(llm: ScriptedLLM, schema: Any = TINY) -> AgentContext:
     return AgentContext(llm=llm, schema=schema, settings=AgentSettings())
 
 
 async def test_only_passages_the_verifier_supports_are_kept() -> None:
     other = _passage(
-        "Tom Reyes works for Harbor Bank.",
-        [("Tom Reyes", "person"), ("Harbor Bank", "organization")],
-        [("Tom Reyes", "work_for", "Harbor Bank")],
+        "Maria Keller works for Dunmore Steel.",
+        [("Maria Keller", "person"), ("Dunmore Steel", "organization")],
+        [("Maria Keller", "work_for", "Dunmore Steel")],
     )
-    llm = ScriptedLLM({AGENT: [GOOD, other], "verifier": [_verdict("unsupported", 0.8), _verdict()]})
+    llm = _llm({AGENT: _written(GOOD, other), "verifier": [_verdict("unsupported", 0.8), _verdict()]})
     seen: list[tuple[int, int]] = []
     report = await synthesize(
         _ctx(llm), STYLE, 1, max_attempts=2, progress=lambda kept, done: seen.append((kept, done))
@@ -152,36 +174,58 @@ async def test_only_passages_the_verifier_supports_are_kept() -> None:
     assert [d.text for d in report.demos] == [other["text"]]
     assert report.rejected == {"verifier": 1} and report.attempts == 2
     assert seen == [(0, 1), (1, 2)]
-    assert report.usage.calls == 4  # two written passages, two verdicts
+    assert report.usage.calls == 5  # two name lists, two passages, one verdict (a person passage: none)
 
 
 async def test_a_low_confidence_verdict_or_unusable_verdicts_reject() -> None:
-    low = ScriptedLLM({AGENT: GOOD, "verifier": _verdict("supported", 0.4)})
+    low = _llm({AGENT: _written(GOOD), "verifier": _verdict("supported", 0.4)})
     assert (await synthesize(_ctx(low), STYLE, 1, max_attempts=1)).rejected == {"verifier": 1}
-    broken = ScriptedLLM({AGENT: GOOD, "verifier": {"verdicts": "not a list"}})
+    broken = _llm({AGENT: _written(GOOD), "verifier": {"verdicts": "not a list"}})
     assert (await synthesize(_ctx(broken), STYLE, 1, max_attempts=1)).rejected == {"verifier": 1}
 
 
 async def test_the_same_passage_written_twice_is_kept_once() -> None:
-    llm = ScriptedLLM({AGENT: GOOD, "verifier": _verdict()})
+    llm = _llm({AGENT: _written(GOOD), "verifier": _verdict()})
     report = await synthesize(_ctx(llm), STYLE, 3, max_attempts=3)
     assert len(report.demos) == 1 and report.rejected == {"duplicate": 2}
 
 
 async def test_every_type_gets_a_turn_and_names_used_are_not_reused() -> None:
-    llm = ScriptedLLM({AGENT: GOOD, "verifier": _verdict()})
-    await synthesize(_ctx(llm, NEWS), STYLE, 18, max_attempts=len(targets(NEWS)) + 2)
+    llm = _llm({AGENT: _written(GOOD), "verifier": _verdict()})
+    report = await synthesize(_ctx(llm, NEWS), STYLE, 18, max_attempts=len(targets(NEWS)) + 2)
     prompts = [c.messages[-1].content for c in llm.calls_of(AGENT)]
     for t in targets(NEWS):
-        assert any(t.prompt in p for p in prompts), t.name
-    assert WORK_FOR.prompt in prompts[-1]  # work_for's second turn avoids the names of its first
-    assert "Do not reuse these names: Maria Keller, Dunmore Steel." in prompts[-1]
+        assert any(f" {t.name} " in p or f"(a {t.name})" in p for p in prompts), t.name
+    # work_for's second turn is told to avoid the names of its first, and the same names are refused
+    last = llm.calls_of(NAMES_AGENT)[-1].messages[-1].content
+    assert "Do not use these names: Maria Keller, Dunmore Steel." in last
+    assert report.rejected["duplicate"] >= 1
 
 
-def test_prompt_shows_the_schema_the_style_and_the_target() -> None:
-    system, user = build_messages(NEWS, WORK_FOR, STYLE, ["Ann"])
+def test_prompt_states_the_chosen_fact_in_the_style_of_the_collection() -> None:
+    system, user = build_messages(NEWS, WORK_FOR, STYLE, ["Ann Lee", "Acme"])
     assert "work_for (person -> organization)" in system.content
-    assert STYLE[1] in user.content and WORK_FOR.prompt in user.content and "Ann" in user.content
+    assert STYLE[1] in user.content
+    assert "that Ann Lee (person) work_for Acme (organization): The person works for" in user.content
+
+
+def test_invented_names_copied_from_the_collection_or_reused_are_refused() -> None:
+    assert check_names(["John Smith", "Dunmore Steel"], STYLE, []) == "copied"  # in a style text
+    assert check_names(["Maria Keller"], STYLE, ["maria keller"]) == "duplicate"
+    assert check_names(["Maria  Keller", "Dunmore Steel"], STYLE, []) == ["Maria Keller", "Dunmore Steel"]
+
+
+def test_the_chosen_fact_is_annotated_and_must_be_named_in_the_passage() -> None:
+    assert _check(GOOD, names=["Tom Reyes", "Harbor Bank"]) == "entity"  # the chosen names are absent
+    written = {"text": GOOD["text"], "entities": [], "relations": []}  # the model listed nothing
+    checked = _check(written, names=["Maria Keller", "Dunmore Steel"])
+    assert {(e.text, e.type) for e in checked.demo.entities} == {
+        ("Maria Keller", "person"),
+        ("Dunmore Steel", "organization"),
+    }
+    assert [(r.head, r.type, r.tail) for r in checked.demo.relations] == [
+        ("Maria Keller", "work_for", "Dunmore Steel")
+    ]
 
 
 def test_style_examples_are_spread_and_cut_at_a_sentence() -> None:

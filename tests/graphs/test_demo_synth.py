@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from factloom.agents.demo_synth import AGENT
+from factloom.agents.demo_synth import AGENT, NAMES_AGENT
 from factloom.graphs.cli import main
 from factloom.graphs.demo_synth import synth_from_collection, synth_from_schema
 from factloom.graphs.extract import extract_document
@@ -34,7 +34,6 @@ WRITTEN = {
         {"text": "Maria Keller", "type": "person"},
         {"text": "Dunmore Steel", "type": "organization"},
     ],
-    "relations": [{"head": "Maria Keller", "type": "work_for", "tail": "Dunmore Steel"}],
 }
 SUPPORTED = {"verdicts": [{"fact": 1, "rationale": "stated", "verdict": "supported", "confidence": 0.95}]}
 
@@ -52,7 +51,8 @@ def cli(*args: str) -> Any:
 
 
 def test_synthetic_demos_are_stored_marked_listed_and_removed(ws: Workspace) -> None:
-    llm = ScriptedLLM({AGENT: WRITTEN, "verifier": SUPPORTED})
+    invent = {"names": ["Maria Keller", "Dunmore Steel"]}
+    llm = ScriptedLLM({NAMES_AGENT: invent, AGENT: WRITTEN, "verifier": SUPPORTED})
     report, new = asyncio.run(synth_from_schema(ws, NEWS, llm, OPTIONS, 1))
     assert new == len(report.demos) == 1
     style = llm.calls_of(AGENT)[0].messages[-1].content
