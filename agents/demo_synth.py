@@ -78,10 +78,9 @@ USER_TEMPLATE = """\
 Texts of the collection (for the style only; do not copy them):
 {style}
 
-Write one new sentence in this style that states {fact}, and no other relation. Use the names exactly \
-as given."""
-RELATION_FACT_TEMPLATE = "that {head} ({head_type}) {relation} {tail} ({tail_type}): {description}"
-ENTITY_FACT_TEMPLATE = "something about {name} (a {type})"
+Write one new sentence in this style that says {fact}."""
+RELATION_FACT_TEMPLATE = "that {head} {relation} {tail}"
+ENTITY_FACT_TEMPLATE = "something about {name}"
 MAX_PASSAGE_WRITTEN = 320
 """The longest passage the writer may produce (the grammar closes the string): one or two sentences."""
 
@@ -125,15 +124,9 @@ def targets(schema: Schema) -> list[Target]:
 def fact_text(target: Target, names: Sequence[str]) -> str:
     """Return the fact a passage must state, in words, with the invented names."""
     if target.kind == "relation":
-        return RELATION_FACT_TEMPLATE.format(
-            head=names[0],
-            head_type=target.types[0],
-            relation=target.name,
-            tail=names[1],
-            tail_type=target.types[1],
-            description=target.description,
-        ).rstrip(": ")
-    return ENTITY_FACT_TEMPLATE.format(name=names[0], type=target.name)
+        relation = target.name.replace("_", " ")
+        return RELATION_FACT_TEMPLATE.format(head=names[0], relation=relation, tail=names[1])
+    return ENTITY_FACT_TEMPLATE.format(name=names[0])
 
 
 class _Out(BaseModel):

@@ -195,7 +195,8 @@ async def test_every_type_gets_a_turn_and_names_used_are_not_reused() -> None:
     report = await synthesize(_ctx(llm, NEWS), STYLE, 18, max_attempts=len(targets(NEWS)) + 2)
     prompts = [c.messages[-1].content for c in llm.calls_of(AGENT)]
     for t in targets(NEWS):
-        assert any(f" {t.name} " in p or f"(a {t.name})" in p for p in prompts), t.name
+        assert any(f"Maria Keller {t.name.replace('_', ' ')} " in p for p in prompts) or t.kind == "entity"
+    assert sum("says something about Maria Keller" in p for p in prompts) >= 2  # the entity targets
     # work_for's second turn is told to avoid the names of its first, and the same names are refused
     last = llm.calls_of(NAMES_AGENT)[-1].messages[-1].content
     assert "Do not use these names: Maria Keller, Dunmore Steel." in last
@@ -206,7 +207,7 @@ def test_prompt_states_the_chosen_fact_in_the_style_of_the_collection() -> None:
     system, user = build_messages(NEWS, WORK_FOR, STYLE, ["Ann Lee", "Acme"])
     assert "work_for (person -> organization)" in system.content
     assert STYLE[1] in user.content
-    assert "that Ann Lee (person) work_for Acme (organization): The person works for" in user.content
+    assert "says that Ann Lee work for Acme." in user.content
 
 
 def test_invented_names_copied_from_the_collection_or_reused_are_refused() -> None:
