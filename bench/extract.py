@@ -48,6 +48,7 @@ from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.base import LLMOutputError
+from factloom.tools.llm.embedded import cpu_threads, decode_threads
 from factloom.tools.llm.factory import BackendConfig, make_llm
 from factloom.tools.schema import load_schema
 
@@ -210,8 +211,9 @@ def start_server(model: Path, threads: int, log: Path) -> tuple[subprocess.Popen
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1"]
+    # the embedded backend's settings: its context, decoding threads, and every core for prompts
     command += ["--port", str(port), "--n_ctx", "4096", "--n_threads", str(threads)]
-    command += ["--n_threads_batch", str(threads)]
+    command += ["--n_threads_batch", str(cpu_threads())]
     server = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 180
@@ -374,6 +376,12 @@ def markdown(result: dict) -> str:
         f"Machine: {result['machine']}; load average at start {result['loadavg_start']}, at end "
         f"{result['loadavg_end']} (shared by other engineers: timings are disturbed)  ",
         f"Workspaces: {result.get('workspaces', 'not kept')}",
+        *(["", result["note"]] if result.get("note") else []),
+        *(
+            ["", f"**Partial: {len(result['documents'])} of {len(result['pdfs_planned'])} PDFs done.**"]
+            if result.get("complete") is False
+            else []
+        ),
         "",
         "| " + " | ".join(h for _, h in cols) + " |",
         "|" + "---|" * len(cols),
@@ -425,7 +433,7 @@ COMBINED = [
 ]
 
 
-def combine(stems: list[str], out: str, title: str) -> dict[str, Any]:
+def combine(stems: list[str], out: str, title: str, note: str | None = None) -> dict[str, Any]:
     """Write one table of the result files ``bench/results/<stem>.json`` (runs on the same PDFs)."""
     runs = []
     for stem in stems:
@@ -433,8 +441,8 @@ def combine(stems: list[str], out: str, title: str) -> dict[str, Any]:
         if not path.exists():
             sys.exit(f"error: {path}: no such result file; run bench/extract.py --out {stem} first")
         runs.append({"stem": stem, **json.loads(path.read_text())})
-    result = {"title": title, "command": "python " + " ".join(sys.argv), "runs": runs}
-    lines = [f"# {title}", "", f"Command: `{result['command']}`", ""]
+    result = {"title": title, "command": "python " + " ".join(sys.argv), "note": note, "runs": runs}
+    lines = [f"# {title}", "", f"Command: `{result['command']}`", "", *([note, ""] if note else [])]
     for run in runs:
         lines.append(
             f"- **{run['stem']}**: `{run['command']}` ({run.get('date', '')}, "
@@ -442,6 +450,7 @@ def combine(stems: list[str], out: str, title: str) -> dict[str, Any]:
             f"{run['backend']}; schema `{run['schema']}`; options {run['options']}; pages: first "
             f"{run.get('max_pages') or 'all'} of each PDF; load average {run['loadavg_start']} at start, "
             f"{run['loadavg_end']} at end; workspaces {run.get('workspaces', 'not kept')}"
+            + (f"; {run['note']}" if run.get("note") else "")
         )
     lines += ["", "| run | " + " | ".join(h for _, h in COMBINED) + " |", "|---|" + "---|" * len(COMBINED)]
     for run in runs:
@@ -492,9 +501,52 @@ def commit() -> str:
         capture_output=True,
         text=True,
     )
-    return head.stdout.strip() + (
-        " + uncommitted changes in agents/graphs/tools/ingest" if dirty.stdout.strip() else ""
-    )
+    changed = [line[3:] for line in dirty.stdout.splitlines() if line.strip()]
+    return head.stdout.strip() + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
+def write_result(
+    args: argparse.Namespace,
+    options: ExtractOptions,
+    rows: list[dict],
+    load_start: tuple[float, float, float],
+    started_at: str,
+    threads: int,
+    pdfs: list[Path],
+) -> dict[str, Any]:
+    """Write bench/results/<out>.json and .md for the PDFs done so far (``complete`` once all are)."""
+    model = args.model_path.name if args.model_path else DEFAULT_MODEL
+    result = {
+        "command": "python " + " ".join(sys.argv),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "commit": started_at,
+        "backend": (
+            f"openai: python -m llama_cpp.server ({threads} decoding threads, {cpu_threads()} for "
+            f"prompts, n_ctx 4096) serving {model}"
+            if args.serve
+            else f"openai ({args.base_url}, model {args.served_model})"
+            if args.base_url
+            else f"embedded (llama.cpp, {model}, {args.threads or 'default'} decoding threads, n_ctx 4096)"
+        ),
+        "model": model,
+        "schema": args.schema,
+        "schemas": {r["pdf"]: r.get("schema") for r in rows},
+        "max_pages": args.max_pages,
+        "options": {"concurrency": options.concurrency, **_settings(options)},
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "loadavg_start": [round(x, 2) for x in load_start],
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
+        "workspaces": str(args.workspaces) if args.workspaces else None,
+        "note": args.note,
+        "complete": len(rows) == len(pdfs),
+        "pdfs_planned": [p.name for p in pdfs],
+        "documents": rows,
+        "totals": totals(rows),
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2) + "\n")
+    (RESULTS / f"{args.out}.md").write_text(markdown(result))
+    return result
 
 
 def main() -> None:
@@ -536,10 +588,11 @@ def main() -> None:
         "--combine", nargs="+", metavar="STEM", default=None, help="write one table of these result files"
     )
     parser.add_argument("--title", default="Extraction runs compared", help="heading of the --combine table")
+    parser.add_argument("--note", default=None, help="a note for the report (how the run was set up)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.combine:
-        combine(args.combine, args.out, args.title)
+        combine(args.combine, args.out, args.title, args.note)
         print((RESULTS / f"{args.out}.md").read_text())
         return
     if args.model_path is not None and not args.model_path.exists():
@@ -562,12 +615,11 @@ def main() -> None:
     load_start, started_at = os.getloadavg(), commit()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.workspaces or Path(tmp)
-        server = None
+        server, threads = None, 0
         if args.serve:
             folder.mkdir(parents=True, exist_ok=True)
-            server, args.base_url = start_server(
-                args.model_path, args.threads or 2, folder / "llama_server.log"
-            )
+            threads = args.threads or decode_threads(args.model_path)
+            server, args.base_url = start_server(args.model_path, threads, folder / "llama_server.log")
             args.served_model = args.model_path.stem
         try:
             rows = []
@@ -575,37 +627,13 @@ def main() -> None:
                 t0 = time.perf_counter()
                 rows.append(asyncio.run(bench_pdf(pdf, args, options, folder)))
                 print(f"{pdf.name}: {time.perf_counter() - t0:.0f} s {rows[-1]}", file=sys.stderr, flush=True)
+                if len(rows) < len(pdfs):  # a run stopped early keeps the PDFs it finished
+                    write_result(args, options, rows, load_start, started_at, threads, pdfs)
         finally:
             if server is not None:
                 server.terminate()
                 server.wait(timeout=30)
-    model = args.model_path.name if args.model_path else DEFAULT_MODEL
-    result = {
-        "command": "python " + " ".join(sys.argv),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "commit": started_at,
-        "backend": (
-            f"openai: python -m llama_cpp.server ({args.threads or 2} threads) serving {model}"
-            if args.serve
-            else f"openai ({args.base_url}, model {args.served_model})"
-            if args.base_url
-            else f"embedded (llama.cpp, {model}, threads {args.threads or 'default'})"
-        ),
-        "model": model,
-        "schema": args.schema,
-        "schemas": {r["pdf"]: r.get("schema") for r in rows},
-        "max_pages": args.max_pages,
-        "options": {"concurrency": options.concurrency, **_settings(options)},
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "loadavg_start": [round(x, 2) for x in load_start],
-        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-        "workspaces": str(args.workspaces) if args.workspaces else None,
-        "documents": rows,
-        "totals": totals(rows),
-    }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / f"{args.out}.md").write_text(markdown(result))
+    result = write_result(args, options, rows, load_start, started_at, threads, pdfs)
     print(json.dumps(result["totals"], indent=2))
 
 
