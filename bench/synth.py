@@ -76,7 +76,8 @@ def run_condition(condition: str, args: argparse.Namespace) -> dict[str, Any]:
             spec = replace(spec, options=eval_options(config, demos=False))
         elif condition == "synthetic":
             style = docs[args.limit : args.limit + args.style]
-            extra = synthesize(ws, eval_schema(spec, docs, schema), llm, spec, style, args.n_demos)
+            restricted = eval_schema(spec, docs, schema)
+            extra = synthesize(ws, restricted, llm, spec, style, args.n_demos, args.max_attempts)
             spec = replace(spec, demo_pool=0)  # no gold demonstrations: only the synthetic ones
         with ProgressBar(condition, always=True, interval=30) as bar:
             report = asyncio.run(evaluate(ws, spec, docs, schema, llm, None, bar))
@@ -84,7 +85,9 @@ def run_condition(condition: str, args: argparse.Namespace) -> dict[str, Any]:
     return {"condition": condition, **report, **extra}
 
 
-def synthesize(ws: Any, schema: Any, llm: Any, spec: Any, style: Sequence[Any], n: int) -> dict[str, Any]:
+def synthesize(
+    ws: Any, schema: Any, llm: Any, spec: Any, style: Sequence[Any], n: int, max_attempts: int | None
+) -> dict[str, Any]:
     """Ingest the style sentences, write and store synthetic demonstrations; return what it took."""
     from factloom.graphs.demo_synth import synth_from_schema
     from factloom.ingest.pipeline import ingest_paths
@@ -107,6 +110,7 @@ def synthesize(ws: Any, schema: Any, llm: Any, spec: Any, style: Sequence[Any], 
             spec.options,
             n,
             lambda kept, done: print(f"synth: {kept} kept of {done}", flush=True),
+            max_attempts,
         )
     )
     kept = [
@@ -120,6 +124,7 @@ def synthesize(ws: Any, schema: Any, llm: Any, spec: Any, style: Sequence[Any], 
     return {
         "synth": {
             "wanted": n,
+            "max_attempts": max_attempts,
             "attempts": report.attempts,
             "kept": len(report.demos),
             "rejected": dict(report.rejected),
@@ -367,6 +372,7 @@ def main() -> None:
     parser.add_argument("--model", choices=sorted(MODELS), default="qwen-0.5b")
     parser.add_argument("--limit", type=int, default=30, help="dev sentences scored")
     parser.add_argument("--n-demos", type=int, default=20, help="synthetic demonstrations wanted")
+    parser.add_argument("--max-attempts", type=int, default=None, help="passages written at most [3 n]")
     parser.add_argument("--style", type=int, default=20, help="unscored dev sentences shown as style")
     parser.add_argument("--induce-sample", type=int, default=40, help="dev sentences for schema induction")
     parser.add_argument("--only", nargs="*", default=[*CONDITIONS, "induce"], help="parts to run")

@@ -64,14 +64,18 @@ async def synth_from_schema(
     options: ExtractOptions,
     n: int,
     progress: Callable[[int, int], None] | None = None,
+    max_attempts: int | None = None,
 ) -> tuple[SynthReport, int]:
-    """Write, check and store up to ``n`` synthetic demonstrations; return the report and how many are new."""
+    """Write, check and store up to ``n`` synthetic demonstrations; return the report and how many are new.
+
+    At most ``max_attempts`` passages are written (3 ``n`` by default).
+    """
     check_schema(schema)
     style = style_texts(ws)
     store = DemoStore(ws, schema.name)
     known = [d.text for _, name, _, d in store.items() if name == schema.name]
     ctx = AgentContext(llm=llm, schema=schema, settings=replace(options.settings(), verify=True))
-    report = await synthesize(ctx, style, n, known=known, progress=progress)
+    report = await synthesize(ctx, style, n, known=known, progress=progress, max_attempts=max_attempts)
     new = store.add(report.demos, schema.name, origin="synthetic") if report.demos else 0
     return report, new
 
