@@ -7,11 +7,17 @@ WS ?= demo-ws
 
 .PHONY: install demo test lint browser
 
+# llama.cpp is built for this CPU, but without its AMX kernels: on the Xeon (Sapphire Rapids) VMs we run on,
+# ggml_backend_amx_mul_mat segfaults on the first decode of any model (seen with llama-cpp-python 0.3.36,
+# SmolLM2 and Qwen2.5 GGUFs; gdb backtrace in the README's troubleshooting). Everything else stays native.
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS=$(subst $() ,\ ,$(NO_AMX)) -DCMAKE_CXX_FLAGS=$(subst $() ,\ ,$(NO_AMX))
+
 $(BIN)/factloom: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
 	$(BIN)/pip install -q torch==2.13.0
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip install -q -e '.[dev]'
+	CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e '.[dev]'
 	touch $(BIN)/factloom
 
 install: $(BIN)/factloom
