@@ -181,7 +181,7 @@ def score(args: argparse.Namespace) -> None:
         "command": "python " + " ".join(sys.argv),
     }
     (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / f"{args.out}.md").write_text(markdown(result, items))
+    (RESULTS / f"{args.out}.md").write_text(markdown(result, items, args.out))
     print(json.dumps(result["all"], indent=2))
 
 
@@ -193,7 +193,7 @@ def _fig(f: dict[str, Any]) -> str:
     )
 
 
-def markdown(result: dict[str, Any], items: list[dict[str, Any]]) -> str:
+def markdown(result: dict[str, Any], items: list[dict[str, Any]], stem: str) -> str:
     s, a = result["sample"], result["all"]
     lines = [
         "# Hand-checked sample of verified relations",
@@ -204,8 +204,8 @@ def markdown(result: dict[str, Any], items: list[dict[str, Any]]) -> str:
         "this relation between these two entities, in this direction), **wrong** (it does not), **unclear** "
         "(the quote alone cannot tell). Precision = correct / (correct + wrong), with a 95% Wilson "
         "interval; the last column counts unclear as wrong. The items and judgements are in "
-        "`verified_sample.jsonl` (re-judge by editing `judgement` and `why`, then "
-        "`python bench/verified_sample.py --score`).",
+        f"`{stem}.jsonl` (re-judge by editing `judgement` and `why`, then "
+        f"`python bench/verified_sample.py --score --out {stem}`).",
         "",
         f"**Precision {a['precision']} (95% CI {list(a['precision_ci95']) if a['precision_ci95'] else '–'}), "
         f"n = {a['correct'] + a['wrong']} judged ({a['unclear']} unclear).**",
