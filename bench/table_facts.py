@@ -190,11 +190,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     load_before = os.getloadavg()
     started = time.perf_counter()
     rows = []
+    planned = TABLES[: args.max_tables]
     with tempfile.TemporaryDirectory() as tmp:
-        for i, selected in enumerate(TABLES[: args.max_tables], start=1):
-            print(
-                f"[{i}/{min(args.max_tables, len(TABLES))}] {selected.pdf} table {selected.table}", flush=True
-            )
+        for i, selected in enumerate(planned, start=1):
+            spent = time.perf_counter() - started
+            if rows and spent + spent / len(rows) > args.budget_min * 60:
+                print(f"stopping: {len(rows)} tables in {spent:.0f} s (--budget-min)", flush=True)
+                break
+            print(f"[{i}/{len(planned)}] {selected.pdf} table {selected.table}", flush=True)
             rows.append(await read_table(selected, llm, profile, Path(tmp)))
             print(f"    {len(rows[-1]['facts'])} facts, {sum(rows[-1][k] for k in TIMES):.0f} s", flush=True)
     return {
@@ -206,7 +209,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in os.getloadavg()],
         "wall_s": round(time.perf_counter() - started, 1),
-        "limits": f"first unit of each table, {min(args.max_tables, len(TABLES))} tables",
+        "limits": f"first unit of each table; {len(rows)} of the {len(planned)} tables planned "
+        f"(--max-tables {args.max_tables}, no table started past --budget-min {args.budget_min})",
         "note": args.note,
         "tables": rows,
     }
@@ -321,6 +325,7 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=None, help="decoding threads (default: the backend's)")
     parser.add_argument("--max-tables", type=int, default=len(TABLES), help="read only the first N of TABLES")
+    parser.add_argument("--budget-min", type=float, default=25.0, help="start no table that would end later")
     parser.add_argument("--report", action="store_true", help="write the report from the stored run only")
     parser.add_argument("--note", default="", help="a line about the run's environment, kept in the report")
     args = parser.parse_args()
