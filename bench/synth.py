@@ -305,6 +305,13 @@ def markdown(results: dict[str, Any]) -> str:
                     f"{_f1(r['entity'])} | {_f1(r['relation_strict'])} | {r['llm_calls']} | "
                     f"{r['prompt_tokens']} + {r['completion_tokens']} | {r['seconds']} | {r['loadavg'][0]} |"
                 )
+        for c in CONDITIONS:
+            if c in runs and runs[c].get("stored_from"):
+                lines += [
+                    "",
+                    f"The {c} row is the stored run {runs[c]['stored_from']} (same sentences, model, "
+                    "profile and demonstration pool), not re-run here.",
+                ]
         lines += ["", "Paired differences (same sentences, bootstrap 95% CI; * = excludes 0):", ""]
         for d in results.get("comparisons", []):
             star = "*" if d["ci"][0] > 0 or d["ci"][1] < 0 else ""
@@ -378,6 +385,13 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=[*CONDITIONS, "induce"], help="parts to run")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--report", action="store_true", help="only rewrite the Markdown")
+    parser.add_argument(
+        "--gold-from",
+        default=None,
+        metavar="FILE:RUN",
+        help="take the gold row from a stored bench/quality.py run on the same sentences (e.g. "
+        "bench/results/quality-qwen-0.5b.json:conll04-factloom) instead of running it again",
+    )
     args = parser.parse_args()
     path = args.results / "synth.json"
     results = json.loads(path.read_text()) if path.is_file() else {"runs": []}
@@ -389,6 +403,11 @@ def main() -> None:
             results["runs"] = [r for r in results["runs"] if r["condition"] != condition] + [record]
             _save(path, results)
             print(f"{condition}: {time.perf_counter() - started:.0f}s", flush=True)
+        if args.gold_from:
+            file, name = args.gold_from.rsplit(":", 1)
+            stored = next(r for r in json.loads(Path(file).read_text())["runs"] if r["run"] == name)
+            record = {"condition": "gold", **stored, "stored_from": f"{file} run {name}"}
+            results["runs"] = [r for r in results["runs"] if r["condition"] != "gold"] + [record]
         if "induce" in args.only:
             results["induce"] = run_induce(args)
     _save(path, results)
