@@ -1,4 +1,4 @@
-"""The demonstration writer with a scripted model: which written passages are kept and which are rejected.
+"""The demonstration writer and its checks, scripted model: which written passages are kept, which rejected.
 
 A scripted model tests the checks and the wiring, never the quality of what a real model writes.
 """
@@ -11,16 +11,14 @@ from typing import Any
 import pytest
 
 from factloom.agents.context import AgentContext, AgentSettings
+from factloom.agents.demo_checks import check_names, check_passage, targets
 from factloom.agents.demo_synth import (
     AGENT,
     NAMES_AGENT,
     build_messages,
-    check_names,
-    check_passage,
     output_model,
     style_examples,
     synthesize,
-    targets,
 )
 from factloom.tools.schema import load_schema
 from tests.fakes import ScriptedLLM
