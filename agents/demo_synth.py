@@ -214,9 +214,11 @@ async def synthesize(
         shown = [style[(attempt + i) % len(style)] for i in range(min(2, len(style)))]
         sampling = Sampling(max_tokens=320, temperature=temperature, seed=attempt)
         report.attempts += 1
-        names = await _invent(ctx, target, shown, used.get(target.name, [])[-MAX_AVOID:], sampling, report)
-        verdict: Demonstration | Reason = names if isinstance(names, str) else "shape"
-        if not isinstance(names, str):
+        names = await _invent(ctx, target, style, used.get(target.name, [])[-MAX_AVOID:], sampling, report)
+        if isinstance(names, str):
+            verdict: Demonstration | Reason = names
+        else:
+            used.setdefault(target.name, []).extend(names)
             messages = build_messages(schema, target, shown, names)
             verdict = await _attempt(
                 ctx, messages, output, sampling, target, style, seen, min_confidence, report, names
@@ -227,8 +229,6 @@ async def synthesize(
             seen.add(" ".join(verdict.text.casefold().split()))
         else:
             report.rejected[verdict] += 1
-        if not isinstance(names, str):
-            used.setdefault(target.name, []).extend(names)
         if progress is not None:
             progress(len(report.demos), report.attempts)
     log.info(
