@@ -139,10 +139,11 @@ def synth(
 ) -> None:
     """Make demonstrations for a schema without annotated examples; each is checked before it is kept.
 
-    The model writes short passages in the style of a few of the workspace's chunks, each stating a fact
-    of one schema type; a passage is kept only when every entity quote is found in it, every relation
-    joins two of its entities as the schema's domain/range allows and is named in one sentence, and the
-    verifier finds the fact supported. The workspace must hold documents (the style to follow).
+    For each schema type in turn the model invents new names, then writes one sentence stating a fact of
+    that type about them, in the style of a few of the workspace's chunks; a passage is kept only when it
+    copies no chunk, every entity quote is found in it, the relation fits the schema's domain/range and is
+    named in one sentence, and the verifier finds it supported. The workspace must hold documents (the
+    style to follow).
     """
     import asyncio
     from dataclasses import replace
@@ -181,6 +182,6 @@ def synth(
                 report, new = asyncio.run(synth_from_schema(ws, schema, llm, options, n, step))
                 rejected = ", ".join(f"{k} {v}" for k, v in sorted(report.rejected.items())) or "none"
                 click.echo(
-                    f"{report.attempts} passages written -> {len(report.demos)} kept ({new} new, origin "
+                    f"{report.attempts} attempts -> {len(report.demos)} passages kept ({new} new, origin "
                     f"synthetic); rejected: {rejected}; {report.usage.calls} LLM calls"
                 )

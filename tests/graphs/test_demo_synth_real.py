@@ -48,7 +48,7 @@ def test_demos_synth_with_the_real_default_model(tmp_path: Path) -> None:
     assert runner.invoke(main, ["ingest", str(doc), "-w", str(ws)]).exit_code == 0
     result = runner.invoke(main, ["demos", "synth", "--schema", str(schema_file), "-w", str(ws), "-n", "2"])
     assert result.exit_code == 0, result.output
-    found = re.search(r"(\d+) passages written -> (\d+) kept", result.output)
+    found = re.search(r"(\d+) attempts -> (\d+) passages kept", result.output)
     assert found is not None, result.output
     attempts, kept = int(found.group(1)), int(found.group(2))
     assert 1 <= attempts <= 6 and kept <= 2
