@@ -8,10 +8,11 @@ spent outside LLM calls. The model's profile sets the agents' defaults (``--prof
 Source tokens are counted with the model's own tokenizer (SmolLM2's, from its GGUF) on the document text.
 
 Each PDF is ingested into a fresh workspace (kept under ``--workspaces DIR`` for re-scoring and export);
-the call cache and the job table are off, so every number is a cold run. ``--max-pages N`` extracts only
-the first N pages of each PDF (a copy cut with pymupdf). ``--schema auto`` picks a preset per PDF from its
-file name (biomedical/medical: biomed, legal_contract: contracts, legal_judgement: news, as there is no
-legal preset, scientific: science).
+the call cache is never read and the job table is off, so every number is a cold run; every model answer
+is stored in the workspace's call cache (``llm_cache``), so a run can be re-read without the model.
+``--max-pages N`` extracts only the first N pages of each PDF (a copy cut with pymupdf). ``--schema auto``
+picks a preset per PDF from its file name (biomedical/medical: biomed, legal_contract: contracts,
+legal_judgement: news, as there is no legal preset, scientific: science).
 
 Every model call is recorded per agent: valid at once, valid after the backend's one repair, invalid after
 it, or failed. ``--serve`` runs the same GGUF (``--model-path``) behind a real ``python -m llama_cpp.server``
@@ -48,6 +49,7 @@ from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.base import LLMOutputError
+from factloom.tools.llm.cache import CachedLLM
 from factloom.tools.llm.embedded import cpu_threads, decode_threads
 from factloom.tools.llm.factory import BackendConfig, make_llm
 from factloom.tools.schema import load_schema
@@ -242,12 +244,14 @@ async def bench_pdf(pdf: Path, args: argparse.Namespace, options: ExtractOptions
         doc_id = report.ingested[0].doc_id
         doc = get_document(ws, doc_id)
         tokens = source_tokens(doc.text)
-        llm = Recorder(make_llm(backend_config(args)))  # no workspace: no call cache, a cold run
+        # the cache is never read (a cold run), but every answer is stored in the workspace for re-scoring
+        backend = make_llm(backend_config(args))
+        llm = Recorder(CachedLLM(backend, ws, no_cache=True))
         try:
             done = await extract_collection(ws, [doc_id], load_schema(schema), llm, options)
         finally:
-            if hasattr(llm.inner, "aclose"):
-                await llm.inner.aclose()
+            if hasattr(backend, "aclose"):
+                await backend.aclose()
         if done.failed:
             return {"pdf": pdf.name, "error": done.failed[doc_id], "calls_by_agent": outcomes(llm)}
         return row(pdf.name, schema, len(doc.pages), tokens, done.documents[0]) | {
