@@ -228,7 +228,8 @@ def main() -> None:
         qs = questions(ctx, args.questions, random.Random(0))
         report["retrieval"] = {"questions": len(qs), **measure_retrieval(ctx, qs)}
         if args.answers:
-            from factloom.tools.llm.factory import BackendConfig, make_llm
+            from factloom.tools.llm.config import BackendConfig
+            from factloom.tools.llm.factory import make_llm
 
             ctx.llm = make_llm(BackendConfig())
             report["answers"] = asyncio.run(measure_answers(ctx, qs[: args.answers]))

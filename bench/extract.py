@@ -50,8 +50,9 @@ from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.base import LLMOutputError
 from factloom.tools.llm.cache import CachedLLM
+from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.embedded import cpu_threads, decode_threads
-from factloom.tools.llm.factory import BackendConfig, make_llm
+from factloom.tools.llm.factory import make_llm
 from factloom.tools.schema import load_schema
 
 ROOT = Path(__file__).resolve().parents[1]

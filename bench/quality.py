@@ -140,7 +140,7 @@ def backend_config(path: Path | None, profile: str | None) -> Any:
     """Return the embedded backend's config for ``path`` (``profile`` where the config knows profiles)."""
     from dataclasses import fields
 
-    from factloom.tools.llm.factory import BackendConfig
+    from factloom.tools.llm.config import BackendConfig
 
     extra = {"profile": profile} if profile and "profile" in {f.name for f in fields(BackendConfig)} else {}
     return BackendConfig(model_path=path, **extra)
@@ -148,7 +148,7 @@ def backend_config(path: Path | None, profile: str | None) -> Any:
 
 def server_config(args: argparse.Namespace) -> Any:
     """Return the config of an OpenAI-compatible server (``--base-url``, e.g. vLLM) serving the backbone."""
-    from factloom.tools.llm.factory import BackendConfig
+    from factloom.tools.llm.config import BackendConfig
 
     model = args.served_model or args.model
     return BackendConfig(

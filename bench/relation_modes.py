@@ -26,7 +26,8 @@ from factloom.agents.verifier import VerifierInput, verify
 from factloom.ingest.models import Chunk
 from factloom.tools.kg import Mention
 from factloom.tools.llm.base import LLM, Usage
-from factloom.tools.llm.factory import BackendConfig, make_llm
+from factloom.tools.llm.config import BackendConfig
+from factloom.tools.llm.factory import make_llm
 from factloom.tools.schema import Schema, load_schema
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -18,7 +18,7 @@ from factloom.graphs.llm_options import backend_config_from_options, backend_opt
 if TYPE_CHECKING:
     from factloom.graphs.eval_run import EvalSpec
     from factloom.ingest.corpora import GoldDoc
-    from factloom.tools.llm.factory import BackendConfig
+    from factloom.tools.llm.config import BackendConfig
     from factloom.tools.schema import Schema
 
 FORMATS = ("auto", "jsonl", "spert", "scierc", "pubtator", "bioc", "redocred", "cuad")

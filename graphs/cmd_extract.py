@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from factloom.graphs.extract_options import CollectionReport, DocumentGraph, ExtractOptions
     from factloom.ingest.workspace import Workspace
     from factloom.tools.llm.base import LLM
-    from factloom.tools.llm.factory import BackendConfig
+    from factloom.tools.llm.config import BackendConfig
     from factloom.tools.schema import Schema
 
 

@@ -38,7 +38,7 @@ from factloom.tools.jobs import JobTable
 from factloom.tools.kg_store import save_document_graph
 from factloom.tools.llm.base import LLMUnavailableError
 from factloom.tools.llm.cache import DDL as CACHE_DDL
-from factloom.tools.llm.factory import BackendConfig
+from factloom.tools.llm.config import BackendConfig
 from factloom.tools.schema import Schema
 
 log = logging.getLogger(__name__)

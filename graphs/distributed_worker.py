@@ -31,7 +31,8 @@ from factloom.tools.jobs import DDL as JOBS_DDL
 from factloom.tools.jobs import JobTable
 from factloom.tools.llm.base import LLM, LLMRequestError, LLMUnavailableError
 from factloom.tools.llm.cache import CachedLLM
-from factloom.tools.llm.factory import BackendConfig, make_llm
+from factloom.tools.llm.config import BackendConfig
+from factloom.tools.llm.factory import make_llm
 from factloom.tools.schema import Schema
 
 log = logging.getLogger(__name__)

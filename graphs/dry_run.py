@@ -29,7 +29,7 @@ from factloom.ingest.workspace import DB_NAME, Workspace
 from factloom.tools.demos import fingerprint as demo_fingerprint
 from factloom.tools.jobs import JobTable
 from factloom.tools.llm.base import Message
-from factloom.tools.llm.factory import BackendConfig
+from factloom.tools.llm.config import BackendConfig
 from factloom.tools.schema import Schema
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,7 @@ from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.corpora import GoldDoc
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.base import LLM, Usage
-from factloom.tools.llm.factory import BackendConfig
+from factloom.tools.llm.config import BackendConfig
 from factloom.tools.schema import Schema
 from factloom.tools.scoring import DocPrediction, PredEntity, PredRelation
 from factloom.tools.text_align import OffsetMap

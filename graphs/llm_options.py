@@ -14,15 +14,16 @@ from typing import Any, TypeVar
 
 import click
 
-from factloom.tools.llm.factory import BACKENDS, BackendConfig, BackendConfigError
+from factloom.tools.llm.config import BackendConfig, BackendConfigError
 from factloom.tools.llm.profile import PROFILES
+from factloom.tools.llm.registry import backend_names
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 _OPTIONS = [
     click.option(
         "--backend",
-        type=click.Choice(BACKENDS),
+        type=click.Choice(backend_names()),
         default="embedded",
         show_default=True,
         help="embedded: llama.cpp in this process (CPU); openai: any OpenAI-compatible server "
@@ -105,7 +106,7 @@ def backend_config_from_options(
         if not api_key:
             raise BackendConfigError(f"--api-key-env {api_key_env}: that environment variable is not set")
     return BackendConfig(
-        backend=backend,  # type: ignore[arg-type]  # click.Choice(BACKENDS) checked it
+        backend=backend,  # click.Choice(backend_names()) checked it
         model_path=model_path,
         base_url=base_url,
         model=model,

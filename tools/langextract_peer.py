@@ -25,7 +25,7 @@ import httpx
 
 from factloom.ingest.errors import FactloomError
 from factloom.tools.llm.base import Usage
-from factloom.tools.llm.factory import BackendConfig
+from factloom.tools.llm.config import BackendConfig
 from factloom.tools.schema import Schema
 
 log = logging.getLogger(__name__)

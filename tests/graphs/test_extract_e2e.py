@@ -19,7 +19,8 @@ from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.export.jsonl import write
 from factloom.tools.kg_store import load_graph
-from factloom.tools.llm.factory import BackendConfig, make_llm
+from factloom.tools.llm.config import BackendConfig
+from factloom.tools.llm.factory import make_llm
 from factloom.tools.schema import load_schema
 
 TEXT = (

@@ -10,7 +10,7 @@ import langextract as lx
 import pytest
 
 from factloom.tools.langextract_peer import RELATION_CLASS, Peer, PeerError, serve_peer
-from factloom.tools.llm.factory import BackendConfig
+from factloom.tools.llm.config import BackendConfig
 from factloom.tools.schema import load_schema
 
 NEWS = load_schema("news")

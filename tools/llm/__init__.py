@@ -1,7 +1,7 @@
 """LLM backends behind one interface: chat messages + a pydantic output type -> a validated object.
 
-Build one with ``make_llm(BackendConfig(...), ws)``; the backend modules (llama.cpp, openai,
-vllm) are imported only when chosen.
+Build one with ``make_llm(BackendConfig(...), ws)``; backends are registered by name
+(``registry``), and the backend modules (llama.cpp, openai, vllm) are imported only when chosen.
 """
 
 from factloom.tools.llm.base import (
@@ -17,7 +17,8 @@ from factloom.tools.llm.base import (
     Usage,
 )
 from factloom.tools.llm.cache import CachedLLM, UsageReport, usage_report
-from factloom.tools.llm.factory import BackendConfig, BackendConfigError, make_llm
+from factloom.tools.llm.config import BackendConfig, BackendConfigError
+from factloom.tools.llm.factory import make_llm
 from factloom.tools.llm.limit import LimitedLLM
 from factloom.tools.llm.structured import Bounds, output_schema, parse_reply
 

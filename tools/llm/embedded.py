@@ -21,7 +21,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -32,9 +32,10 @@ import numpy.typing as npt
 from pydantic import BaseModel
 
 from factloom.tools.llm.base import CallTag, Completion, LLMRequestError, Message, Sampling, Usage
-from factloom.tools.llm.factory import BackendConfig
+from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.guidance import JsonGuide
 from factloom.tools.llm.profile import PROFILE_JSON_FORMAT, JsonFormat, Profile, profile_for_parameters
+from factloom.tools.llm.registry import register
 from factloom.tools.llm.structured import (
     DEFAULT_SAMPLING,
     DEFAULT_TAG,
@@ -150,6 +151,7 @@ def decode_threads(path: Path) -> int:
     return 1 if path.stat().st_size < SMALL_MODEL_BYTES else cpu_threads()
 
 
+@register("embedded")
 class EmbeddedBackend:
     """An ``LLM`` running a GGUF model in this process with llama.cpp.
 
@@ -194,6 +196,16 @@ class EmbeddedBackend:
             constraint=config.constraint,
             profile=config.profile,
         )
+
+    @classmethod
+    def default_profile(cls, config: BackendConfig) -> Profile:
+        """Return the profile for the model's size, read from the GGUF header."""
+        return profile_for_parameters(model_parameters(config.model_path or default_model_path()))
+
+    @classmethod
+    def with_model(cls, config: BackendConfig, model: str) -> BackendConfig:
+        """Return ``config`` with the GGUF file ``model``; its profile and threads follow from the file."""
+        return replace(config, model_path=Path(model), profile=None, threads=None)
 
     async def complete(
         self,

@@ -31,7 +31,8 @@ from factloom.tools.llm.base import (
     Sampling,
     Usage,
 )
-from factloom.tools.llm.factory import BackendConfig
+from factloom.tools.llm.config import BackendConfig, NamedModel
+from factloom.tools.llm.registry import register
 from factloom.tools.llm.server_schema import portable_schema
 from factloom.tools.llm.structured import (
     DEFAULT_SAMPLING,
@@ -52,7 +53,8 @@ _TRANSIENT = frozenset({408, 409, 429})
 _CONTEXT_WORDS = ("context length", "context window", "maximum context", "too long", "exceed")
 
 
-class OpenAIBackend:
+@register("openai")
+class OpenAIBackend(NamedModel):
     """An ``LLM`` served over HTTP by an OpenAI-compatible server.
 
     Args:

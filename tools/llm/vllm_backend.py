@@ -26,7 +26,8 @@ from factloom.tools.llm.base import (
     Sampling,
     Usage,
 )
-from factloom.tools.llm.factory import BackendConfig
+from factloom.tools.llm.config import BackendConfig, NamedModel
+from factloom.tools.llm.registry import register
 from factloom.tools.llm.structured import (
     DEFAULT_SAMPLING,
     DEFAULT_TAG,
@@ -83,7 +84,8 @@ class _Pending:
     future: asyncio.Future[RawReply]
 
 
-class VLLMBackend:
+@register("vllm")
+class VLLMBackend(NamedModel):
     """An ``LLM`` running in this process on vLLM; concurrent calls are batched.
 
     Args:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from factloom.agents.facts import Candidate
 from factloom.agents.verifier import VerifierInput, verify
-from factloom.tools.llm.factory import BackendConfig, verifier_config
+from factloom.tools.llm.config import BackendConfig
+from factloom.tools.llm.factory import verifier_config
 from factloom.tools.llm.routing import AgentRouter
 from tests.extract_fixtures import make_document, mention, runtime
 from tests.fakes import ScriptedLLM

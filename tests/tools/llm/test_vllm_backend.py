@@ -11,7 +11,8 @@ import pytest
 from pydantic import BaseModel
 
 from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError, Message, Sampling
-from factloom.tools.llm.factory import BackendConfig, make_llm
+from factloom.tools.llm.config import BackendConfig
+from factloom.tools.llm.factory import make_llm
 from factloom.tools.llm.structured import output_schema
 from factloom.tools.llm.vllm_backend import VLLMBackend, sampling_kwargs
 
