@@ -28,7 +28,7 @@ from factloom.ingest.models import Document, Page
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
-from factloom.tools.kg_store import save_document_graph
+from factloom.tools.store.documents import save_document_graph
 
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
 TYPES = ["Chemical", "Disease", "Gene", "Species", "Variant"]

@@ -82,9 +82,9 @@ def resolve(
     from factloom.graphs.llm_options import backend_config_from_options
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.collection_log import stored_schema
     from factloom.tools.llm.factory import make_llm
     from factloom.tools.schema import load_schema
+    from factloom.tools.store.collection import stored_schema
 
     with Workspace(workspace, create=False, chroma_url=chroma_url) as ws, workspace_lock(ws, wait=wait):
         schema = load_schema(schema_name) if schema_name else stored_schema(ws)
@@ -110,7 +110,7 @@ def merges() -> None:
 def list_merges(workspace: Path, include_undone: bool, as_json: bool) -> None:
     """Show every merge: its id, the merged entities with their documents, the score and the reason."""
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.collection_log import list_merges as read_merges
+    from factloom.tools.store.collection import list_merges as read_merges
 
     with Workspace(workspace, create=False) as ws:
         found = read_merges(ws, include_undone=include_undone)
@@ -152,7 +152,7 @@ def undo(merge_id: str, workspace: Path, wait: float) -> None:
 def conflicts(workspace: Path, as_json: bool) -> None:
     """Show functional relations with different values in different documents, with both sources."""
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.collection_log import list_conflicts
+    from factloom.tools.store.collection import list_conflicts
 
     with Workspace(workspace, create=False) as ws:
         found = list_conflicts(ws)
@@ -174,7 +174,7 @@ def conflicts(workspace: Path, as_json: bool) -> None:
 def stats(workspace: Path, as_json: bool) -> None:
     """Show documents, entities and relations by type, merges and conflicts."""
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.collection_log import stats as read_stats
+    from factloom.tools.store.view import stats as read_stats
 
     with Workspace(workspace, create=False) as ws:
         s = read_stats(ws)

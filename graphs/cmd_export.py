@@ -49,8 +49,8 @@ def export(workspace: Path, fmt: str, out: Path | None, to: str | None, verified
     and labelled; --verified-only drops them.
     """
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.kg_store import load_graph
-    from factloom.tools.kg_store import verified_only as keep_verified
+    from factloom.tools.store.view import load_graph
+    from factloom.tools.store.view import verified_only as keep_verified
 
     exporter = EXPORTERS[fmt]
     with Workspace(workspace, create=False) as ws:

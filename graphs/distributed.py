@@ -35,11 +35,11 @@ from factloom.ingest.workspace import Workspace
 from factloom.tools.demos import DDL as DEMOS_DDL
 from factloom.tools.jobs import DDL as JOBS_DDL
 from factloom.tools.jobs import JobTable
-from factloom.tools.kg_store import save_document_graph
 from factloom.tools.llm.base import LLMUnavailableError
 from factloom.tools.llm.cache import DDL as CACHE_DDL
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.schema import Schema
+from factloom.tools.store.documents import save_document_graph
 
 log = logging.getLogger(__name__)
 

@@ -61,10 +61,10 @@ from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.demos import fingerprint as demo_fingerprint
 from factloom.tools.jobs import JobTable
-from factloom.tools.kg_store import save_document_graph
 from factloom.tools.llm.base import LLM, LLMRequestError, LLMUnavailableError, Usage
 from factloom.tools.llm.limit import LimitedLLM
 from factloom.tools.schema import Schema
+from factloom.tools.store.documents import save_document_graph
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +264,7 @@ async def extract_collection(
 ) -> CollectionReport:
     """Extract and save the graph of each document in turn; a refused request fails only its document.
 
-    Each document graph is saved (``tools.kg_store.save_document_graph``) as soon as it is built, so an
+    Each document graph is saved (``tools.store.documents.save_document_graph``) as soon as it is built, so an
     interrupted run keeps every finished document, and the job table keeps every finished chunk.
 
     Raises:

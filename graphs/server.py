@@ -37,7 +37,7 @@ from factloom.ingest.store import UnknownDocumentError, get_document, list_docum
 from factloom.tools.graph_index import GraphIndex
 from factloom.tools.kg import Entity, Relation
 from factloom.tools.llm.base import LLMError
-from factloom.tools.review import FactReview, fact_reviews, review_of
+from factloom.tools.store.review import FactReview, fact_reviews, review_of
 from factloom.tools.subgraph import Limits, neighbourhood, sentence_around
 
 log = logging.getLogger(__name__)

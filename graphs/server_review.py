@@ -1,6 +1,6 @@
 """HTTP routes to review and correct the graph: merges and conflicts, undo a merge, reject or check a fact.
 
-Every change goes to the workspace's review log (``tools.review``), so a later extraction or rebuild
+Every change goes to the workspace's review log (``tools.store.review``), so a later extraction or rebuild
 keeps it. Changes are allowed only when the server was started with a token (then only requests that
 carry it reach any route) or with ``--allow-edits``; otherwise the server is read-only and answers 403.
 Each change holds the workspace's writer lock for its duration (409 while another process writes).
@@ -15,8 +15,8 @@ from fastapi import APIRouter, Body, HTTPException
 from factloom.graphs.query import QueryContext
 from factloom.ingest.lock import WorkspaceLockedError, workspace_lock
 from factloom.tools.collection import undo_merge
-from factloom.tools.collection_log import MergeNotFoundError, list_conflicts, list_merges
-from factloom.tools.review import FactReview, fact_key, fact_reviews, last_key, read_log, record
+from factloom.tools.store.collection import MergeNotFoundError, list_conflicts, list_merges
+from factloom.tools.store.review import FactReview, fact_key, fact_reviews, last_key, read_log, record
 
 READ_ONLY = "the server is read-only: start it with --token T (edits by token holders) or --allow-edits"
 

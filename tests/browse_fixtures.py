@@ -16,8 +16,8 @@ from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.collection import build_collection
 from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
-from factloom.tools.kg_store import load_document_graph, save_document_graph
 from factloom.tools.schema import EntityType, RelationType, Schema
+from factloom.tools.store.documents import load_document_graph, save_document_graph
 from tests.ingest.tablegen import table_pdf
 
 _spec = importlib.util.spec_from_file_location(

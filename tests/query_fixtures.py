@@ -22,8 +22,8 @@ from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
-from factloom.tools.kg_store import save_document_graph
 from factloom.tools.llm.base import Completion, Message, Usage
+from factloom.tools.store.documents import save_document_graph
 
 PAGES = [
     "Lithium toxicity in a newborn infant\n\n"

@@ -1,10 +1,10 @@
 """The collection graph: one knowledge graph per workspace, resolved across its document graphs.
 
-``build_collection`` reads every document graph (``kg_store``), resolves entities across documents
+``build_collection`` reads every document graph (``store.documents``), resolves entities across documents
 (``resolve``), merges the relations of merged entities with all their evidence, logs every merge,
 flags conflicts of functional relations, and replaces the ``coll_*`` tables in one transaction.
 Document graphs stay the source of truth: the collection graph can always be rebuilt, and merges the
-user undid (``collection_log.undo_merge``) stay undone on every rebuild.
+user undid (``undo_merge``) stay undone on every rebuild.
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools import collection_log as clog
 from factloom.tools.collection_models import Conflict, ConflictValue, Merge, MergedEntity, MergeLink
 from factloom.tools.kg import Entity, Relation, stable_id
-from factloom.tools.kg_store import iter_document_graphs
 from factloom.tools.relation_merge import merge_statements
 from factloom.tools.resolve import (
     DEFAULT_CONFIG,
@@ -33,6 +31,8 @@ from factloom.tools.resolve import (
 )
 from factloom.tools.resolve_keys import normalise
 from factloom.tools.schema import Schema
+from factloom.tools.store import collection as clog
+from factloom.tools.store.documents import documents_fingerprint, iter_document_graphs
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def build_collection(
         neighbours: optional embedding blocker (``tools.resolve_embed.entity_neighbours``).
     """
     clog.ensure(ws)
-    fingerprint = clog.documents_fingerprint(ws)  # taken first: a graph saved while we read makes us stale
+    fingerprint = documents_fingerprint(ws)  # taken first: a graph saved while we read makes us stale
     docs = list(iter_document_graphs(ws))
     entities = {e.entity_id: e for _, ents, _ in docs for e in ents}
     doc_of = {e.entity_id: doc_id for doc_id, ents, _ in docs for e in ents}
@@ -244,16 +244,6 @@ def find_conflicts(
             )
         )
     return conflicts
-
-
-def load_collection_graph(ws: Workspace) -> tuple[list[Entity], list[Relation]] | None:
-    """Return the collection graph when it was built from the current document graphs, else None."""
-    state = clog.freshness(ws)
-    if state != "fresh":
-        if state == "stale":
-            log.warning("the collection graph is older than the document graphs; run `factloom resolve`")
-        return None
-    return clog.read_entities(ws), clog.read_relations(ws)
 
 
 def undo_merge(ws: Workspace, merge_id: str, schema: Schema | None = None) -> Merge:

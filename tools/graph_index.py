@@ -16,18 +16,19 @@ import unicodedata
 from collections.abc import Iterable
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools.collection_log import ensure as ensure_collection
 from factloom.tools.kg import Entity, Relation
-from factloom.tools.kg_store import (
+from factloom.tools.store.collection import ensure as ensure_collection
+from factloom.tools.store.rows import (
     ENTITY_FIELDS,
     RELATION_FIELDS,
     entity_from_row,
     entity_values,
     insert_sql,
-    load_graph,
     relation_from_row,
     relation_values,
+    table_fingerprint,
 )
+from factloom.tools.store.view import GRAPH_TABLES, load_graph
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +63,6 @@ CREATE INDEX IF NOT EXISTS qx_relations_head ON qx_relations(head);
 CREATE INDEX IF NOT EXISTS qx_relations_tail ON qx_relations(tail);
 """
 
-GRAPH_TABLES = ("doc_entities", "doc_relations", "coll_meta", "coll_entities", "coll_relations", "review_log")
-"""Tables whose content ``load_graph`` reads; a change in any of them makes the index stale."""
-
 _PUNCT = re.compile(r"[^\w]+")
 
 
@@ -81,12 +79,7 @@ def graph_fingerprint(ws: Workspace) -> str:
     """
     ensure_collection(ws)  # tables that load_graph would create: made first, or the next check sees a change
     existing = {r[0] for r in ws.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    parts = []
-    for table in GRAPH_TABLES:
-        if table in existing:
-            row = ws.db.execute(f"SELECT count(*), max(rowid), total(rowid) FROM {table}").fetchone()
-            parts.append(f"{table}:{row[0]}:{row[1]}:{row[2]:.0f}")
-    return "|".join(parts)
+    return "|".join(table_fingerprint(ws, t) for t in GRAPH_TABLES if t in existing)
 
 
 class GraphIndex:

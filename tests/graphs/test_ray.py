@@ -38,10 +38,10 @@ from factloom.ingest.sources import file_hash, read_document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.export.jsonl import write
-from factloom.tools.kg_store import load_graph
 from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError, Message
 from factloom.tools.llm.cache import CachedLLM
 from factloom.tools.schema import load_schema
+from factloom.tools.store.view import load_graph
 from tests.graphs.ray_fixtures import entities_by_name as _entities
 from tests.graphs.ray_fixtures import fake_llm
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from factloom.graphs.cli import main
 from factloom.ingest.workspace import Workspace
 from factloom.tools.export.jsonl import write
-from factloom.tools.kg_store import load_graph
+from factloom.tools.store.view import load_graph
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ from factloom.graphs.query import open_context
 from factloom.graphs.server import create_app
 from factloom.ingest.workspace import Workspace
 from factloom.tools.collection import build_collection
-from factloom.tools.kg_store import load_graph
+from factloom.tools.store.view import load_graph
 
 _spec = importlib.util.spec_from_file_location(
     "browse_fixtures", Path(__file__).parents[1] / "browse_fixtures.py"

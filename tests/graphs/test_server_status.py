@@ -18,7 +18,7 @@ from factloom.graphs.cmd_ask import _echo_result
 from factloom.graphs.query import ask, open_context
 from factloom.graphs.server import create_app
 from factloom.ingest.workspace import Workspace
-from factloom.tools.kg_store import load_document_graph, save_document_graph
+from factloom.tools.store.documents import load_document_graph, save_document_graph
 
 _spec = importlib.util.spec_from_file_location(
     "query_fixtures", Path(__file__).parents[1] / "query_fixtures.py"

@@ -16,7 +16,7 @@ import pytest
 from factloom.graphs.query import open_context
 from factloom.graphs.server import create_app
 from factloom.ingest.workspace import Workspace
-from factloom.tools.kg_store import load_document_graph, save_document_graph
+from factloom.tools.store.documents import load_document_graph, save_document_graph
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from factloom.ingest.workspace import Workspace
 from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
-from factloom.tools.kg_store import save_document_graph
 from factloom.tools.schema import EntityType, RelationType, Schema
+from factloom.tools.store.documents import save_document_graph
 
 SCHEMA = Schema(
     name="test",

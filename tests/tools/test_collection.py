@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools import collection_log as clog
 from factloom.tools.collection import build_collection, undo_merge
-from factloom.tools.kg_store import load_graph
+from factloom.tools.store import collection as clog
+from factloom.tools.store.view import load_graph
 
 _spec = importlib.util.spec_from_file_location("kg_fixtures", Path(__file__).with_name("kg_fixtures.py"))
 fx = importlib.util.module_from_spec(_spec)

@@ -12,8 +12,8 @@ from factloom.ingest.index import VectorIndex
 from factloom.ingest.workspace import Workspace
 from factloom.tools.graph_index import GraphIndex, normalise
 from factloom.tools.kg import Entity, Mention
-from factloom.tools.kg_store import load_document_graph, save_document_graph
 from factloom.tools.linking import ENTITY_COLLECTION, link, link_aliases, refresh_entity_vectors
+from factloom.tools.store.documents import load_document_graph, save_document_graph
 from factloom.tools.subgraph import Limits, gather_evidence, neighbourhood, sentence_around
 
 _spec = importlib.util.spec_from_file_location(

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from factloom.ingest.workspace import DB_NAME, Workspace
-from factloom.tools import collection_log as clog
 from factloom.tools.collection import build_collection, undo_merge
 from factloom.tools.graph_index import GraphIndex
 from factloom.tools.kg import Evidence, Relation
-from factloom.tools.kg_store import load_document_graph, load_graph, save_document_graph
 from factloom.tools.relation_merge import merge_statements
+from factloom.tools.store import collection as clog
+from factloom.tools.store.documents import documents_fingerprint, load_document_graph, save_document_graph
+from factloom.tools.store.view import load_graph, stats
 
 _spec = importlib.util.spec_from_file_location("kg_fixtures", Path(__file__).with_name("kg_fixtures.py"))
 fx = importlib.util.module_from_spec(_spec)
@@ -73,7 +74,7 @@ def test_collection_merge_keeps_status_by_the_merge_rule(ws: Workspace) -> None:
     assert (munich.status, munich.agent, munich.confidence) == ("unverified", "consolidator", 0.0)
     conflict = clog.list_conflicts(ws)[0]
     assert {v.tail_name: v.status for v in conflict.values} == {"Berlin": "verified", "Munich": "unverified"}
-    assert clog.stats(ws).relations_by_status == {"unverified": 1, "verified": 2}
+    assert stats(ws).relations_by_status == {"unverified": 1, "verified": 2}
 
 
 def test_undoing_a_merge_keeps_each_relation_status(ws: Workspace) -> None:
@@ -195,7 +196,7 @@ def test_an_older_workspace_reads_as_unverified_with_exact_quotes_and_stays_usab
     root = tmp_path / "old"
     _old_workspace(root)
     with Workspace(root) as ws:
-        fingerprint = clog.documents_fingerprint(ws)
+        fingerprint = documents_fingerprint(ws)
         ws.db.execute("INSERT INTO coll_meta VALUES ('documents', ?)", (fingerprint,))
         ws.db.commit()
         assert clog.freshness(ws) == "fresh"  # the migration added columns, it did not rewrite rows

@@ -1,20 +1,25 @@
-"""The collection graph's SQLite tables: entities, relations, merge log, undone merges, verdicts, conflicts.
+"""The collection graph's store: its entities and relations, merge log, undone merges, verdicts, conflicts.
 
-Tables (owned here): ``coll_entities``, ``coll_relations``, ``coll_merges``, ``coll_undone``,
-``coll_verdicts``, ``coll_conflicts``, ``coll_meta``.
+It is built (``tools.collection``) from the document graphs (``store.documents``) and records which
+state of them it was built from, so a reader can tell whether it is still fresh. Tables (owned here):
+``coll_entities``, ``coll_relations``, ``coll_merges``, ``coll_undone``, ``coll_verdicts``,
+``coll_conflicts``, ``coll_meta``.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from datetime import UTC, datetime
 
 from factloom.ingest.errors import FactloomError
 from factloom.ingest.workspace import Workspace
-from factloom.tools.collection_models import Conflict, Merge, Stats
+from factloom.tools.collection_models import Conflict, Merge
 from factloom.tools.kg import Entity, Relation
-from factloom.tools.kg_store import (
+from factloom.tools.schema import Schema
+from factloom.tools.store import documents
+from factloom.tools.store.rows import (
     ENTITY_FIELDS,
     RELATION_FIELDS,
     add_relation_columns,
@@ -24,8 +29,12 @@ from factloom.tools.kg_store import (
     relation_from_row,
     relation_values,
 )
-from factloom.tools.kg_store import ensure as ensure_kg
-from factloom.tools.schema import Schema
+
+log = logging.getLogger(__name__)
+
+ENTITY_TABLE = "coll_entities"
+RELATION_TABLE = "coll_relations"
+META_TABLE = "coll_meta"
 
 DDL = """
 CREATE TABLE IF NOT EXISTS coll_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,8 +61,6 @@ CREATE TABLE IF NOT EXISTS coll_verdicts (
 CREATE TABLE IF NOT EXISTS coll_conflicts (conflict_id TEXT PRIMARY KEY, conflict TEXT NOT NULL);
 """
 
-_SOURCES = ("doc_entities", "doc_relations")
-
 
 class MergeNotFoundError(FactloomError):
     """No logged merge has the id the user gave."""
@@ -61,18 +68,9 @@ class MergeNotFoundError(FactloomError):
 
 def ensure(ws: Workspace) -> None:
     """Create the collection tables (and the document-graph tables they read) if missing."""
-    ensure_kg(ws)
+    documents.ensure(ws)
     ws.ensure_tables(DDL)
-    add_relation_columns(ws, "coll_relations")
-
-
-def documents_fingerprint(ws: Workspace) -> str:
-    """Return a fingerprint of the document graphs that changes whenever one is saved."""
-    parts = []
-    for table in _SOURCES:
-        row = ws.db.execute(f"SELECT count(*), max(rowid), total(rowid) FROM {table}").fetchone()
-        parts.append(f"{table}:{row[0]}:{row[1]}:{row[2]:.0f}")
-    return "|".join(parts)
+    add_relation_columns(ws, RELATION_TABLE)
 
 
 def _meta(ws: Workspace, key: str) -> str | None:
@@ -86,7 +84,7 @@ def freshness(ws: Workspace) -> str:
     built = _meta(ws, "documents")
     if built is None:
         return "missing"
-    return "fresh" if built == documents_fingerprint(ws) else "stale"
+    return "fresh" if built == documents.documents_fingerprint(ws) else "stale"
 
 
 def stored_schema(ws: Workspace) -> Schema | None:
@@ -122,8 +120,8 @@ def write_collection(
     with ws.transaction() as db:
         for table in ("coll_entities", "coll_relations", "coll_merges", "coll_conflicts"):
             db.execute(f"DELETE FROM {table}")
-        db.executemany(insert_sql("coll_entities", ENTITY_FIELDS), map(entity_values, entities))
-        db.executemany(insert_sql("coll_relations", RELATION_FIELDS), map(relation_values, relations))
+        db.executemany(insert_sql(ENTITY_TABLE, ENTITY_FIELDS), map(entity_values, entities))
+        db.executemany(insert_sql(RELATION_TABLE, RELATION_FIELDS), map(relation_values, relations))
         db.executemany("INSERT INTO coll_merges VALUES (?, ?, ?, ?, ?, ?, ?)", map(_merge_row, merges))
         db.executemany(
             "INSERT INTO coll_conflicts VALUES (?, ?)",
@@ -140,6 +138,16 @@ def read_entities(ws: Workspace) -> list[Entity]:
 def read_relations(ws: Workspace) -> list[Relation]:
     """Return the collection relations, ordered by id."""
     return [relation_from_row(r) for r in ws.db.execute("SELECT * FROM coll_relations ORDER BY relation_id")]
+
+
+def load_collection_graph(ws: Workspace) -> tuple[list[Entity], list[Relation]] | None:
+    """Return the collection graph when it was built from the current document graphs, else None."""
+    state = freshness(ws)
+    if state != "fresh":
+        if state == "stale":
+            log.warning("the collection graph is older than the document graphs; run `factloom resolve`")
+        return None
+    return read_entities(ws), read_relations(ws)
 
 
 def _merge(row: sqlite3.Row) -> Merge:
@@ -208,6 +216,16 @@ def save_verdicts(ws: Workspace, verdicts: dict[tuple[str, str], bool]) -> None:
         )
 
 
+def undone_count(ws: Workspace) -> int:
+    """Return the number of merges undone for good."""
+    return ws.db.execute("SELECT count(*) FROM coll_undone").fetchone()[0]
+
+
+def conflict_count(ws: Workspace) -> int:
+    """Return the number of conflicts of the last build."""
+    return ws.db.execute("SELECT count(*) FROM coll_conflicts").fetchone()[0]
+
+
 def list_conflicts(ws: Workspace) -> list[Conflict]:
     """Return the conflicts of the current collection graph."""
     ensure(ws)
@@ -215,40 +233,3 @@ def list_conflicts(ws: Workspace) -> list[Conflict]:
         Conflict.model_validate_json(r[0])
         for r in ws.db.execute("SELECT conflict FROM coll_conflicts ORDER BY conflict_id")
     ]
-
-
-def _counts(ws: Workspace, table: str) -> dict[str, int]:
-    rows = ws.db.execute(f"SELECT type, count(*) FROM {table} GROUP BY type ORDER BY type")
-    return {r[0]: r[1] for r in rows}
-
-
-def stats(ws: Workspace) -> Stats:
-    """Return counts of documents, entities and relations by type, merges and conflicts.
-
-    Entities and relations are those of the collection graph when it is fresh, else of the union of
-    the document graphs.
-    """
-    ensure(ws)
-    state = freshness(ws)
-    prefix = "coll" if state == "fresh" else "doc"
-    entities, relations = _counts(ws, f"{prefix}_entities"), _counts(ws, f"{prefix}_relations")
-    statuses = ws.db.execute(f"SELECT status, count(*) FROM {prefix}_relations GROUP BY status ORDER BY 1")
-    docs = ws.db.execute(
-        "SELECT count(*) FROM (SELECT doc_id FROM doc_entities UNION SELECT doc_id FROM doc_relations)"
-    ).fetchone()[0]
-    merges = list_merges(ws) if state == "fresh" else []
-    one = "SELECT count(*) FROM {}"
-    return Stats(
-        documents=docs,
-        entities=sum(entities.values()),
-        relations=sum(relations.values()),
-        entities_by_type=entities,
-        relations_by_type=relations,
-        relations_by_status={r[0]: r[1] for r in statuses},
-        merges=len(merges),
-        merged_entities=sum(len(m.entities) for m in merges),
-        undone_merges=ws.db.execute(one.format("coll_undone")).fetchone()[0],
-        conflicts=ws.db.execute(one.format("coll_conflicts")).fetchone()[0] if state == "fresh" else 0,
-        collection_built=state != "missing",
-        collection_fresh=state == "fresh",
-    )

@@ -3,7 +3,7 @@
 Every change is one row of ``review_log`` (never updated or deleted), so the log is the history and the
 latest row per fact is its state. A fact is known by its id and by its key (its type and the spans of
 its evidence), so a fact whose id changes when a merge is undone or redone keeps its state. A rejected
-fact is left out of ``kg_store.load_graph`` and so of exports, questions and the web page, on every
+fact is left out of ``store.view.load_graph`` and so of exports, questions and the web page, on every
 later run; restoring it brings it back. A checked fact keeps who checked it and when. Undoing a merge
 is logged here too (the merge itself is undone, for good, by ``tools.collection.undo_merge``).
 """
@@ -19,6 +19,7 @@ from factloom.ingest.errors import FactloomError
 from factloom.ingest.workspace import Workspace
 from factloom.tools.kg import Relation
 
+TABLE = "review_log"
 DDL = """
 CREATE TABLE IF NOT EXISTS review_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -1,0 +1,81 @@
+"""The graph users see, above both stores: the collection graph when it is fresh, else the union of the
+document graphs; without the facts a person rejected (``store.review``).
+
+Exports, questions, the web page and ``factloom stats`` read the graph through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from factloom.ingest.workspace import Workspace
+from factloom.tools.collection_models import Stats
+from factloom.tools.kg import Entity, Relation
+from factloom.tools.store import collection, documents, review
+
+GRAPH_TABLES = (
+    documents.ENTITY_TABLE,
+    documents.RELATION_TABLE,
+    collection.META_TABLE,
+    collection.ENTITY_TABLE,
+    collection.RELATION_TABLE,
+    review.TABLE,
+)
+"""Tables whose content ``load_graph`` reads; a change in any of them changes the graph users see."""
+
+
+def load_graph(ws: Workspace) -> tuple[list[Entity], list[Relation]]:
+    """Return the graph users see: the union of the document graphs, without the facts a person rejected.
+
+    The collection-merge step replaces this with the resolved collection graph once it exists.
+    """
+    built = collection.load_collection_graph(ws)
+    if built is not None:  # facts a person rejected stay out of everything built from here
+        entities, relations = built
+        return entities, review.without_rejected(ws, relations)
+    entities = []
+    relations = []
+    for _doc_id, ents, rels in documents.iter_document_graphs(ws):
+        entities.extend(ents)
+        relations.extend(rels)
+    return entities, review.without_rejected(ws, relations)
+
+
+def verified_only(relations: Sequence[Relation]) -> list[Relation]:
+    """Return the relations the verifier checked and found supported (``status == "verified"``)."""
+    return [r for r in relations if r.status == "verified"]
+
+
+def _counts(ws: Workspace, table: str) -> dict[str, int]:
+    rows = ws.db.execute(f"SELECT type, count(*) FROM {table} GROUP BY type ORDER BY type")
+    return {r[0]: r[1] for r in rows}
+
+
+def stats(ws: Workspace) -> Stats:
+    """Return counts of documents, entities and relations by type, merges and conflicts.
+
+    Entities and relations are those of the collection graph when it is fresh, else of the union of
+    the document graphs.
+    """
+    collection.ensure(ws)
+    state = collection.freshness(ws)
+    store = collection if state == "fresh" else documents
+    entities, relations = _counts(ws, store.ENTITY_TABLE), _counts(ws, store.RELATION_TABLE)
+    statuses = ws.db.execute(
+        f"SELECT status, count(*) FROM {store.RELATION_TABLE} GROUP BY status ORDER BY 1"
+    )
+    merges = collection.list_merges(ws) if state == "fresh" else []
+    return Stats(
+        documents=documents.document_count(ws),
+        entities=sum(entities.values()),
+        relations=sum(relations.values()),
+        entities_by_type=entities,
+        relations_by_type=relations,
+        relations_by_status={r[0]: r[1] for r in statuses},
+        merges=len(merges),
+        merged_entities=sum(len(m.entities) for m in merges),
+        undone_merges=collection.undone_count(ws),
+        conflicts=collection.conflict_count(ws) if state == "fresh" else 0,
+        collection_built=state != "missing",
+        collection_fresh=state == "fresh",
+    )
