@@ -25,8 +25,9 @@ from factloom.ingest.workspace import Workspace
 from factloom.tools.export import EXPORTERS
 from factloom.tools.export.cypher import relation_row
 from factloom.tools.kg import Evidence, Mention, Relation
-from factloom.tools.kg_store import load_graph, save_document_graph
 from factloom.tools.schema import load_schema
+from factloom.tools.store.documents import save_document_graph
+from factloom.tools.store.view import load_graph
 from tests.fakes import ScriptedLLM
 from tests.ingest.tablegen import table_pdf
 
