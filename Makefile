@@ -34,6 +34,7 @@ demo: install $(SAMPLE)
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/python scripts/check_circles.py
 
 # The web page is tested in a real headless Chromium (Debian's package; never a downloaded browser).
 # Without root or apt the browser test skips and says why.
