@@ -21,12 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from factloom.agents.context import AgentContext
 from factloom.agents.entity_merge import build_entities, entity_index
-from factloom.agents.facts import Counts, Drop, Fact, add_counts, count, page_at
+from factloom.agents.facts import Counts, Drop, Fact, add_counts, count
 from factloom.agents.relation_pairs import legal_options
 from factloom.agents.schema_prompt import relation_types_text
 from factloom.agents.verifier import Statement, judge
-from factloom.ingest.models import Document, Page
-from factloom.tools.grounding import sentence_bounds
+from factloom.ingest.models import Document, Page, page_at
+from factloom.ingest.sentences import sentence_span
 from factloom.tools.kg import Entity, Evidence, Mention, Relation
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.output_models import NONE_CHOICE, choice_output_model
@@ -134,7 +134,7 @@ def cross_chunk_pairs(
 
 
 def _passage(text: str, pages: Sequence[Page], m: Mention, doc_id: str) -> Evidence:
-    start, end = sentence_bounds(text, m.start, m.end)
+    start, end = sentence_span(text, m.start, m.end)
     start, end = max(start, m.start - MAX_PASSAGE_CHARS // 2), min(end, m.end + MAX_PASSAGE_CHARS // 2)
     quote = text[start:end]
     lead = len(quote) - len(quote.lstrip())

@@ -24,8 +24,8 @@ from factloom.agents.facts import Rejection
 from factloom.agents.relation_reasoner import check_candidates
 from factloom.agents.verifier import Statement, check_evidence
 from factloom.ingest.models import Chunk
+from factloom.ingest.sentences import sentence_span
 from factloom.tools.demos import MAX_PASSAGE_CHARS, DemoEntity, Demonstration, DemoRelation, shares_sentence
-from factloom.tools.grounding import sentence_bounds
 from factloom.tools.kg import Mention
 from factloom.tools.output_models import MAX_EVIDENCE_CHARS
 from factloom.tools.schema import Schema
@@ -173,5 +173,5 @@ def _chosen(target: Target, names: Sequence[str]) -> tuple[list[tuple[str, str]]
 def _evidence(text: str, head: Mention, tail: Mention) -> str:
     """Return the sentence(s) of ``text`` that hold both arguments (the evidence a demonstration shows)."""
     start, end = min(head.start, tail.start), max(head.end, tail.end)
-    left, right = sentence_bounds(text, start, end)
+    left, right = sentence_span(text, start, end)
     return text[left:right].strip()

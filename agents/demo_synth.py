@@ -26,7 +26,7 @@ from factloom.agents.context import AgentContext
 from factloom.agents.demo_checks import DOC_ID, Reason, Target, check_names, check_passage, targets
 from factloom.agents.schema_prompt import entity_types_text, relation_types_text
 from factloom.agents.verifier import judge
-from factloom.ingest.chunking import sentence_bounds
+from factloom.ingest.sentences import sentence_bounds
 from factloom.tools.demos import Demonstration
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.output_models import MAX_MENTION_CHARS

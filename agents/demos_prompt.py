@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from factloom.ingest.sentences import sentence_span
 from factloom.tools.demos import Demonstration, DemoRelation
-from factloom.tools.grounding import sentence_bounds
 from factloom.tools.llm.base import Message
 from factloom.tools.output_models import MAX_EVIDENCE_CHARS, MAX_REASONING_CHARS
 
@@ -85,5 +85,5 @@ def _sentence_of(text: str, relation: DemoRelation) -> str:
     found = _arguments_span(text, relation)
     if found is None:
         return text.strip()[:MAX_EVIDENCE_CHARS]
-    start, end = sentence_bounds(text, *found)
+    start, end = sentence_span(text, *found)
     return text[start:end].strip()[:MAX_EVIDENCE_CHARS]

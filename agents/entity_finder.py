@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from factloom.agents.context import AgentContext
 from factloom.agents.demos_prompt import entity_demo_messages
-from factloom.agents.facts import Counts, Drop, add_counts, count, page_at
+from factloom.agents.facts import Counts, Drop, add_counts, count
 from factloom.agents.schema_prompt import entity_types_text
-from factloom.ingest.chunking import sentence_bounds
-from factloom.ingest.models import Chunk, Page
+from factloom.ingest.models import Chunk, Page, page_at
+from factloom.ingest.sentences import sentence_bounds
 from factloom.tools.demos import Demonstration
 from factloom.tools.grounding import ground
 from factloom.tools.kg import Mention

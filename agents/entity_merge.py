@@ -12,15 +12,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from factloom.tools.kg import Entity, Mention, stable_id
+from factloom.tools.names import name_key
 
 _PAREN = re.compile(r"\s*\(\s*([^()]{1,16}?)\s*\)")
 _STOP = frozenset({"of", "the", "and", "for", "in", "on", "at", "to", "a", "an", "&"})
-
-
-def name_key(name: str) -> str:
-    """Return the blocking key of a name: lower case, punctuation removed, no leading article."""
-    key = re.sub(r"[^\w]+", " ", name.casefold()).strip()
-    return re.sub(r"^(the|a|an) ", "", key)
 
 
 def acronym(name: str) -> str:

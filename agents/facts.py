@@ -7,13 +7,11 @@ knowledge-graph ``Relation`` (between document entities).
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from factloom.ingest.models import Page
 from factloom.tools.kg import Evidence, Mention, Status
 
 
@@ -47,14 +45,6 @@ def count(reasons: Iterable[Drop]) -> Counts:
     for reason in reasons:
         out[reason.value] = out.get(reason.value, 0) + 1
     return out
-
-
-def page_at(pages: Sequence[Page], offset: int) -> int:
-    """Return the 1-based page holding document offset ``offset`` (1 when pages are unknown)."""
-    if not pages:
-        return 1
-    i = bisect.bisect_right([p.start for p in pages], offset) - 1
-    return pages[max(i, 0)].number
 
 
 class Candidate(BaseModel):

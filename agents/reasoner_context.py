@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from factloom.agents.relation_reasoner import ReasonerInput
 from factloom.ingest.models import Chunk, Document
-from factloom.tools.grounding import sentence_bounds
+from factloom.ingest.sentences import sentence_span
 from factloom.tools.kg import Entity, Mention
 
 CHARS_PER_TOKEN = 4
@@ -19,7 +19,7 @@ MAX_PASSAGE_CHARS = 300
 
 
 def _passage(text: str, m: Mention) -> str:
-    start, end = sentence_bounds(text, m.start, m.end)
+    start, end = sentence_span(text, m.start, m.end)
     start = max(start, m.start - MAX_PASSAGE_CHARS // 2)
     end = min(end, max(m.end, start + MAX_PASSAGE_CHARS))
     return " ".join(text[start:end].split())
@@ -57,7 +57,7 @@ def co_occurrences(chunk: Chunk, mentions: Sequence[Mention]) -> str:
     """
     spans: dict[tuple[int, int], set[str]] = {}
     for m in mentions:
-        bounds = sentence_bounds(chunk.text, m.start - chunk.start, m.end - chunk.start)
+        bounds = sentence_span(chunk.text, m.start - chunk.start, m.end - chunk.start)
         spans.setdefault(bounds, set()).add(m.text)
     chosen = sorted(span for span, names in spans.items() if len(names) >= 2)
     return "\n".join(" ".join(chunk.text[s:e].split()) for s, e in chosen)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from factloom.agents.context import AgentContext
 from factloom.agents.facts import Candidate, Counts, Drop, Rejection, count
 from factloom.agents.schema_prompt import relation_types_text
-from factloom.ingest.chunking import sentence_bounds
 from factloom.ingest.models import Chunk
+from factloom.ingest.sentences import sentence_bounds
 from factloom.tools.kg import Mention
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.output_models import NONE_CHOICE, choice_output_model

@@ -20,12 +20,13 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, ConfigDict, Field
 
 from factloom.agents.context import AgentContext
-from factloom.agents.facts import Candidate, Counts, Drop, Fact, Rejection, count, page_at
+from factloom.agents.facts import Candidate, Counts, Drop, Fact, Rejection, count
 from factloom.agents.schema_prompt import relation_types_text
 from factloom.agents.table_facts import TableCandidate, TableRejection, cell_statement, check_table_candidate
 from factloom.agents.table_unit import TableUnit
-from factloom.ingest.models import Chunk, Page
-from factloom.tools.grounding import Span, ground, sentence_bounds
+from factloom.ingest.models import Chunk, Page, page_at
+from factloom.ingest.sentences import sentence_span
+from factloom.tools.grounding import Span, ground
 from factloom.tools.kg import Evidence, Mention
 from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
 from factloom.tools.output_models import verifier_output_model
@@ -131,8 +132,8 @@ def check_evidence(
 def evidence_context(chunk: Chunk, evidence: Evidence, max_chars: int = CONTEXT_CHARS) -> str:
     """Return the quote of ``evidence`` with the whole sentences around it (up to ``max_chars`` out)."""
     start, end = evidence.start - chunk.start, evidence.end - chunk.start
-    left, _ = sentence_bounds(chunk.text, max(0, start - max_chars // 2), start, max_chars)
-    _, right = sentence_bounds(chunk.text, end, min(len(chunk.text), end + max_chars // 2), max_chars)
+    left, _ = sentence_span(chunk.text, max(0, start - max_chars // 2), start, max_chars)
+    _, right = sentence_span(chunk.text, end, min(len(chunk.text), end + max_chars // 2), max_chars)
     return " ".join(chunk.text[min(left, start) : max(right, end)].split())
 
 

@@ -190,7 +190,7 @@ def proposals(drops: dict[str, int], facts: int, cross_chunk_kept: int) -> dict[
 
 def relation_origins(graph: DocumentGraph) -> dict[str, int]:
     """Count the relations by status and by where their evidence lies (one sentence, sentences, chunks)."""
-    from factloom.ingest.chunking import sentence_bounds
+    from factloom.ingest.sentences import sentence_bounds
 
     out = {"verified": 0, "unverified": 0, "one_sentence": 0, "cross_sentence": 0, "cross_chunk": 0}
     for rel in graph.relations:

@@ -26,7 +26,8 @@ from fastapi.testclient import TestClient
 
 from factloom.graphs.query import open_context
 from factloom.graphs.server import create_app
-from factloom.ingest.chunking import chunk_document, sentence_bounds
+from factloom.ingest.chunking import chunk_document
+from factloom.ingest.sentences import sentence_bounds
 from factloom.ingest.sources import read_document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace

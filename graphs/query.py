@@ -23,7 +23,7 @@ from factloom.ingest.embed import get_embedder
 from factloom.ingest.index import VectorIndex
 from factloom.ingest.store import UnknownDocumentError, get_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.graph_index import GraphIndex, normalise
+from factloom.tools.graph_index import GraphIndex
 from factloom.tools.linking import (
     ENTITY_COLLECTION,
     LinkConfig,
@@ -33,6 +33,7 @@ from factloom.tools.linking import (
     refresh_entity_vectors,
 )
 from factloom.tools.llm.base import LLM
+from factloom.tools.names import lookup_key
 from factloom.tools.subgraph import EvidenceItem, Limits, Subgraph, gather_evidence, neighbourhood
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ def link_node(state: LinkInput, runtime: Runtime[QueryContext]) -> dict[str, lis
     ctx = runtime.context
     linked = link(state["question"], ctx.graph, ctx.entity_vectors, ctx.link_config)
     history = state.get("history") or []
-    words = set(normalise(state["question"]).split())
+    words = set(lookup_key(state["question"]).split())
     if history and (not linked or words & ANAPHORA):
         seen = {e.entity_id for e in linked}
         carried = [i for i in history[-1].entity_ids if i not in seen][:MAX_CARRIED]

@@ -18,17 +18,12 @@ import re
 from typing import NamedTuple
 
 from factloom.ingest.models import Chunk, Document
+from factloom.ingest.sentences import sentence_bounds
 from factloom.ingest.tables import CAPTION
 
 _PIECE = re.compile(r"\w+|[^\w\s]")
 _TOKEN = re.compile(r"([^\W\d_]{8,}|\d{3,})|\w+|[^\w\s]")
 """A word piece; long words and numbers (group 1) count as two."""
-_END = re.compile(r"[.!?][\"'”’)\]]*(\s+)(?=[\"'“‘(\[]?[A-Z0-9])|(\n+)")
-"""A sentence end; a line break ends one too (block texts hold none: only table rows are lines)."""
-_ABBREV = re.compile(
-    r"(?:^|[\s(])(?:e\.g|i\.e|et al|etc|vs?|cf|Fig|Figs|Tab|Eq|Eqs|Ref|Refs|No|Nos|Vol|pp?|Dr|Mr|Mrs|Ms|"
-    r"Prof|St|Jr|Sr|Inc|Ltd|Co|Corp|Art|Sec|approx|U\. ?S|[A-Z])\.$"
-)
 
 
 class Span(NamedTuple):
@@ -51,27 +46,6 @@ def count_tokens(texts: list[str]) -> list[int]:
 def _token_count(text: str, start: int = 0, end: int | None = None) -> int:
     found = _TOKEN.findall(text, start, len(text) if end is None else end)
     return 2 * len(found) - found.count("")
-
-
-def sentence_bounds(text: str) -> list[tuple[int, int]]:
-    """Return the ``(start, end)`` spans of the sentences of ``text``, without surrounding spaces."""
-    spans = []
-    start = len(text) - len(text.lstrip())
-    for m in _END.finditer(text):
-        if m.group(1) is not None:
-            end = m.start(1)
-            if "\n\n" not in m.group(1) and _ABBREV.search(text, max(0, end - 12), end):
-                continue  # "Dr. Smith", "et al. 2010": not a sentence end, unless a paragraph ends
-            nxt = m.end(1)
-        else:
-            end, nxt = m.start(2), m.end(2)
-        if end > start:
-            spans.append((start, end))
-        start = nxt
-    end = len(text.rstrip())
-    if end > start:
-        spans.append((start, end))
-    return spans
 
 
 def sentences(text: str, max_tokens: int) -> list[Span]:

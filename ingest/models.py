@@ -7,6 +7,7 @@ later fact points into (``text[start:end]``).
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,6 +113,14 @@ class Table(BaseModel):
         return [[c.text for c in self.cells[r * n : (r + 1) * n]] for r in range(self.n_rows)]
 
 
+def page_at(pages: Sequence[Page], offset: int) -> int:
+    """Return the 1-based page holding document offset ``offset`` (1 when pages are unknown)."""
+    if not pages:
+        return 1
+    i = bisect.bisect_right([p.start for p in pages], offset) - 1
+    return pages[max(i, 0)].number
+
+
 class Document(BaseModel):
     """A parsed document: one text string plus the map from offsets back to pages and blocks."""
 
@@ -132,9 +141,7 @@ class Document(BaseModel):
 
     def page_at(self, offset: int) -> int:
         """Return the 1-based page number holding character ``offset``."""
-        starts = [p.start for p in self.pages]
-        i = bisect.bisect_right(starts, offset) - 1
-        return self.pages[max(i, 0)].number if self.pages else 1
+        return page_at(self.pages, offset)
 
     def block_at(self, offset: int) -> Block | None:
         """Return the block holding character ``offset``, or None between blocks."""

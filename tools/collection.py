@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from factloom.ingest.workspace import Workspace
 from factloom.tools.collection_models import Conflict, ConflictValue, Merge, MergedEntity, MergeLink
 from factloom.tools.kg import Entity, Relation, stable_id
+from factloom.tools.names import resolution_key
 from factloom.tools.relation_merge import merge_statements
 from factloom.tools.resolve import (
     DEFAULT_CONFIG,
@@ -29,7 +30,6 @@ from factloom.tools.resolve import (
     resolve,
     score_candidates,
 )
-from factloom.tools.resolve_keys import normalise
 from factloom.tools.schema import Schema
 from factloom.tools.store import collection as clog
 from factloom.tools.store.documents import documents_fingerprint, iter_document_graphs
@@ -139,9 +139,9 @@ def _records(docs: list[tuple[str, list[Entity], list[Relation]]]) -> list[Recor
     records = []
     for doc_id, ents, _ in docs:
         ranked = sorted(ents, key=lambda e: (-len(e.mentions), e.name))
-        keys = list(dict.fromkeys(normalise(e.name) for e in ranked))
+        keys = list(dict.fromkeys(resolution_key(e.name) for e in ranked))
         for e in ents:
-            own = normalise(e.name)
+            own = resolution_key(e.name)
             context = frozenset(k for k in keys[: MAX_CONTEXT + 1] if k != own)
             records.append(Record(e.entity_id, e.name, e.type, tuple(e.aliases), context, doc_id))
     return records

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from factloom.ingest.corpora import GoldDoc
 from factloom.ingest.errors import FactloomError
+from factloom.ingest.sentences import sentence_bounds
 from factloom.ingest.workspace import Workspace
 from factloom.tools.gold import to_schema
 from factloom.tools.kg import stable_id
@@ -48,7 +48,6 @@ ORIGINS = ("gold", "synthetic", "self")
 schema (``demos synth``), or facts extracted from the collection and verified (self-annotation,
 ``demos synth --from-collection``)."""
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 
 
 class DemoNotFoundError(FactloomError):
@@ -100,12 +99,7 @@ def passages(doc: GoldDoc, max_chars: int = MAX_PASSAGE_CHARS) -> list[tuple[int
         return [(0, len(doc.text))]
     if doc.sentences:
         return [s for s in doc.sentences if s[1] - s[0] <= max_chars]
-    spans, start = [], 0
-    for match in _SENTENCE_END.finditer(doc.text):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(doc.text)))
-    return [(s, e) for s, e in spans if 0 < e - s <= max_chars]
+    return [(s, e) for s, e in sentence_bounds(doc.text) if e - s <= max_chars]
 
 
 def demos_from_doc(
@@ -174,7 +168,7 @@ def shares_sentence(demo_text: str, text: str, min_chars: int = 20) -> bool:
     would hand the model its own earlier answer (or, for gold, the answer key).
     """
     haystack = " ".join(text.split()).casefold()
-    parts = _SENTENCE_END.split(demo_text)
+    parts = [demo_text[s:e] for s, e in sentence_bounds(demo_text)]
     return any(
         len(key) >= min_chars and key in haystack for key in (" ".join(p.split()).casefold() for p in parts)
     )

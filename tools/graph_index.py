@@ -10,24 +10,14 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Iterable
 
 from factloom.ingest.workspace import Workspace
 from factloom.tools.kg import Entity, Relation
+from factloom.tools.names import lookup_key
+from factloom.tools.store import codec
 from factloom.tools.store.collection import ensure as ensure_collection
-from factloom.tools.store.rows import (
-    ENTITY_FIELDS,
-    RELATION_FIELDS,
-    entity_from_row,
-    entity_values,
-    insert_sql,
-    relation_from_row,
-    relation_values,
-    table_fingerprint,
-)
 from factloom.tools.store.view import GRAPH_TABLES, load_graph
 
 log = logging.getLogger(__name__)
@@ -63,14 +53,6 @@ CREATE INDEX IF NOT EXISTS qx_relations_head ON qx_relations(head);
 CREATE INDEX IF NOT EXISTS qx_relations_tail ON qx_relations(tail);
 """
 
-_PUNCT = re.compile(r"[^\w]+")
-
-
-def normalise(name: str) -> str:
-    """Return the lookup key of a name: NFKC, case-folded, punctuation and extra spaces removed."""
-    text = unicodedata.normalize("NFKC", name).casefold()
-    return " ".join(_PUNCT.sub(" ", text).split())
-
 
 def graph_fingerprint(ws: Workspace) -> str:
     """Return a cheap fingerprint of the stored graph that changes whenever a graph is saved.
@@ -79,7 +61,7 @@ def graph_fingerprint(ws: Workspace) -> str:
     """
     ensure_collection(ws)  # tables that load_graph would create: made first, or the next check sees a change
     existing = {r[0] for r in ws.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    return "|".join(table_fingerprint(ws, t) for t in GRAPH_TABLES if t in existing)
+    return "|".join(codec.table_fingerprint(ws, t) for t in GRAPH_TABLES if t in existing)
 
 
 class GraphIndex:
@@ -149,13 +131,15 @@ class GraphIndex:
             for table in ("qx_entities", "qx_aliases", "qx_relations"):
                 db.execute(f"DELETE FROM {table}")
             db.executemany(
-                insert_sql("qx_entities", (*ENTITY_FIELDS, "n_mentions", "degree"), "INSERT OR REPLACE"),
-                [(*entity_values(e), len(e.mentions), degree.get(e.entity_id, 0)) for e in entities],
+                codec.insert_sql(
+                    "qx_entities", (*codec.ENTITY_FIELDS, "n_mentions", "degree"), "INSERT OR REPLACE"
+                ),
+                [(*codec.entity_values(e), len(e.mentions), degree.get(e.entity_id, 0)) for e in entities],
             )
             db.executemany("INSERT OR IGNORE INTO qx_aliases VALUES (?, ?)", _alias_rows(entities))
             db.executemany(
-                insert_sql("qx_relations", RELATION_FIELDS, "INSERT OR REPLACE"),
-                map(relation_values, relations),
+                codec.insert_sql("qx_relations", codec.RELATION_FIELDS, "INSERT OR REPLACE"),
+                map(codec.relation_values, relations),
             )
             db.execute("INSERT OR REPLACE INTO qx_meta VALUES ('graph_fingerprint', ?)", (fingerprint,))
 
@@ -168,13 +152,13 @@ class GraphIndex:
     def entity(self, entity_id: str) -> Entity | None:
         """Return one entity with its mentions, or None."""
         row = self.db.execute("SELECT * FROM qx_entities WHERE entity_id = ?", (entity_id,)).fetchone()
-        return entity_from_row(row) if row else None
+        return codec.entity_from_row(row) if row else None
 
     def entities(self, entity_ids: Iterable[str]) -> list[Entity]:
         """Return the entities with these ids (unknown ids are skipped), in the given order."""
         ids = list(dict.fromkeys(entity_ids))
         rows = self._select_in("SELECT * FROM qx_entities WHERE entity_id IN ({})", ids)
-        by_id = {r["entity_id"]: entity_from_row(r) for r in rows}
+        by_id = {r["entity_id"]: codec.entity_from_row(r) for r in rows}
         return [by_id[i] for i in ids if i in by_id]
 
     def entity_ids_by_alias(self, keys: Iterable[str]) -> dict[str, list[str]]:
@@ -198,12 +182,12 @@ class GraphIndex:
             sql += (  # one scan of the aliases: a correlated EXISTS scanned them once per entity
                 " AND e.entity_id IN (SELECT a.entity_id FROM qx_aliases a WHERE a.norm LIKE ? ESCAPE '!')"
             )
-            args.append("%" + normalise(text).replace("!", "!!").replace("_", "!_") + "%")
+            args.append("%" + lookup_key(text).replace("!", "!!").replace("_", "!_") + "%")
         if type_:
             sql += " AND e.type = ?"
             args.append(type_)
         sql += " ORDER BY e.degree DESC, e.n_mentions DESC, e.name LIMIT ? OFFSET ?"
-        return [entity_from_row(r) for r in self.db.execute(sql, [*args, limit, offset])]
+        return [codec.entity_from_row(r) for r in self.db.execute(sql, [*args, limit, offset])]
 
     def types(self) -> dict[str, int]:
         """Return the entity types and how many entities each has."""
@@ -213,7 +197,7 @@ class GraphIndex:
     def relation(self, relation_id: str) -> Relation | None:
         """Return one relation (whatever its status), or None."""
         row = self.db.execute("SELECT * FROM qx_relations WHERE relation_id = ?", (relation_id,)).fetchone()
-        return relation_from_row(row) if row else None
+        return codec.relation_from_row(row) if row else None
 
     def relation_count(self) -> int:
         """Return the number of relations (with the status filter of this reader)."""
@@ -251,14 +235,14 @@ class GraphIndex:
             "ORDER BY confidence DESC, relation_id LIMIT ?",
             [*ids, *ids, limit],
         )
-        return [relation_from_row(r) for r in rows]
+        return [codec.relation_from_row(r) for r in rows]
 
     def relations(self, type_: str | None = None, limit: int = 100, offset: int = 0) -> list[Relation]:
         """Return relations, optionally of one type."""
         sql = "SELECT * FROM qx_relations WHERE 1 = 1" + (" AND type = ?" if type_ else "")
         args: list[object] = [type_] if type_ else []
         sql += self._status_filter() + " ORDER BY relation_id LIMIT ? OFFSET ?"
-        return [relation_from_row(r) for r in self.db.execute(sql, [*args, limit, offset])]
+        return [codec.relation_from_row(r) for r in self.db.execute(sql, [*args, limit, offset])]
 
     def _status_filter(self) -> str:
         return " AND status = 'verified'" if self.verified_only else ""
@@ -280,11 +264,11 @@ def _alias_rows(entities: list[Entity]) -> list[tuple[str, str]]:
     rows = []
     for e in entities:
         names = {e.name, *e.aliases, *(m.text for m in e.mentions)}
-        rows.extend((key, e.entity_id) for key in {normalise(n) for n in names} if key)
+        rows.extend((key, e.entity_id) for key in {lookup_key(n) for n in names} if key)
     return rows
 
 
 def _outdated(ws: Workspace) -> bool:
     """Return True when ``qx_relations`` was written by an older version (it lacks a column)."""
     have = {row[1] for row in ws.db.execute("PRAGMA table_info(qx_relations)")}
-    return not set(RELATION_FIELDS) <= have
+    return not set(codec.RELATION_FIELDS) <= have

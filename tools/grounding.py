@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import bisect
 import functools
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -42,7 +41,6 @@ _TRANSLATE = str.maketrans(
         "\u00ad": None,
     }
 )
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])|\n\s*\n")
 
 Method = Literal["exact", "normalised", "fuzzy"]
 
@@ -192,14 +190,3 @@ def ground(
     if span is None:
         return None
     return Span(span.start + chunk_start, span.end + chunk_start, span.method, span.score)
-
-
-def sentence_bounds(text: str, start: int, end: int, max_chars: int = 1000) -> tuple[int, int]:
-    """Return the span of the sentence(s) holding ``text[start:end]``, reaching at most ``max_chars`` out."""
-    left = max(0, start - max_chars)
-    for m in _SENTENCE_END.finditer(text, left, min(len(text), start + 1)):
-        if m.end() <= start:
-            left = m.end()
-    m = _SENTENCE_END.search(text, end, min(len(text), end + max_chars))
-    right = m.start() if m else min(len(text), end + max_chars)
-    return left, max(right, end)

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict
 
 from factloom.ingest.embed import Embedder
 from factloom.ingest.index import IndexItem, VectorIndex
-from factloom.tools.graph_index import GraphIndex, graph_fingerprint, normalise
+from factloom.tools.graph_index import GraphIndex, graph_fingerprint
+from factloom.tools.names import lookup_key
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,7 @@ def _ngrams(tokens: list[str]) -> list[tuple[int, int, str]]:
 def link_aliases(question: str, graph: GraphIndex, config: LinkConfig | None = None) -> list[LinkedEntity]:
     """Return the entities named exactly (after normalisation) in the question, longest names first."""
     config = config or LinkConfig()
-    grams = _ngrams(normalise(question).split())
+    grams = _ngrams(lookup_key(question).split())
     found = graph.entity_ids_by_alias(g[2] for g in grams)
     taken: set[int] = set()
     picked: list[tuple[str, list[str]]] = []

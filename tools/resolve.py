@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from factloom.tools import resolve_keys as rk
+from factloom.tools.names import resolution_key
 from factloom.tools.resolve_block import candidate_pairs
 from factloom.tools.resolve_cluster import Cluster, Edge, cluster, types_compatible
 
@@ -116,7 +117,7 @@ def _units(records: Sequence[Record]) -> list[_Unit]:
     raws: dict[tuple[str, str], str] = {}
     for rec in records:
         for name in {rec.name, *rec.aliases}:
-            key = (rk.normalise(name), rec.type)
+            key = (resolution_key(name), rec.type)
             if key[0]:
                 groups[key].append(rec)
                 raws[key] = min(raws.get(key, name), name)

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 from factloom.ingest.corpora.models import GoldDoc
+from factloom.tools.names import resolution_key
 from factloom.tools.resolve import DEFAULT_CONFIG, Judge, Record, ResolveConfig, resolve
-from factloom.tools.resolve_keys import normalise
 
 MentionKey = tuple[str, int, int]
 
@@ -98,7 +98,7 @@ def _abbreviations(doc: GoldDoc, spans: list[tuple[int, int, str]]) -> dict[str,
     for start, end, type_ in spans:
         inner = doc.text[end : end + 2] == " (" and by_start.get((end + 2, type_))
         if inner and doc.text[inner : inner + 1] == ")":
-            found[normalise(doc.text[end + 2 : inner])] = normalise(doc.text[start:end])
+            found[resolution_key(doc.text[end + 2 : inner])] = resolution_key(doc.text[start:end])
     return found
 
 
@@ -118,7 +118,7 @@ def build_records(
         groups: dict[tuple[str, str], list[MentionKey]] = defaultdict(list)
         for key in keys:
             text, type_, _ = mentions[key]
-            norm = normalise(text)
+            norm = resolution_key(text)
             groups[(short_to_long.get(norm, norm), type_)].append(key)
         names = {norm for norm, _ in groups}
         for n, ((norm, type_), members) in enumerate(sorted(groups.items())):

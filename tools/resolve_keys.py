@@ -1,4 +1,6 @@
-"""Name keys for entity resolution: normalisation, acronyms, name similarity and MinHash LSH blocking.
+"""Name keys for entity resolution: acronyms, name similarity and MinHash LSH blocking.
+
+The keys themselves are ``tools.names.resolution_key``.
 
 Pure functions with no state; everything here is deterministic (no ``hash()`` of strings, whose
 value changes between processes).
@@ -7,38 +9,15 @@ value changes between processes).
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
-LEGAL_SUFFIXES = frozenset(
-    "inc incorporated ltd limited llc llp lp corp corporation co plc gmbh ag sa nv bv pty srl spa kg".split()  # noqa: SIM905
-)
 STOPWORDS = frozenset("of and the for in on de der la le du to a an".split())  # noqa: SIM905
-_NON_WORD = re.compile(r"[^\w]+")
-_INITIAL_DOT = re.compile(r"\b([^\W\d_])\.")
 _ACRONYM = re.compile(r"^[A-Z0-9][A-Za-z0-9&]{1,9}$")
 _MERSENNE = np.uint64((1 << 61) - 1)
 _CHUNK = 2048
 _MAX_BYTES = 48
-
-
-def normalise(name: str) -> str:
-    """Return the matching key of a name.
-
-    Accents and case are folded; punctuation, a leading ``the`` and trailing legal suffixes are removed.
-    """
-    text = name
-    if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    text = text.casefold().replace("&", " and ")
-    tokens = _NON_WORD.sub(" ", _INITIAL_DOT.sub(r"\1", text)).replace("_", " ").split()
-    while len(tokens) > 1 and tokens[-1] in LEGAL_SUFFIXES:
-        tokens.pop()
-    if len(tokens) > 1 and tokens[0] == "the":
-        tokens.pop(0)
-    return " ".join(tokens)
 
 
 def sorted_tokens(key: str) -> str:

@@ -17,13 +17,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from factloom.ingest.index import VectorIndex
-from factloom.tools.graph_index import GraphIndex, normalise
+from factloom.ingest.sentences import sentence_bounds, sentence_span
+from factloom.tools.graph_index import GraphIndex
 from factloom.tools.kg import Entity, Relation
 from factloom.tools.linking import STOPWORDS
+from factloom.tools.names import lookup_key
 
 log = logging.getLogger(__name__)
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n")
 _WORD = re.compile(r"\w+")
 
 
@@ -110,12 +111,7 @@ def neighbourhood(graph: GraphIndex, seeds: Iterable[str], limits: Limits | None
 
 def sentence_around(text: str, start: int, end: int, max_chars: int = 400) -> tuple[int, int]:
     """Return the span of the sentence holding ``text[start:end]``, at most ``max_chars`` long."""
-    lo = max(0, start - max_chars)
-    left = lo
-    for m in _SENTENCE_END.finditer(text, lo, start):
-        left = m.end()
-    m = _SENTENCE_END.search(text, end, min(len(text), end + max_chars))
-    right = m.start() if m else min(len(text), end + max_chars)
+    left, right = sentence_span(text, start, end, max_chars)
     if right - left > max_chars:
         left = max(left, start - (max_chars - (end - start)) // 2)
         right = min(right, left + max_chars)
@@ -132,11 +128,7 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 def best_sentences(text: str, query_words: set[str], n: int = 1) -> list[tuple[int, int]]:
     """Return the spans of the ``n`` sentences of ``text`` sharing most words with the query."""
-    spans, pos = [], 0
-    for m in _SENTENCE_END.finditer(text):
-        spans.append(_strip_span(text, pos, m.start()))
-        pos = m.end()
-    spans.append(_strip_span(text, pos, len(text)))
+    spans = sentence_bounds(text)
     scored = [
         (len(query_words & {w.casefold() for w in _WORD.findall(text[s:e])}), -i, (s, e))
         for i, (s, e) in enumerate(spans)
@@ -230,8 +222,8 @@ def gather_evidence(
 def _add_chunk_sentences(
     question: str, sub: Subgraph, chunks: VectorIndex, out: EvidenceCollector, limits: Limits
 ) -> None:
-    words = {w for w in normalise(question).split() if len(w) > 2 and w not in STOPWORDS}
-    words |= {w for e in sub.entities if e.entity_id in sub.seeds for w in normalise(e.name).split()}
+    words = {w for w in lookup_key(question).split() if len(w) > 2 and w not in STOPWORDS}
+    words |= {w for e in sub.entities if e.entity_id in sub.seeds for w in lookup_key(e.name).split()}
     for hit in chunks.query(question, k=limits.chunk_k):
         if hit.score < limits.min_chunk_score:
             continue

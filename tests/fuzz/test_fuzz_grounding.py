@@ -12,13 +12,13 @@ import re
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from factloom.ingest.sentences import sentence_span
 from factloom.tools.grounding import (
     FUZZY_THRESHOLD,
     MIN_FUZZY_CHARS,
     Span,
     find_quote,
     ground,
-    sentence_bounds,
 )
 
 EXAMPLES = int(os.environ.get("FACTLOOM_FUZZ_EXAMPLES", "200"))
@@ -136,5 +136,5 @@ def test_ground_returns_document_offsets_inside_the_chunk(
 def test_sentence_bounds_contain_the_span(text: str, data: st.DataObject) -> None:
     start = data.draw(st.integers(0, len(text)))
     end = data.draw(st.integers(start, len(text)))
-    left, right = sentence_bounds(text, start, end)
+    left, right = sentence_span(text, start, end)
     assert 0 <= left <= start <= end <= right <= len(text)

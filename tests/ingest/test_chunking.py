@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from factloom.ingest.chunking import chunk_document, chunk_id, sentence_bounds
+from factloom.ingest.chunking import chunk_document, chunk_id
 from factloom.ingest.models import Document, Page, Section
 from factloom.ingest.pdf import parse_pdf
+from factloom.ingest.sentences import sentence_bounds
 
 
 def make_doc(text: str, sections: list[Section] | None = None) -> Document:

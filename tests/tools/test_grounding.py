@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from factloom.tools.grounding import find_quote, ground, sentence_bounds
+from factloom.ingest.sentences import sentence_span
+from factloom.tools.grounding import find_quote, ground
 
 DOC = "Preamble. John Smith works for Acme Corp.\nJohn   Smith lives in\nBoston, said the “report”."
 CHUNK_START = 10
@@ -62,7 +63,7 @@ def test_text_that_is_not_there_is_not_grounded() -> None:
 def test_sentence_bounds_cover_the_sentence_of_a_span() -> None:
     text = "First one. Second sentence here. Third."
     i = text.index("sentence")
-    start, end = sentence_bounds(text, i, i + 8)
+    start, end = sentence_span(text, i, i + 8)
     assert text[start:end] == "Second sentence here."
 
 

@@ -10,9 +10,10 @@ import pytest
 
 from factloom.ingest.index import VectorIndex
 from factloom.ingest.workspace import Workspace
-from factloom.tools.graph_index import GraphIndex, normalise
+from factloom.tools.graph_index import GraphIndex
 from factloom.tools.kg import Entity, Mention
 from factloom.tools.linking import ENTITY_COLLECTION, link, link_aliases, refresh_entity_vectors
+from factloom.tools.names import lookup_key
 from factloom.tools.store.documents import load_document_graph, save_document_graph
 from factloom.tools.subgraph import Limits, gather_evidence, neighbourhood, sentence_around
 
@@ -43,8 +44,8 @@ def ws(built: dict, tmp_path: Path) -> Workspace:
 
 
 def test_normalise_ignores_case_punctuation_and_spacing() -> None:
-    assert normalise("  Lithium-Carbonate ") == normalise("lithium carbonate") == "lithium carbonate"
-    assert normalise("ＡＢＣ") == "abc"
+    assert lookup_key("  Lithium-Carbonate ") == lookup_key("lithium carbonate") == "lithium carbonate"
+    assert lookup_key("ＡＢＣ") == "abc"
 
 
 def test_exact_alias_prefers_the_longest_name(ws: Workspace, built: dict) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 
+from factloom.tools.names import resolution_key
 from factloom.tools.resolve import Cluster, Record, ResolveConfig, resolve
-from factloom.tools.resolve_keys import lsh_codes, normalise
+from factloom.tools.resolve_keys import lsh_codes
 
 
 def groups(clusters: list[Cluster], records: list[Record]) -> set[frozenset[str]]:
@@ -15,9 +16,9 @@ def groups(clusters: list[Cluster], records: list[Record]) -> set[frozenset[str]
 
 
 def test_normalise_folds_case_accents_punctuation_and_legal_suffixes() -> None:
-    assert normalise("The Coca-Cola Company Inc.") == "coca cola company"
-    assert normalise("Société Générale S.A.") == "societe generale"
-    assert normalise("AT&T") == "at and t"
+    assert resolution_key("The Coca-Cola Company Inc.") == "coca cola company"
+    assert resolution_key("Société Générale S.A.") == "societe generale"
+    assert resolution_key("AT&T") == "at and t"
 
 
 def test_spelling_variants_merge_and_different_names_do_not() -> None:

@@ -18,17 +18,7 @@ from factloom.ingest.workspace import Workspace
 from factloom.tools.collection_models import Conflict, Merge
 from factloom.tools.kg import Entity, Relation
 from factloom.tools.schema import Schema
-from factloom.tools.store import documents
-from factloom.tools.store.rows import (
-    ENTITY_FIELDS,
-    RELATION_FIELDS,
-    add_relation_columns,
-    entity_from_row,
-    entity_values,
-    insert_sql,
-    relation_from_row,
-    relation_values,
-)
+from factloom.tools.store import codec, documents
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +60,7 @@ def ensure(ws: Workspace) -> None:
     """Create the collection tables (and the document-graph tables they read) if missing."""
     documents.ensure(ws)
     ws.ensure_tables(DDL)
-    add_relation_columns(ws, RELATION_TABLE)
+    codec.add_relation_columns(ws, RELATION_TABLE)
 
 
 def _meta(ws: Workspace, key: str) -> str | None:
@@ -120,8 +110,12 @@ def write_collection(
     with ws.transaction() as db:
         for table in ("coll_entities", "coll_relations", "coll_merges", "coll_conflicts"):
             db.execute(f"DELETE FROM {table}")
-        db.executemany(insert_sql(ENTITY_TABLE, ENTITY_FIELDS), map(entity_values, entities))
-        db.executemany(insert_sql(RELATION_TABLE, RELATION_FIELDS), map(relation_values, relations))
+        db.executemany(
+            codec.insert_sql(ENTITY_TABLE, codec.ENTITY_FIELDS), map(codec.entity_values, entities)
+        )
+        db.executemany(
+            codec.insert_sql(RELATION_TABLE, codec.RELATION_FIELDS), map(codec.relation_values, relations)
+        )
         db.executemany("INSERT INTO coll_merges VALUES (?, ?, ?, ?, ?, ?, ?)", map(_merge_row, merges))
         db.executemany(
             "INSERT INTO coll_conflicts VALUES (?, ?)",
@@ -132,12 +126,14 @@ def write_collection(
 
 def read_entities(ws: Workspace) -> list[Entity]:
     """Return the collection entities, ordered by id."""
-    return [entity_from_row(r) for r in ws.db.execute("SELECT * FROM coll_entities ORDER BY entity_id")]
+    return [codec.entity_from_row(r) for r in ws.db.execute("SELECT * FROM coll_entities ORDER BY entity_id")]
 
 
 def read_relations(ws: Workspace) -> list[Relation]:
     """Return the collection relations, ordered by id."""
-    return [relation_from_row(r) for r in ws.db.execute("SELECT * FROM coll_relations ORDER BY relation_id")]
+    return [
+        codec.relation_from_row(r) for r in ws.db.execute("SELECT * FROM coll_relations ORDER BY relation_id")
+    ]
 
 
 def load_collection_graph(ws: Workspace) -> tuple[list[Entity], list[Relation]] | None:

@@ -10,17 +10,7 @@ from collections.abc import Iterator
 
 from factloom.ingest.workspace import Workspace
 from factloom.tools.kg import Entity, Relation
-from factloom.tools.store.rows import (
-    ENTITY_FIELDS,
-    RELATION_FIELDS,
-    add_relation_columns,
-    entity_from_row,
-    entity_values,
-    insert_sql,
-    relation_from_row,
-    relation_values,
-    table_fingerprint,
-)
+from factloom.tools.store import codec
 
 ENTITY_TABLE = "doc_entities"
 RELATION_TABLE = "doc_relations"
@@ -55,7 +45,7 @@ CREATE INDEX IF NOT EXISTS doc_relations_doc ON doc_relations(doc_id);
 def ensure(ws: Workspace) -> None:
     """Create the knowledge-graph tables of ``ws`` if missing, and add columns an older workspace lacks."""
     ws.ensure_tables(DDL)
-    add_relation_columns(ws, RELATION_TABLE)
+    codec.add_relation_columns(ws, RELATION_TABLE)
 
 
 def save_document_graph(
@@ -67,12 +57,12 @@ def save_document_graph(
         db.execute("DELETE FROM doc_entities WHERE doc_id = ?", (doc_id,))
         db.execute("DELETE FROM doc_relations WHERE doc_id = ?", (doc_id,))
         db.executemany(
-            insert_sql(ENTITY_TABLE, ("doc_id", *ENTITY_FIELDS)),
-            [(doc_id, *entity_values(e)) for e in entities],
+            codec.insert_sql(ENTITY_TABLE, ("doc_id", *codec.ENTITY_FIELDS)),
+            [(doc_id, *codec.entity_values(e)) for e in entities],
         )
         db.executemany(
-            insert_sql(RELATION_TABLE, ("doc_id", *RELATION_FIELDS)),
-            [(doc_id, *relation_values(r)) for r in relations],
+            codec.insert_sql(RELATION_TABLE, ("doc_id", *codec.RELATION_FIELDS)),
+            [(doc_id, *codec.relation_values(r)) for r in relations],
         )
 
 
@@ -81,7 +71,7 @@ def load_document_graph(ws: Workspace, doc_id: str) -> tuple[list[Entity], list[
     ensure(ws)
     ents = ws.db.execute("SELECT * FROM doc_entities WHERE doc_id = ? ORDER BY entity_id", (doc_id,))
     rels = ws.db.execute("SELECT * FROM doc_relations WHERE doc_id = ? ORDER BY relation_id", (doc_id,))
-    return [entity_from_row(r) for r in ents], [relation_from_row(r) for r in rels]
+    return [codec.entity_from_row(r) for r in ents], [codec.relation_from_row(r) for r in rels]
 
 
 def iter_document_graphs(ws: Workspace) -> Iterator[tuple[str, list[Entity], list[Relation]]]:
@@ -104,4 +94,4 @@ def documents_fingerprint(ws: Workspace) -> str:
 
     Saving a document graph deletes and re-inserts its rows, which moves their rowids.
     """
-    return "|".join(table_fingerprint(ws, t) for t in (ENTITY_TABLE, RELATION_TABLE))
+    return "|".join(codec.table_fingerprint(ws, t) for t in (ENTITY_TABLE, RELATION_TABLE))

@@ -1,7 +1,7 @@
 """The row codec of entities and relations: every SQLite table that stores them goes through it.
 
 The document graphs (``doc_*``, ``store.documents``), the collection graph (``coll_*``,
-``store.collection``) and the query index (``qx_*``, ``query.graph_index``) all write rows with
+``store.collection``) and the query index (``qx_*``, ``tools.graph_index``) all write rows with
 ``entity_values`` / ``relation_values`` and read them with ``entity_from_row`` / ``relation_from_row``;
 ``add_relation_columns`` brings a relation table of an older workspace up to date.
 """
