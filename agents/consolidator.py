@@ -27,8 +27,9 @@ from factloom.agents.schema_prompt import relation_types_text
 from factloom.agents.verifier import Statement, judge
 from factloom.ingest.models import Document, Page, page_at
 from factloom.ingest.sentences import sentence_span
+from factloom.tools.errors import LLMOutputError
 from factloom.tools.kg import Entity, Evidence, Mention, Relation
-from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
 from factloom.tools.output_models import NONE_CHOICE, choice_output_model
 from factloom.tools.relation_merge import merge_statements
 

@@ -28,7 +28,8 @@ from factloom.agents.schema_prompt import entity_types_text, relation_types_text
 from factloom.agents.verifier import judge
 from factloom.ingest.sentences import sentence_bounds
 from factloom.tools.demos import Demonstration
-from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.errors import LLMOutputError
+from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
 from factloom.tools.output_models import MAX_MENTION_CHARS
 from factloom.tools.schema import Schema
 

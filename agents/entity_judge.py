@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from factloom.tools.llm.base import LLM, CallTag, LLMOutputError, Message, Sampling
+from factloom.tools.errors import LLMOutputError
+from factloom.tools.llm.base import LLM, CallTag, Message, Sampling
 from factloom.tools.resolve import Edge, Record
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,8 @@ from factloom.agents.facts import Rejection
 from factloom.agents.relation_reasoner import ReasonerInput, reason_relations
 from factloom.agents.verifier import check_evidence
 from factloom.ingest.models import Chunk
-from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.errors import LLMOutputError
+from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
 from factloom.tools.schema import Schema, normalise_type
 from factloom.tools.schema_yaml import InducedSchema, InducedType
 from factloom.tools.type_clusters import (

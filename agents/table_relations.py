@@ -22,8 +22,9 @@ from factloom.agents.relation_reasoner import legal_choices, mention_choices
 from factloom.agents.schema_prompt import relation_types_text
 from factloom.agents.table_facts import AGENT, TableCandidate
 from factloom.agents.table_unit import TableUnit
+from factloom.tools.errors import LLMOutputError
 from factloom.tools.kg import Mention
-from factloom.tools.llm.base import CallTag, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
 from factloom.tools.output_models import MAX_REASONING_CHARS, MAX_TYPE_CHARS, RelationChoice
 from factloom.tools.schema import Schema, normalise_type
 

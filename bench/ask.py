@@ -36,9 +36,9 @@ from factloom.ingest.models import Document, Page
 from factloom.ingest.pipeline import chunk_metadata
 from factloom.ingest.store import list_documents, save_document
 from factloom.ingest.workspace import Workspace
+from factloom.tools.errors import LLMError
 from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
 from factloom.tools.linking import link
-from factloom.tools.llm.base import LLMError
 from factloom.tools.store.documents import save_document_graph
 from factloom.tools.subgraph import gather_evidence, neighbourhood, sentence_around
 

@@ -48,7 +48,7 @@ from factloom.graphs.extract_options import DocumentGraph, ExtractOptions
 from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.llm.base import LLMOutputError
+from factloom.tools.errors import LLMOutputError
 from factloom.tools.llm.cache import CachedLLM
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.embedded import cpu_threads, decode_threads

@@ -47,7 +47,7 @@ from factloom.ingest.chunking import chunk_document
 from factloom.ingest.sources import read_document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.llm.base import LLMError, LLMOutputError
+from factloom.tools.errors import LLMError, LLMOutputError
 from factloom.tools.llm.openai_backend import OpenAIBackend
 from factloom.tools.schema import load_schema
 

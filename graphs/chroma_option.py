@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 
 import click
 
-from factloom.ingest.chroma_http import ChromaServerError, parse_chroma_url
+from factloom.ingest.chroma_http import parse_chroma_url
+from factloom.ingest.errors import ChromaServerError
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -85,9 +85,10 @@ def ingest(
 @user_errors
 def search(query: str, root: Path, k: int, as_json: bool, chroma_url: str | None) -> None:
     """Show the chunks most similar to QUERY, with their document, page and score."""
+    from factloom.ingest.errors import UnknownChunkError
     from factloom.ingest.index import VectorIndex
     from factloom.ingest.pipeline import CHUNKS
-    from factloom.ingest.store import UnknownChunkError, get_chunk, list_documents
+    from factloom.ingest.store import get_chunk, list_documents
     from factloom.ingest.workspace import Workspace
 
     with Workspace(root, create=False, chroma_url=chroma_url) as ws:

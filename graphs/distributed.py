@@ -33,9 +33,9 @@ from factloom.ingest.errors import FactloomError
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.demos import DDL as DEMOS_DDL
+from factloom.tools.errors import LLMUnavailableError
 from factloom.tools.jobs import DDL as JOBS_DDL
 from factloom.tools.jobs import JobTable
-from factloom.tools.llm.base import LLMUnavailableError
 from factloom.tools.llm.cache import DDL as CACHE_DDL
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.schema import Schema

@@ -27,9 +27,10 @@ from factloom.ingest.models import Chunk, Document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.demos import DDL as DEMOS_DDL
+from factloom.tools.errors import LLMRequestError, LLMUnavailableError
 from factloom.tools.jobs import DDL as JOBS_DDL
 from factloom.tools.jobs import JobTable
-from factloom.tools.llm.base import LLM, LLMRequestError, LLMUnavailableError
+from factloom.tools.llm.base import LLM
 from factloom.tools.llm.cache import CachedLLM
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.factory import make_llm

@@ -60,8 +60,9 @@ from factloom.graphs.state import (
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.demos import fingerprint as demo_fingerprint
+from factloom.tools.errors import LLMRequestError, LLMUnavailableError
 from factloom.tools.jobs import JobTable
-from factloom.tools.llm.base import LLM, LLMRequestError, LLMUnavailableError, Usage
+from factloom.tools.llm.base import LLM, Usage
 from factloom.tools.llm.limit import LimitedLLM
 from factloom.tools.schema import Schema
 from factloom.tools.store.documents import save_document_graph

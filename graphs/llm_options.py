@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 
 import click
 
-from factloom.tools.llm.config import BackendConfig, BackendConfigError
+from factloom.tools.errors import BackendConfigError
+from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.profile import PROFILES
 from factloom.tools.llm.registry import backend_names
 

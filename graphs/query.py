@@ -20,8 +20,9 @@ from pydantic import BaseModel
 
 from factloom.agents.answerer import AnswerResult, Citation, Turn, answer_node
 from factloom.ingest.embed import get_embedder
+from factloom.ingest.errors import UnknownDocumentError
 from factloom.ingest.index import VectorIndex
-from factloom.ingest.store import UnknownDocumentError, get_document
+from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.graph_index import GraphIndex
 from factloom.tools.linking import (

@@ -33,10 +33,11 @@ from factloom.graphs.query import QueryContext, ask, graph_json
 from factloom.graphs.server_collection import collection_router
 from factloom.graphs.server_evidence import evidence_router
 from factloom.graphs.server_review import review_router
-from factloom.ingest.store import UnknownDocumentError, get_document, list_documents
+from factloom.ingest.errors import UnknownDocumentError
+from factloom.ingest.store import get_document, list_documents
+from factloom.tools.errors import LLMError
 from factloom.tools.graph_index import GraphIndex
 from factloom.tools.kg import Entity, Relation
-from factloom.tools.llm.base import LLMError
 from factloom.tools.store.review import FactReview, fact_reviews, review_of
 from factloom.tools.subgraph import Limits, neighbourhood, sentence_around
 

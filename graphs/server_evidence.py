@@ -13,11 +13,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 
-from factloom.ingest.errors import FactloomError
-from factloom.ingest.evidence_view import NoPageImageError, evidence_view, page_image
+from factloom.ingest.errors import FactloomError, NoPageImageError, PdfError, UnknownDocumentError
+from factloom.ingest.evidence_view import evidence_view, page_image
 from factloom.ingest.models import Document
-from factloom.ingest.pdf import PdfError
-from factloom.ingest.store import UnknownDocumentError, get_document
+from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
 
 

@@ -19,16 +19,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from factloom.ingest.errors import FactloomError
+from factloom.ingest.errors import ChromaServerError
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8000
 TENANT = "default_tenant"
-
-
-class ChromaServerError(FactloomError):
-    """The Chroma server URL is malformed or the server cannot be reached."""
 
 
 @dataclass(frozen=True)

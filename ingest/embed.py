@@ -17,7 +17,7 @@ from typing import Any
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from factloom.ingest.errors import FactloomError
+from factloom.ingest.errors import EmbedderError
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +28,6 @@ WINDOW_OVERLAP = 32
 """Word pieces shared by consecutive windows of a long text, so a sentence on a border is whole in one."""
 _SPECIAL = 2
 """``[CLS]`` and ``[SEP]``: the word pieces of every input that are not text."""
-
-
-class EmbedderError(FactloomError):
-    """The local embedding model cannot be found or loaded."""
 
 
 def model_path() -> Path:

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from factloom.ingest.errors import FactloomError
+from factloom.ingest.errors import NoPageImageError
 from factloom.ingest.models import Document, Table, TableCell
 from factloom.ingest.pdf_pages import Piece, find_boxes, render_png
 from factloom.ingest.workspace import Workspace
@@ -26,10 +26,6 @@ BBox = tuple[float, float, float, float]
 CACHE_DIR = "page-images"
 CONTEXT_CHARS = 300
 """Characters of text shown before and after the span."""
-
-
-class NoPageImageError(FactloomError):
-    """The document has no page to draw (not a PDF, or its file is gone)."""
 
 
 @dataclass(frozen=True)

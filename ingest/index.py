@@ -31,7 +31,7 @@ from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from factloom.ingest.chroma_http import http_client
 from factloom.ingest.embed import Embedder, get_embedder
-from factloom.ingest.errors import FactloomError
+from factloom.ingest.errors import VectorIndexError
 from factloom.ingest.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,6 @@ _RESERVED = frozenset({ITEM_KEY, WINDOW_KEY, START_KEY, END_KEY})
 """Metadata keys of the windows, kept out of ``Hit.metadata``; items may not use them."""
 _FETCH = 4
 """Windows fetched per wanted item: several windows of one item may rank next to each other."""
-
-
-class VectorIndexError(FactloomError):
-    """The vector index cannot be opened or used."""
 
 
 @dataclass(frozen=True)

@@ -27,17 +27,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Protocol
 
-from factloom.ingest.errors import FactloomError
+from factloom.ingest.errors import WorkspaceLockedError
 
 log = logging.getLogger(__name__)
 
 LOCK_NAME = "writer.lock"
 POLL_SECONDS = 0.1
 """How often a waiting writer tries the lock again (flock itself cannot time out)."""
-
-
-class WorkspaceLockedError(FactloomError):
-    """Another process is writing the workspace and did not finish within the wait."""
 
 
 class _HasRoot(Protocol):

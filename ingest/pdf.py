@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pymupdf
 
-from factloom.ingest.errors import FactloomError
+from factloom.ingest.errors import (
+    CorruptPdfError,
+    EmptyPdfError,
+    EncryptedPdfError,
+    ImageOnlyPdfError,
+    NotAPdfError,
+)
 from factloom.ingest.layout import (
     RawBlock,
     RawPage,
@@ -43,30 +49,6 @@ NO_LETTERS = "blocks_without_letters_or_digits"
 
 pymupdf.TOOLS.mupdf_display_errors(False)
 pymupdf.TOOLS.mupdf_display_warnings(False)
-
-
-class PdfError(FactloomError):
-    """A PDF cannot be read."""
-
-
-class NotAPdfError(PdfError):
-    """The file is not a PDF, whatever its name says."""
-
-
-class CorruptPdfError(PdfError):
-    """The PDF is damaged or truncated beyond repair."""
-
-
-class EncryptedPdfError(PdfError):
-    """The PDF needs a password (none or a wrong one was given)."""
-
-
-class EmptyPdfError(PdfError):
-    """The PDF has no pages."""
-
-
-class ImageOnlyPdfError(PdfError):
-    """No page of the PDF has a text layer (a scan without OCR)."""
 
 
 def parse_pdf(

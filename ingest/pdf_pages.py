@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pymupdf
 
-from factloom.ingest.pdf import FLAGS, CorruptPdfError
+from factloom.ingest.errors import CorruptPdfError
+from factloom.ingest.pdf import FLAGS
 
 BBox = tuple[float, float, float, float]
 

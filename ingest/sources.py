@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from factloom.ingest.errors import FactloomError
+from factloom.ingest.errors import SourceError
 from factloom.ingest.models import Block, Document, Page, Section
 from factloom.ingest.pdf import parse_pdf
 from factloom.ingest.text import clean_block
@@ -25,10 +25,6 @@ MAX_BYTES = 512 * 1024 * 1024
 """Files larger than this are refused by default (the CLI's ``--max-mb``)."""
 _PARAGRAPHS = re.compile(r"\n[ \t]*\n")
 _MD_HEADING = re.compile(r"(#{1,6})\s+(.*?)\s*#*\s*")
-
-
-class SourceError(FactloomError):
-    """An input path cannot be read."""
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from factloom.ingest.errors import FactloomError
+from factloom.ingest.errors import UnknownChunkError, UnknownDocumentError
 from factloom.ingest.models import Block, Chunk, Document, Page, Section
 from factloom.ingest.table_store import ensure as ensure_table_tables
 from factloom.ingest.table_store import read_tables, write_tables
@@ -66,14 +66,6 @@ CREATE TABLE IF NOT EXISTS cleaning (
 """
 
 _ready: weakref.WeakSet[Workspace] = weakref.WeakSet()
-
-
-class UnknownDocumentError(FactloomError):
-    """No document with the given id is in the workspace."""
-
-
-class UnknownChunkError(FactloomError):
-    """No chunk with the given id is in the workspace."""
 
 
 @dataclass(frozen=True)

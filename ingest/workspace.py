@@ -11,14 +11,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from factloom.ingest.errors import FactloomError
+from factloom.ingest.errors import WorkspaceError
 
 DB_NAME = "factloom.sqlite"
 CHROMA_DIR = "chroma"
-
-
-class WorkspaceError(FactloomError):
-    """The workspace folder cannot be used."""
 
 
 class Workspace:

@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from factloom.tools.llm.base import CallTag, Completion, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.errors import LLMOutputError
+from factloom.tools.llm.base import CallTag, Completion, Message, Sampling, Usage
 
 Answer = dict[str, Any] | BaseException
 Responder = Callable[[list[Message], type[BaseModel]], Answer]

@@ -15,27 +15,12 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from factloom.tools.llm.base import (
-    LLM,
-    CallTag,
-    Completion,
-    LLMError,
-    LLMOutputError,
-    Message,
-    Sampling,
-    Usage,
-)
+from factloom.tools.errors import BudgetExceededError, LLMOutputError
+from factloom.tools.llm.base import LLM, CallTag, Completion, Message, Sampling, Usage
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T", bound=BaseModel)
-
-
-class BudgetExceededError(LLMError):
-    """The run's token budget is spent; finished work is kept and the same command resumes it.
-
-    Not an ``LLMUnavailableError``: retrying cannot help, so no retry policy catches it.
-    """
 
 
 @dataclass

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict
 
 from factloom.ingest.corpora import GoldDoc
-from factloom.ingest.errors import FactloomError
 from factloom.ingest.sentences import sentence_bounds
 from factloom.ingest.workspace import Workspace
+from factloom.tools.errors import DemoNotFoundError
 from factloom.tools.gold import to_schema
 from factloom.tools.kg import stable_id
 from factloom.tools.schema import Schema
@@ -47,11 +47,6 @@ ORIGINS = ("gold", "synthetic", "self")
 """Where a demonstration came from: annotated examples (``demos add``), passages the model wrote for the
 schema (``demos synth``), or facts extracted from the collection and verified (self-annotation,
 ``demos synth --from-collection``)."""
-
-
-
-class DemoNotFoundError(FactloomError):
-    """A demonstration id given to ``demos rm`` names no stored demonstration (or several)."""
 
 
 class DemoEntity(BaseModel):

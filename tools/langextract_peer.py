@@ -23,7 +23,7 @@ from typing import IO, Any
 
 import httpx
 
-from factloom.ingest.errors import FactloomError
+from factloom.tools.errors import PeerError
 from factloom.tools.llm.base import Usage
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.schema import Schema
@@ -34,10 +34,6 @@ RELATION_CLASS = "relation"
 SERVER_START_SECONDS = 180.0
 Example = tuple[str, Sequence[tuple[str, str]], Sequence[tuple[str, str, str]]]
 """(text, [(entity text, type)], [(head text, relation type, tail text)])"""
-
-
-class PeerError(FactloomError):
-    """The langextract peer cannot run (package missing, server not starting)."""
 
 
 @dataclass(frozen=True)

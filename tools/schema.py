@@ -28,13 +28,9 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from factloom.ingest.errors import FactloomError
+from factloom.tools.errors import SchemaError
 
 PRESETS = ("news", "science", "biomed", "contracts", "open")
-
-
-class SchemaError(FactloomError):
-    """A schema file cannot be used; the message names the file, line and field."""
 
 
 class EntityType(BaseModel):

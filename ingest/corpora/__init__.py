@@ -15,11 +15,12 @@ from pathlib import Path
 from factloom.ingest.corpora.bioc import read_bioc
 from factloom.ingest.corpora.cuad import read_cuad
 from factloom.ingest.corpora.jsonl import read_jsonl, to_json, write_jsonl
-from factloom.ingest.corpora.models import CorpusError, GoldDoc, GoldEntity, GoldRelation, GoldSpan
+from factloom.ingest.corpora.models import GoldDoc, GoldEntity, GoldRelation, GoldSpan
 from factloom.ingest.corpora.pubtator import read_pubtator
 from factloom.ingest.corpora.redocred import read_redocred
 from factloom.ingest.corpora.scierc import read_scierc
 from factloom.ingest.corpora.spert import read_spert
+from factloom.ingest.errors import CorpusError
 
 READERS: dict[str, Callable[[Path], list[GoldDoc]]] = {
     "jsonl": read_jsonl,

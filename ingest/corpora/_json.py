@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from factloom.ingest.corpora.models import CorpusError
+from factloom.ingest.errors import CorpusError
 
 
 def load_json(path: Path) -> Any:

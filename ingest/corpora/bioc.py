@@ -10,7 +10,8 @@ import logging
 from pathlib import Path
 
 from factloom.ingest.corpora._json import field, load_json
-from factloom.ingest.corpora.models import CorpusError, GoldDoc, GoldEntity, GoldRelation, GoldSpan, char_span
+from factloom.ingest.corpora.models import GoldDoc, GoldEntity, GoldRelation, GoldSpan, char_span
+from factloom.ingest.errors import CorpusError
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,8 @@ import logging
 import re
 from pathlib import Path
 
-from factloom.ingest.corpora.models import CorpusError, GoldDoc, GoldEntity, GoldSpan
+from factloom.ingest.corpora.models import GoldDoc, GoldEntity, GoldSpan
+from factloom.ingest.errors import CorpusError
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from factloom.ingest.corpora._json import field, iter_json_lines
-from factloom.ingest.corpora.models import CorpusError, GoldDoc, GoldEntity, GoldRelation, GoldSpan, char_span
+from factloom.ingest.corpora.models import GoldDoc, GoldEntity, GoldRelation, GoldSpan, char_span
+from factloom.ingest.errors import CorpusError
 
 
 def read_jsonl(path: Path) -> list[GoldDoc]:

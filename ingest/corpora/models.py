@@ -9,14 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from factloom.ingest.errors import FactloomError
-
-
-class CorpusError(FactloomError):
-    """An annotated corpus file is malformed; the message names the file, record and field."""
-
-    def __init__(self, path: object, record: object, problem: str) -> None:
-        super().__init__(f"{path}: record {record}: {problem}")
+from factloom.ingest.errors import CorpusError
 
 
 @dataclass(frozen=True)

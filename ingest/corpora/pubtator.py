@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from factloom.ingest.corpora.models import CorpusError, GoldDoc, GoldEntity, GoldRelation, GoldSpan, char_span
+from factloom.ingest.corpora.models import GoldDoc, GoldEntity, GoldRelation, GoldSpan, char_span
+from factloom.ingest.errors import CorpusError
 
 log = logging.getLogger(__name__)
 

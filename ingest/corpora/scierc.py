@@ -8,14 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from factloom.ingest.corpora._json import field, iter_json_lines
-from factloom.ingest.corpora.models import (
-    CorpusError,
-    GoldDoc,
-    GoldEntity,
-    GoldRelation,
-    join_tokens,
-    token_span,
-)
+from factloom.ingest.corpora.models import GoldDoc, GoldEntity, GoldRelation, join_tokens, token_span
+from factloom.ingest.errors import CorpusError
 
 PTB_ESCAPES = {"-LRB-": "(", "-RRB-": ")", "-LSB-": "[", "-RSB-": "]", "-LCB-": "{", "-RCB-": "}"}
 

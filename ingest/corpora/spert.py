@@ -8,14 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from factloom.ingest.corpora._json import field, load_json
-from factloom.ingest.corpora.models import (
-    CorpusError,
-    GoldDoc,
-    GoldEntity,
-    GoldRelation,
-    join_tokens,
-    token_span,
-)
+from factloom.ingest.corpora.models import GoldDoc, GoldEntity, GoldRelation, join_tokens, token_span
+from factloom.ingest.errors import CorpusError
 
 
 def read_spert(path: Path) -> list[GoldDoc]:

@@ -9,7 +9,8 @@ import re
 import string
 
 from factloom.agents import entity_judge as ej
-from factloom.tools.llm.base import Completion, LLMOutputError
+from factloom.tools.errors import LLMOutputError
+from factloom.tools.llm.base import Completion
 from factloom.tools.resolve import Edge, Record, resolve
 
 

@@ -6,7 +6,7 @@ import json
 
 from factloom.agents.single_prompt import build_messages, extract_chunk
 from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation
-from factloom.tools.llm.base import LLMOutputError
+from factloom.tools.errors import LLMOutputError
 from factloom.tools.schema import load_schema
 from tests.fakes import ScriptedLLM
 

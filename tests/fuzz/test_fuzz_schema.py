@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from factloom.tools.schema import PRESETS, Schema, SchemaError, load_schema
+from factloom.tools.errors import SchemaError
+from factloom.tools.schema import PRESETS, Schema, load_schema
 
 EXAMPLES = int(os.environ.get("FACTLOOM_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(

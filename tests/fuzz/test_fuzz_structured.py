@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from factloom.tools.llm.base import LLMOutputError, Message, Usage
+from factloom.tools.errors import LLMOutputError
+from factloom.tools.llm.base import Message, Usage
 from factloom.tools.llm.structured import RawReply, complete_with_repair, extract_json, parse_reply
 from factloom.tools.output_models import (
     choice_output_model,

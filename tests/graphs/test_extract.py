@@ -13,9 +13,9 @@ from factloom.graphs.extract import build_graph, extract_collection, extract_doc
 from factloom.graphs.extract_options import ExtractOptions, ExtractOptionsError
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
+from factloom.tools.errors import LLMRequestError, LLMUnavailableError
 from factloom.tools.export.jsonl import write
 from factloom.tools.jobs import JobTable
-from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError
 from factloom.tools.schema import load_schema
 from factloom.tools.store.view import load_graph
 from tests.extract_fixtures import NEWS_TEXT, make_document

@@ -37,8 +37,9 @@ from factloom.ingest.chunking import chunk_document
 from factloom.ingest.sources import file_hash, read_document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
+from factloom.tools.errors import LLMRequestError, LLMUnavailableError
 from factloom.tools.export.jsonl import write
-from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError, Message
+from factloom.tools.llm.base import Message
 from factloom.tools.llm.cache import CachedLLM
 from factloom.tools.schema import load_schema
 from factloom.tools.store.view import load_graph

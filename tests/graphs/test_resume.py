@@ -15,8 +15,9 @@ from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.store import list_documents
 from factloom.ingest.workspace import DB_NAME, Workspace
-from factloom.tools.budget import BudgetedLLM, BudgetExceededError, TokenBudget
-from factloom.tools.llm.base import LLMUnavailableError, Message
+from factloom.tools.budget import BudgetedLLM, TokenBudget
+from factloom.tools.errors import BudgetExceededError, LLMUnavailableError
+from factloom.tools.llm.base import Message
 from factloom.tools.output_models import entity_output_model
 from factloom.tools.schema import EntityType, load_schema
 from factloom.tools.store.view import load_graph

@@ -14,7 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from factloom.ingest.chroma_http import ChromaServerError, parse_chroma_url
+from factloom.ingest.chroma_http import parse_chroma_url
+from factloom.ingest.errors import ChromaServerError
 from factloom.ingest.index import IndexItem, VectorIndex
 from factloom.ingest.workspace import Workspace
 from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation, DemoStore

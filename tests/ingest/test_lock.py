@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from factloom.ingest.lock import WorkspaceLockedError, lock_path, read_holder, workspace_lock
+from factloom.ingest.errors import WorkspaceLockedError
+from factloom.ingest.lock import lock_path, read_holder, workspace_lock
 
 HOLDER = textwrap.dedent(
     """

@@ -7,15 +7,15 @@ from pathlib import Path
 import pymupdf
 import pytest
 
-from factloom.ingest.models import Document
-from factloom.ingest.pdf import (
+from factloom.ingest.errors import (
     CorruptPdfError,
     EmptyPdfError,
     EncryptedPdfError,
     ImageOnlyPdfError,
     NotAPdfError,
-    parse_pdf,
 )
+from factloom.ingest.models import Document
+from factloom.ingest.pdf import parse_pdf
 from tests.ingest import pdfgen
 
 

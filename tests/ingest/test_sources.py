@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from factloom.ingest.sources import SourceError, expand_paths, read_document
+from factloom.ingest.errors import SourceError
+from factloom.ingest.sources import expand_paths, read_document
 
 
 def test_files_folders_and_globs_expand_to_supported_files_once(tmp_path: Path):

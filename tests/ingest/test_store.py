@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 
 from factloom.ingest.chunking import chunk_document
+from factloom.ingest.errors import UnknownChunkError, UnknownDocumentError
 from factloom.ingest.sources import read_document
 from factloom.ingest.store import (
-    UnknownChunkError,
-    UnknownDocumentError,
     find_document_by_path,
     get_chunk,
     get_chunks,

@@ -15,8 +15,8 @@ import pytest
 
 from factloom.ingest.workspace import Workspace
 from factloom.tools.collection import build_collection
+from factloom.tools.errors import SinkError
 from factloom.tools.export import falkordb_sink, neo4j_sink
-from factloom.tools.export.cypher import SinkError
 from factloom.tools.store.view import load_graph
 
 _spec = importlib.util.spec_from_file_location("kg_fixtures", Path(__file__).with_name("kg_fixtures.py"))

@@ -9,7 +9,8 @@ from __future__ import annotations
 import langextract as lx
 import pytest
 
-from factloom.tools.langextract_peer import RELATION_CLASS, Peer, PeerError, serve_peer
+from factloom.tools.errors import PeerError
+from factloom.tools.langextract_peer import RELATION_CLASS, Peer, serve_peer
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.schema import load_schema
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools.store.review import ReviewError, fact_key, fact_reviews, read_log, record, review_of
+from factloom.tools.errors import ReviewError
+from factloom.tools.store.review import fact_key, fact_reviews, read_log, record, review_of
 from factloom.tools.store.view import load_graph
 
 _spec = importlib.util.spec_from_file_location(

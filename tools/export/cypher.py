@@ -14,15 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from factloom.ingest.errors import FactloomError
 from factloom.tools.kg import Entity, Relation
 
 BATCH = 1000
 _NOT_IDENT = re.compile(r"[^A-Za-z0-9_]+")
-
-
-class SinkError(FactloomError):
-    """A graph database cannot be reached or refused the load."""
 
 
 @dataclass(frozen=True)

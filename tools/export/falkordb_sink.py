@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from urllib.parse import unquote, urlsplit
 
-from factloom.tools.export.cypher import LoadResult, SinkError, statements
+from factloom.tools.errors import SinkError
+from factloom.tools.export.cypher import LoadResult, statements
 from factloom.tools.kg import Entity, Relation
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from factloom.ingest.errors import FactloomError
+from factloom.tools.errors import ExportFormatError
 from factloom.tools.kg import Entity, Relation
 
 NODE_HEADER = ["entityId:ID", "name", "type", "aliases", "mentions:int", "docs:string[]", ":LABEL"]
@@ -34,10 +34,6 @@ EDGE_HEADER = [
     "rationale",
     "evidence",
 ]
-
-
-class ExportFormatError(FactloomError):
-    """The export format cannot be written where the user asked."""
 
 
 def _label(name: str) -> str:

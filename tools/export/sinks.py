@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from factloom.tools.export.cypher import LoadResult, SinkError
+from factloom.tools.errors import SinkError
+from factloom.tools.export.cypher import LoadResult
 from factloom.tools.kg import Entity, Relation
 
 SCHEMES = ("falkordb", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")

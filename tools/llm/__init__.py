@@ -4,20 +4,16 @@ Build one with ``make_llm(BackendConfig(...), ws)``; backends are registered by 
 (``registry``), and the backend modules (llama.cpp, openai, vllm) are imported only when chosen.
 """
 
-from factloom.tools.llm.base import (
-    LLM,
-    CallTag,
-    Completion,
+from factloom.tools.errors import (
+    BackendConfigError,
     LLMError,
     LLMOutputError,
     LLMRequestError,
     LLMUnavailableError,
-    Message,
-    Sampling,
-    Usage,
 )
+from factloom.tools.llm.base import LLM, CallTag, Completion, Message, Sampling, Usage
 from factloom.tools.llm.cache import CachedLLM, UsageReport, usage_report
-from factloom.tools.llm.config import BackendConfig, BackendConfigError
+from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.factory import make_llm
 from factloom.tools.llm.limit import LimitedLLM
 from factloom.tools.llm.structured import Bounds, output_schema, parse_reply

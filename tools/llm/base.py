@@ -11,8 +11,6 @@ from typing import Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from factloom.ingest.errors import FactloomError
-
 T = TypeVar("T", bound=BaseModel)
 
 
@@ -70,27 +68,6 @@ class Completion(Generic[T]):
     value: T
     usage: Usage = field(default_factory=Usage)
     raw: str = ""
-
-
-class LLMError(FactloomError):
-    """Base of the errors a backend raises."""
-
-
-class LLMUnavailableError(LLMError):
-    """The backend cannot be reached or failed transiently (after its retries)."""
-
-
-class LLMRequestError(LLMError):
-    """The request was refused (wrong model name, context too long): retrying will not help."""
-
-
-class LLMOutputError(LLMError):
-    """The model's output did not validate, even after one repair attempt."""
-
-    def __init__(self, message: str, raw: str = "", usage: Usage | None = None) -> None:
-        super().__init__(message)
-        self.raw = raw
-        self.usage = usage if usage is not None else Usage()
 
 
 class LLM(Protocol):

@@ -18,7 +18,8 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools.llm.base import LLM, CallTag, Completion, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.errors import LLMOutputError
+from factloom.tools.llm.base import LLM, CallTag, Completion, Message, Sampling, Usage
 from factloom.tools.llm.structured import (
     DEFAULT_SAMPLING,
     DEFAULT_TAG,

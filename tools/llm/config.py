@@ -9,14 +9,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal, Protocol
 
-from factloom.ingest.errors import FactloomError
+from factloom.tools.errors import BackendConfigError
 from factloom.tools.llm.base import LLM
 from factloom.tools.llm.profile import PROFILES, Profile
 from factloom.tools.llm.registry import backend_names
-
-
-class BackendConfigError(FactloomError):
-    """The backend options do not fit together."""
 
 
 @dataclass(frozen=True)

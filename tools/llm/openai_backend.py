@@ -22,15 +22,8 @@ from typing import Any, Literal, TypeVar
 import openai
 from pydantic import BaseModel
 
-from factloom.tools.llm.base import (
-    CallTag,
-    Completion,
-    LLMRequestError,
-    LLMUnavailableError,
-    Message,
-    Sampling,
-    Usage,
-)
+from factloom.tools.errors import LLMRequestError, LLMUnavailableError
+from factloom.tools.llm.base import CallTag, Completion, Message, Sampling, Usage
 from factloom.tools.llm.config import BackendConfig, NamedModel
 from factloom.tools.llm.registry import register
 from factloom.tools.llm.server_schema import portable_schema

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from factloom.tools.llm.base import CallTag, Completion, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.errors import LLMOutputError
+from factloom.tools.llm.base import CallTag, Completion, Message, Sampling, Usage
 
 log = logging.getLogger(__name__)
 

@@ -17,15 +17,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-from factloom.tools.llm.base import (
-    CallTag,
-    Completion,
-    LLMRequestError,
-    LLMUnavailableError,
-    Message,
-    Sampling,
-    Usage,
-)
+from factloom.tools.errors import LLMRequestError, LLMUnavailableError
+from factloom.tools.llm.base import CallTag, Completion, Message, Sampling, Usage
 from factloom.tools.llm.config import BackendConfig, NamedModel
 from factloom.tools.llm.registry import register
 from factloom.tools.llm.structured import (

@@ -13,9 +13,9 @@ import logging
 import sqlite3
 from datetime import UTC, datetime
 
-from factloom.ingest.errors import FactloomError
 from factloom.ingest.workspace import Workspace
 from factloom.tools.collection_models import Conflict, Merge
+from factloom.tools.errors import MergeNotFoundError
 from factloom.tools.kg import Entity, Relation
 from factloom.tools.schema import Schema
 from factloom.tools.store import codec, documents
@@ -50,10 +50,6 @@ CREATE TABLE IF NOT EXISTS coll_verdicts (
 );
 CREATE TABLE IF NOT EXISTS coll_conflicts (conflict_id TEXT PRIMARY KEY, conflict TEXT NOT NULL);
 """
-
-
-class MergeNotFoundError(FactloomError):
-    """No logged merge has the id the user gave."""
 
 
 def ensure(ws: Workspace) -> None:

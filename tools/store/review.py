@@ -15,8 +15,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from factloom.ingest.errors import FactloomError
 from factloom.ingest.workspace import Workspace
+from factloom.tools.errors import ReviewError
 from factloom.tools.kg import Relation
 
 TABLE = "review_log"
@@ -42,10 +42,6 @@ FACT_ACTIONS = {
 """Actions on a fact: the state each one sets."""
 UNDO_MERGE = "undo_merge"
 ACTIONS = (*FACT_ACTIONS, UNDO_MERGE)
-
-
-class ReviewError(FactloomError):
-    """A review action cannot be recorded (unknown action)."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ import pytest
 from pydantic import BaseModel
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools.llm.base import CallTag, Completion, LLMOutputError, Message, Sampling, Usage
+from factloom.tools.errors import LLMOutputError
+from factloom.tools.llm.base import CallTag, Completion, Message, Sampling, Usage
 from factloom.tools.llm.cache import CachedLLM, cache_key, usage_report
 from factloom.tools.llm.structured import DEFAULT_SAMPLING, DEFAULT_TAG
 

@@ -9,10 +9,11 @@ import pytest
 from pydantic import BaseModel, Field
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools.llm.base import CallTag, LLMRequestError, Message, Sampling
+from factloom.tools.errors import LLMRequestError, ModelFileError
+from factloom.tools.llm.base import CallTag, Message, Sampling
 from factloom.tools.llm.cache import usage_report
 from factloom.tools.llm.config import BackendConfig
-from factloom.tools.llm.embedded import EmbeddedBackend, ModelFileError, default_model_path
+from factloom.tools.llm.embedded import EmbeddedBackend, default_model_path
 from factloom.tools.llm.factory import make_llm
 
 # One thread: llama.cpp's worker threads spin-wait, so on a shared, oversubscribed machine

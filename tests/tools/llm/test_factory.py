@@ -8,8 +8,9 @@ import pytest
 
 from factloom.graphs.llm_options import backend_config_from_options
 from factloom.ingest.workspace import Workspace
+from factloom.tools.errors import BackendConfigError
 from factloom.tools.llm.cache import CachedLLM
-from factloom.tools.llm.config import BackendConfig, BackendConfigError
+from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.factory import make_llm
 from factloom.tools.llm.openai_backend import OpenAIBackend
 

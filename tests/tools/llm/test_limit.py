@@ -7,8 +7,9 @@ import asyncio
 import pytest
 from pydantic import BaseModel
 
+from factloom.tools.errors import LLMUnavailableError
 from factloom.tools.llm import limit
-from factloom.tools.llm.base import Completion, LLMUnavailableError, Message
+from factloom.tools.llm.base import Completion, Message
 from factloom.tools.llm.limit import LimitedLLM
 
 ASK = [Message(role="user", content="hi")]

@@ -14,7 +14,8 @@ import httpx
 import pytest
 from pydantic import BaseModel, Field
 
-from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError, Message, Sampling
+from factloom.tools.errors import LLMRequestError, LLMUnavailableError
+from factloom.tools.llm.base import Message, Sampling
 from factloom.tools.llm.embedded import default_model_path
 from factloom.tools.llm.openai_backend import OpenAIBackend, _request
 from factloom.tools.llm.structured import output_schema

@@ -7,7 +7,8 @@ from typing import Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from factloom.tools.llm.base import LLMOutputError, Message, Usage
+from factloom.tools.errors import LLMOutputError
+from factloom.tools.llm.base import Message, Usage
 from factloom.tools.llm.structured import (
     Bounds,
     RawReply,

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError, Message, Sampling
+from factloom.tools.errors import LLMRequestError, LLMUnavailableError
+from factloom.tools.llm.base import Message, Sampling
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.factory import make_llm
 from factloom.tools.llm.structured import output_schema
