@@ -22,9 +22,9 @@ from typing import Any, Literal, Protocol, TypedDict
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from factloom.tools.linking import STOPWORDS
 from factloom.tools.llm.base import LLM, CallTag, Message, Sampling, Usage
-from factloom.tools.subgraph import EvidenceItem
+from factloom.tools.query.linking import STOPWORDS
+from factloom.tools.query.subgraph import EvidenceItem
 
 log = logging.getLogger(__name__)
 

@@ -28,10 +28,10 @@ from factloom.agents.verifier import Statement, judge
 from factloom.ingest.models import Document, Page, page_at
 from factloom.ingest.sentences import sentence_span
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.kg import Entity, Evidence, Mention, Relation
+from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation
+from factloom.tools.extraction.output_models import NONE_CHOICE, choice_output_model
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
-from factloom.tools.output_models import NONE_CHOICE, choice_output_model
-from factloom.tools.relation_merge import merge_statements
+from factloom.tools.resolution.relation_merge import merge_statements
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def merge_facts(
     """Merge facts into relations between entities, keeping all evidence; drop self-relations.
 
     A relation is verified when any of its facts was; its confidence, rationale and proposing agent
-    come from the best verified fact (``tools.relation_merge``).
+    come from the best verified fact (``tools.resolution.relation_merge``).
     """
     grouped: dict[tuple[str, str, str], list[Fact]] = defaultdict(list)
     drops: list[Drop] = []
@@ -94,7 +94,7 @@ def merge_facts(
 
 
 def _relation(key: tuple[str, str, str], facts: list[Fact]) -> Relation:
-    """Merge the facts of one relation (``tools.relation_merge``: verified if any fact was verified)."""
+    """Merge the facts of one relation (``tools.resolution.relation_merge``: verified if any fact was)."""
     head, type_, tail = key
     relation_id = Relation.make_id(head, type_, tail)
     parts = [

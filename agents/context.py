@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from factloom.tools.demos import Demonstration
+from factloom.tools.extraction.demos import Demonstration
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import LLM
-from factloom.tools.schema import Schema
 
 RelationMode = Literal["joint", "pairs"]
 ReadingUnit = Literal["chunk", "sentences"]
 
 
 class DemoSource(Protocol):
-    """Anything that returns annotated examples similar to a text (``tools.demos.DemoStore``)."""
+    """Anything that returns annotated examples similar to a text (``tools.extraction.demos.DemoStore``)."""
 
     def retrieve(self, text: str, k: int, token_budget: int) -> list[Demonstration]:
         """Return up to ``k`` demonstrations similar to ``text`` within ``token_budget`` tokens."""

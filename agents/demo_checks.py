@@ -25,10 +25,16 @@ from factloom.agents.relation_reasoner import check_candidates
 from factloom.agents.verifier import Statement, check_evidence
 from factloom.ingest.models import Chunk
 from factloom.ingest.sentences import sentence_span
-from factloom.tools.demos import MAX_PASSAGE_CHARS, DemoEntity, Demonstration, DemoRelation, shares_sentence
-from factloom.tools.kg import Mention
-from factloom.tools.output_models import MAX_EVIDENCE_CHARS
-from factloom.tools.schema import Schema
+from factloom.tools.extraction.demos import (
+    MAX_PASSAGE_CHARS,
+    DemoEntity,
+    Demonstration,
+    DemoRelation,
+    shares_sentence,
+)
+from factloom.tools.extraction.kg import Mention
+from factloom.tools.extraction.output_models import MAX_EVIDENCE_CHARS
+from factloom.tools.extraction.schema import Schema
 
 DOC_ID = "synthetic"
 """The document id of a written passage (it belongs to no document)."""

@@ -5,15 +5,22 @@ a relation) becomes a demonstration only when EVERY relation stated in it was ve
 ``min_confidence`` and its evidence was found exactly (not fuzzily); the demonstration then lists all the
 document's mentions inside the passage and all those relations, so it teaches no omission. Its source is
 ``collection:<doc id>``, so the evaluation path can drop the demonstrations of a document it scores
-(``tools.demos.DemoStore.remove_documents``) and retrieval never shows one to the passage it came from.
+(``tools.extraction.demos.DemoStore.remove_documents``) and retrieval never shows one to the passage it
+came from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from factloom.tools.demos import COLLECTION_SOURCE, MAX_PASSAGE_CHARS, DemoEntity, Demonstration, DemoRelation
-from factloom.tools.kg import Entity, Mention, Relation
+from factloom.tools.extraction.demos import (
+    COLLECTION_SOURCE,
+    MAX_PASSAGE_CHARS,
+    DemoEntity,
+    Demonstration,
+    DemoRelation,
+)
+from factloom.tools.extraction.kg import Entity, Mention, Relation
 
 MIN_CONFIDENCE = 0.9
 

@@ -27,11 +27,11 @@ from factloom.agents.demo_checks import DOC_ID, Reason, Target, check_names, che
 from factloom.agents.schema_prompt import entity_types_text, relation_types_text
 from factloom.agents.verifier import judge
 from factloom.ingest.sentences import sentence_bounds
-from factloom.tools.demos import Demonstration
 from factloom.tools.errors import LLMOutputError
+from factloom.tools.extraction.demos import Demonstration
+from factloom.tools.extraction.output_models import MAX_MENTION_CHARS
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
-from factloom.tools.output_models import MAX_MENTION_CHARS
-from factloom.tools.schema import Schema
 
 log = logging.getLogger(__name__)
 

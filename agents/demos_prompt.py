@@ -10,9 +10,9 @@ import json
 from collections.abc import Sequence
 
 from factloom.ingest.sentences import sentence_span
-from factloom.tools.demos import Demonstration, DemoRelation
+from factloom.tools.extraction.demos import Demonstration, DemoRelation
+from factloom.tools.extraction.output_models import MAX_EVIDENCE_CHARS, MAX_REASONING_CHARS
 from factloom.tools.llm.base import Message
-from factloom.tools.output_models import MAX_EVIDENCE_CHARS, MAX_REASONING_CHARS
 
 
 def _dumps(value: object) -> str:

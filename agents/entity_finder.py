@@ -24,13 +24,13 @@ from factloom.agents.facts import Counts, Drop, add_counts, count
 from factloom.agents.schema_prompt import entity_types_text
 from factloom.ingest.models import Chunk, Page, page_at
 from factloom.ingest.sentences import sentence_bounds
-from factloom.tools.demos import Demonstration
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.grounding import ground
-from factloom.tools.kg import Mention
+from factloom.tools.extraction.demos import Demonstration
+from factloom.tools.extraction.grounding import ground
+from factloom.tools.extraction.kg import Mention
+from factloom.tools.extraction.output_models import clause_types_of, entity_output_model, entity_types_of
+from factloom.tools.extraction.schema import Schema, normalise_type
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
-from factloom.tools.output_models import clause_types_of, entity_output_model, entity_types_of
-from factloom.tools.schema import Schema, normalise_type
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Entity judge: decides, in batches, whether ambiguous pairs of entities are the same real-world entity.
 
-Resolution (``tools.resolve``) merges clear pairs itself and sends only the ambiguous band here: similar
-names below the merge threshold, acronyms without shared context, and same-name pairs whose documents
+Resolution (``tools.resolution.resolve``) merges clear pairs itself and sends only the ambiguous band here:
+similar names below the merge threshold, acronyms without shared context, and same-name pairs whose documents
 share nothing (possible homonyms). One LLM call judges up to ``batch_size`` numbered pairs; a pair the
 model leaves out, or a call whose output does not validate, keeps the resolver's default decision.
 """
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from factloom.tools.errors import LLMOutputError
 from factloom.tools.llm.base import LLM, CallTag, Message, Sampling
-from factloom.tools.resolve import Edge, Record
+from factloom.tools.resolution.resolve import Edge, Record
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def build_messages(pairs: Sequence[tuple[Record, Record, Edge]]) -> list[Message
 
 
 class EntityJudge:
-    """A ``tools.resolve.Judge`` backed by an LLM.
+    """A ``tools.resolution.resolve.Judge`` backed by an LLM.
 
     Args:
         llm: the model.

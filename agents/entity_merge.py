@@ -11,7 +11,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
-from factloom.tools.kg import Entity, Mention, stable_id
+from factloom.tools.extraction.kg import Entity, Mention, stable_id
 from factloom.tools.names import name_key
 
 _PAREN = re.compile(r"\s*\(\s*([^()]{1,16}?)\s*\)")

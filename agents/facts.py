@@ -12,7 +12,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from factloom.tools.kg import Evidence, Mention, Status
+from factloom.tools.extraction.kg import Evidence, Mention, Status
 
 
 class Drop(StrEnum):

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from factloom.agents.relation_reasoner import ReasonerInput
 from factloom.ingest.models import Chunk, Document
 from factloom.ingest.sentences import sentence_span
-from factloom.tools.kg import Entity, Mention
+from factloom.tools.extraction.kg import Entity, Mention
 
 CHARS_PER_TOKEN = 4
 MAX_PASSAGE_CHARS = 300

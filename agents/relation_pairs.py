@@ -22,10 +22,10 @@ from factloom.agents.schema_prompt import relation_types_text
 from factloom.ingest.models import Chunk
 from factloom.ingest.sentences import sentence_bounds
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.kg import Mention
+from factloom.tools.extraction.kg import Mention
+from factloom.tools.extraction.output_models import NONE_CHOICE, choice_output_model
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
-from factloom.tools.output_models import NONE_CHOICE, choice_output_model
-from factloom.tools.schema import Schema
 
 log = logging.getLogger(__name__)
 

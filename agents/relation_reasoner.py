@@ -22,12 +22,12 @@ from factloom.agents.facts import Candidate, Counts, Drop, Rejection, count
 from factloom.agents.relation_pairs import ask_pairs
 from factloom.agents.schema_prompt import relation_types_text
 from factloom.ingest.models import Chunk
-from factloom.tools.demos import Demonstration
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.kg import Entity, Mention
+from factloom.tools.extraction.demos import Demonstration
+from factloom.tools.extraction.kg import Entity, Mention
+from factloom.tools.extraction.output_models import RelationChoice, reasoner_output_model, relation_types_of
+from factloom.tools.extraction.schema import Schema, normalise_type
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
-from factloom.tools.output_models import RelationChoice, reasoner_output_model, relation_types_of
-from factloom.tools.schema import Schema, normalise_type
 
 log = logging.getLogger(__name__)
 

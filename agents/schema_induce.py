@@ -2,8 +2,8 @@
 
 1. Open extraction (no fixed types): the entity finder proposes typed mentions, the relation reasoner
    (joint mode) relations with free type phrases; a relation counts only when its evidence is grounded.
-2. The proposed entity type labels are clustered by their embeddings (``tools.type_clusters``); so are the
-   relation phrases. Labels seen fewer than ``min_count`` times are left out.
+2. The proposed entity type labels are clustered by their embeddings (``tools.extraction.type_clusters``);
+   so are the relation phrases. Labels seen fewer than ``min_count`` times are left out.
 3. The model names each cluster (snake_case) and writes a one-line definition; a relation cluster's domain
    and range are the entity types of its heads and tails (each at least ``ROLE_SHARE`` of its facts), given
    to the model so its definition states them. Clusters named alike are merged (near-duplicates).
@@ -26,10 +26,9 @@ from factloom.agents.relation_reasoner import ReasonerInput, reason_relations
 from factloom.agents.verifier import check_evidence
 from factloom.ingest.models import Chunk
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
-from factloom.tools.schema import Schema, normalise_type
-from factloom.tools.schema_yaml import InducedSchema, InducedType
-from factloom.tools.type_clusters import (
+from factloom.tools.extraction.schema import Schema, normalise_type
+from factloom.tools.extraction.schema_yaml import InducedSchema, InducedType
+from factloom.tools.extraction.type_clusters import (
     RELATION_THRESHOLD,
     THRESHOLD,
     Cluster,
@@ -38,6 +37,7 @@ from factloom.tools.type_clusters import (
     label_text,
     merge_same_names,
 )
+from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ serve it.
 
 from __future__ import annotations
 
-from factloom.tools.schema import EntityType, RelationType, Schema
+from factloom.tools.extraction.schema import EntityType, RelationType, Schema
 
 OPEN_ENTITY_TYPES = (
     "Choose a short snake_case type for each entity (for example person, organization, location, "

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.extraction.demos import DemoEntity, Demonstration, DemoRelation
+from factloom.tools.extraction.kg import Entity, Relation
 
 MIN_CONFIDENCE = 0.9
 

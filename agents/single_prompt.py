@@ -21,11 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from factloom.agents.facts import Counts, Drop, count
 from factloom.agents.schema_prompt import entity_types_text, relation_types_text
-from factloom.tools.demos import Demonstration
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.grounding import ground
+from factloom.tools.extraction.demos import Demonstration
+from factloom.tools.extraction.grounding import ground
+from factloom.tools.extraction.schema import Schema, normalise_type
 from factloom.tools.llm.base import LLM, CallTag, Message, Sampling, Usage
-from factloom.tools.schema import Schema, normalise_type
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,10 @@ from factloom.agents.schema_prompt import entity_types_text
 from factloom.agents.table_unit import TableUnit
 from factloom.ingest.models import Page
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.kg import Mention
+from factloom.tools.extraction.kg import Mention
+from factloom.tools.extraction.output_models import clause_types_of, entity_output_model, entity_types_of
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
-from factloom.tools.output_models import clause_types_of, entity_output_model, entity_types_of
-from factloom.tools.schema import Schema
 
 log = logging.getLogger(__name__)
 

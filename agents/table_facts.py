@@ -3,8 +3,8 @@
 A table candidate names its cell by row and column (their labels, ``agents.table_unit``) and copies the
 value. It becomes a fact only when the value is in that cell as written (whole words, spacing and case
 aside) and the cell's row header, column header, the cell or the caption names both head and tail. The
-fact's evidence quotes the value's cell and cites it (``tools.kg.CellCitation``): its place, its headers,
-the value as printed, the unit its header gives and the boxes of the three cells.
+fact's evidence quotes the value's cell and cites it (``tools.extraction.kg.CellCitation``): its place, its
+headers, the value as printed, the unit its header gives and the boxes of the three cells.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from factloom.agents.facts import Fact
 from factloom.agents.table_unit import TableUnit
 from factloom.ingest.models import TableCell
-from factloom.tools.kg import CellCitation, Evidence, Mention
+from factloom.tools.extraction.kg import CellCitation, Evidence, Mention
 
 AGENT = "table_reasoner"
 

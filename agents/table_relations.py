@@ -23,10 +23,10 @@ from factloom.agents.schema_prompt import relation_types_text
 from factloom.agents.table_facts import AGENT, TableCandidate
 from factloom.agents.table_unit import TableUnit
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.kg import Mention
+from factloom.tools.extraction.kg import Mention
+from factloom.tools.extraction.output_models import MAX_REASONING_CHARS, MAX_TYPE_CHARS, RelationChoice
+from factloom.tools.extraction.schema import Schema, normalise_type
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
-from factloom.tools.output_models import MAX_REASONING_CHARS, MAX_TYPE_CHARS, RelationChoice
-from factloom.tools.schema import Schema, normalise_type
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ from factloom.agents.table_unit import TableUnit
 from factloom.ingest.models import Chunk, Page, page_at
 from factloom.ingest.sentences import sentence_span
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.grounding import Span, ground
-from factloom.tools.kg import Evidence, Mention
+from factloom.tools.extraction.grounding import Span, ground
+from factloom.tools.extraction.kg import Evidence, Mention
+from factloom.tools.extraction.output_models import verifier_output_model
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
-from factloom.tools.output_models import verifier_output_model
 
 log = logging.getLogger(__name__)
 

@@ -37,10 +37,10 @@ from factloom.ingest.pipeline import chunk_metadata
 from factloom.ingest.store import list_documents, save_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.errors import LLMError
-from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
-from factloom.tools.linking import link
+from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation, stable_id
+from factloom.tools.query.linking import link
+from factloom.tools.query.subgraph import gather_evidence, neighbourhood, sentence_around
 from factloom.tools.store.documents import save_document_graph
-from factloom.tools.subgraph import gather_evidence, neighbourhood, sentence_around
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPORA = {

@@ -49,11 +49,11 @@ from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.errors import LLMOutputError
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.cache import CachedLLM
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.embedded import cpu_threads, decode_threads
 from factloom.tools.llm.factory import make_llm
-from factloom.tools.schema import load_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 PDFS = ROOT.parent / "shared" / "data" / "pdfs"

@@ -25,8 +25,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
 TARGETS = {
-    "schema loader (tools/schema.py load_schema)": "test_fuzz_schema.py",
-    "grounding (tools/grounding.py find_quote, ground)": "test_fuzz_grounding.py",
+    "schema loader (tools/extraction/schema.py load_schema)": "test_fuzz_schema.py",
+    "grounding (tools/extraction/grounding.py find_quote, ground)": "test_fuzz_grounding.py",
     "model-output parser (tools/llm/structured.py)": "test_fuzz_structured.py",
 }
 

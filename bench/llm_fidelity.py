@@ -22,13 +22,13 @@ from pydantic import BaseModel, ValidationError
 from factloom.agents.entity_finder import MAX_MENTIONS, build_messages
 from factloom.ingest.corpora import read_corpus
 from factloom.ingest.models import Chunk
-from factloom.tools.demos import demos_from_gold
+from factloom.tools.extraction.demos import demos_from_gold
+from factloom.tools.extraction.output_models import entity_output_model, entity_types_of
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.base import Sampling
 from factloom.tools.llm.embedded import BOUNDS, EmbeddedBackend
 from factloom.tools.llm.profile import JSON_FORMATS
 from factloom.tools.llm.structured import extract_json, output_schema
-from factloom.tools.output_models import entity_output_model, entity_types_of
-from factloom.tools.schema import load_schema
 
 CONLL04_DEV = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "conll04" / "dev_triples.json"
 DEMO_SENTENCES = (223, 225)

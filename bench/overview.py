@@ -27,7 +27,7 @@ from factloom.graphs.server import create_app
 from factloom.ingest.models import Document, Page
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
+from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation, stable_id
 from factloom.tools.store.documents import save_document_graph
 
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"

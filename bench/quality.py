@@ -179,9 +179,9 @@ def run_one(run: Run, limit: int, config: Any, keep: Path | None = None) -> dict
     from factloom.graphs.eval_run import EvalSpec, eval_options, eval_schema, evaluate
     from factloom.ingest.corpora import read_corpus
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.gold import to_schema
+    from factloom.tools.extraction.gold import to_schema
+    from factloom.tools.extraction.schema import load_schema
     from factloom.tools.llm.factory import make_llm
-    from factloom.tools.schema import load_schema
 
     corpus = CORPORA[run.corpus]
     schema = load_schema(corpus.schema)
@@ -201,7 +201,7 @@ def run_one(run: Run, limit: int, config: Any, keep: Path | None = None) -> dict
             report = asyncio.run(evaluate(ws, spec, docs, schema, llm, None, bar))
         else:
             from factloom.graphs.eval_systems import peer_examples
-            from factloom.tools.langextract_peer import serve_peer
+            from factloom.tools.eval.peer_langextract import serve_peer
 
             offered = eval_schema(spec, docs, schema)
             with serve_peer(config, offered, peer_examples(offered)) as peer:

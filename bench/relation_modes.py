@@ -24,11 +24,11 @@ from factloom.agents.context import AgentContext, AgentSettings, RelationMode
 from factloom.agents.relation_reasoner import ReasonerInput, reason_relations
 from factloom.agents.verifier import VerifierInput, verify
 from factloom.ingest.models import Chunk
-from factloom.tools.kg import Mention
+from factloom.tools.extraction.kg import Mention
+from factloom.tools.extraction.schema import Schema, load_schema
 from factloom.tools.llm.base import LLM, Usage
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.factory import make_llm
-from factloom.tools.schema import Schema, load_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared" / "data" / "conll04" / "dev_triples.json"

@@ -2,8 +2,8 @@
 
 Names are drawn with realistic variation: case, legal suffixes (Inc., Ltd., Corp.), typos, word order
 (``Smith, John``), acronyms and punctuation. Mentions are grouped by exact (surface, type) and the
-distinct surfaces are resolved (``tools.resolve.resolve``, no LLM, no embeddings). Each size runs in
-its own process so its peak RSS is its own.
+distinct surfaces are resolved (``tools.resolution.resolve.resolve``, no LLM, no embeddings). Each size runs
+in its own process so its peak RSS is its own.
 
     python bench/resolve.py                      # 10k, 30k, 100k, 300k, 1M
     python bench/resolve.py --sizes 10000 100000
@@ -131,8 +131,8 @@ def mentions(n: int, seed: int = 1) -> list[tuple[str, str, int]]:
 
 def run_one(n: int) -> dict[str, object]:
     """Resolve ``n`` synthetic mentions in this process and return the measurements."""
-    from factloom.tools.resolve import Record, resolve
-    from factloom.tools.resolve_eval import score_clusters
+    from factloom.tools.eval.resolution import score_clusters
+    from factloom.tools.resolution.resolve import Record, resolve
 
     data = mentions(n)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -35,9 +35,9 @@ from factloom.graphs.extract import extract_collection  # noqa: E402
 from factloom.graphs.extract_options import ExtractOptions  # noqa: E402
 from factloom.ingest.store import list_documents  # noqa: E402
 from factloom.ingest.workspace import Workspace  # noqa: E402
+from factloom.tools.extraction.schema import load_schema  # noqa: E402
 from factloom.tools.llm.config import BackendConfig  # noqa: E402
 from factloom.tools.llm.factory import make_llm  # noqa: E402
-from factloom.tools.schema import load_schema  # noqa: E402
 from tests.graphs.resume_fixtures import done_jobs, export_lines, extract_args, prepare_workspace  # noqa: E402
 from tests.scripted_server import start_server  # noqa: E402
 

@@ -48,8 +48,8 @@ from factloom.ingest.sources import read_document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.errors import LLMError, LLMOutputError
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.openai_backend import OpenAIBackend
-from factloom.tools.schema import load_schema
 
 sys.path.insert(0, str(Path(__file__).parent))
 import server_fake

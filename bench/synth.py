@@ -50,8 +50,8 @@ PAIRS = (("synthetic", "none"), ("gold", "none"), ("synthetic", "gold"))
 def _setup(model: str, limit: int) -> tuple[Any, Any, list[Any], Any]:
     from factloom.graphs.eval_run import EvalSpec, eval_options
     from factloom.ingest.corpora import read_corpus
-    from factloom.tools.gold import to_schema
-    from factloom.tools.schema import load_schema
+    from factloom.tools.extraction.gold import to_schema
+    from factloom.tools.extraction.schema import load_schema
 
     corpus = CORPORA["conll04"]
     config = backend_config(model_path(model, None), "small" if model == "qwen-0.5b" else None)
@@ -96,7 +96,7 @@ def synthesize(
     """Ingest the style sentences, write and store synthetic demonstrations; return what it took."""
     from factloom.graphs.demo_synth import synth_from_schema
     from factloom.ingest.pipeline import ingest_paths
-    from factloom.tools.demos import DemoStore
+    from factloom.tools.extraction.demos import DemoStore
 
     folder = ws.root / "style_texts"
     folder.mkdir()

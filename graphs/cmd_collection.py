@@ -19,9 +19,9 @@ from factloom.graphs.lock_option import wait_option
 
 if TYPE_CHECKING:
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.collection import BuildSummary
+    from factloom.tools.extraction.schema import Schema
     from factloom.tools.llm.base import LLM
-    from factloom.tools.schema import Schema
+    from factloom.tools.resolution.collection import BuildSummary
 
 workspace_option = click.option(
     "-w", "--workspace", "workspace", required=True, type=click.Path(path_type=Path), help="Workspace folder."
@@ -47,8 +47,8 @@ async def aresolve_workspace(
 ) -> BuildSummary:
     """Judge the new ambiguous pairs with ``llm`` (in batches), then build the collection graph."""
     from factloom.agents.entity_judge import EntityJudge
-    from factloom.tools.collection import build_collection, pending_questions, record_verdicts
-    from factloom.tools.resolve_embed import entity_neighbours
+    from factloom.tools.resolution.collection import build_collection, pending_questions, record_verdicts
+    from factloom.tools.resolution.embed import entity_neighbours
 
     neighbours = entity_neighbours(ws) if embeddings else None
     pairs = pending_questions(ws, neighbours=neighbours) if llm is not None else []
@@ -82,8 +82,8 @@ def resolve(
     from factloom.graphs.llm_options import backend_config_from_options
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
+    from factloom.tools.extraction.schema import load_schema
     from factloom.tools.llm.factory import make_llm
-    from factloom.tools.schema import load_schema
     from factloom.tools.store.collection import stored_schema
 
     with Workspace(workspace, create=False, chroma_url=chroma_url) as ws, workspace_lock(ws, wait=wait):
@@ -135,7 +135,7 @@ def undo(merge_id: str, workspace: Path, wait: float) -> None:
     """Split MERGE_ID back into its document entities; later rebuilds keep them apart."""
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.collection import undo_merge
+    from factloom.tools.resolution.collection import undo_merge
 
     with Workspace(workspace, create=False) as ws, workspace_lock(ws, wait=wait):
         merge = undo_merge(ws, merge_id)

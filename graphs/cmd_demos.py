@@ -10,7 +10,7 @@ from factloom.graphs.chroma_option import chroma_url_option
 from factloom.graphs.cli import user_errors
 from factloom.graphs.llm_options import backend_config_from_options, backend_options
 from factloom.graphs.lock_option import wait_option
-from factloom.tools.demos import ORIGINS
+from factloom.tools.extraction.demos import ORIGINS
 
 FORMATS = ("auto", "jsonl", "spert", "scierc", "pubtator", "bioc", "redocred", "cuad")
 
@@ -52,9 +52,9 @@ def add(
     from factloom.ingest.corpora import read_corpus
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.demos import DemoStore, demos_from_gold
-    from factloom.tools.gold import best_preset
-    from factloom.tools.schema import load_schema
+    from factloom.tools.extraction.demos import DemoStore, demos_from_gold
+    from factloom.tools.extraction.gold import best_preset
+    from factloom.tools.extraction.schema import load_schema
 
     with Workspace(workspace, chroma_url=chroma_url) as ws, workspace_lock(ws, wait=wait):
         store = DemoStore(ws)
@@ -81,7 +81,7 @@ def add(
 def list_demos(workspace: Path, origin: str | None, each: bool) -> None:
     """Show the demonstrations per schema, origin (gold, synthetic, self) and source file."""
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.demos import DemoStore
+    from factloom.tools.extraction.demos import DemoStore
 
     with Workspace(workspace, create=False) as ws:
         store = DemoStore(ws)
@@ -107,7 +107,7 @@ def rm(ids: tuple[str, ...], workspace: Path, origin: str | None, wait: float) -
     """Remove demonstrations by ID (or a unique prefix, as `list --each` shows) and/or by origin."""
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
-    from factloom.tools.demos import DemoStore
+    from factloom.tools.extraction.demos import DemoStore
 
     if not ids and origin is None:
         raise click.UsageError("name demonstration IDs or an --origin to remove")
@@ -154,8 +154,8 @@ def synth(
     from factloom.graphs.extract_options import ExtractOptions
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
+    from factloom.tools.extraction.schema import load_schema
     from factloom.tools.llm.factory import make_llm, resolve_profile
-    from factloom.tools.schema import load_schema
 
     schema = load_schema(schema_name)
     config = backend_config_from_options(**backend)

@@ -18,8 +18,8 @@ from factloom.graphs.llm_options import backend_config_from_options, backend_opt
 if TYPE_CHECKING:
     from factloom.graphs.eval_run import EvalSpec
     from factloom.ingest.corpora import GoldDoc
+    from factloom.tools.extraction.schema import Schema
     from factloom.tools.llm.config import BackendConfig
-    from factloom.tools.schema import Schema
 
 FORMATS = ("auto", "jsonl", "spert", "scierc", "pubtator", "bioc", "redocred", "cuad")
 
@@ -118,8 +118,8 @@ def eval_cmd(
 ) -> None:
     """Run a system on the texts of an annotated CORPUS and print its scores."""
     from factloom.ingest.corpora import detect_format, read_corpus
-    from factloom.tools.gold import best_preset, to_schema
-    from factloom.tools.schema import load_schema
+    from factloom.tools.extraction.gold import best_preset, to_schema
+    from factloom.tools.extraction.schema import load_schema
 
     fmt = detect_format(corpus) if fmt == "auto" else fmt
     docs = read_corpus(corpus, fmt)
@@ -149,7 +149,7 @@ def eval_cmd(
 
 def _resolution(docs: list[GoldDoc]) -> dict[str, Any]:
     """Score entity resolution of the gold mentions across documents (no LLM judge)."""
-    from factloom.tools.resolve_eval import evaluate_resolution
+    from factloom.tools.eval.resolution import evaluate_resolution
 
     return {"task": "resolution", **evaluate_resolution(docs).to_dict()}
 
@@ -172,7 +172,7 @@ def _extraction(
             if spec.system != "langextract":
                 return {"task": "extraction", **asyncio.run(evaluate(ws, spec, docs, schema, llm, None, bar))}
             from factloom.graphs.eval_systems import peer_examples
-            from factloom.tools.langextract_peer import serve_peer
+            from factloom.tools.eval.peer_langextract import serve_peer
 
             offered = eval_schema(spec, docs, schema)
             with serve_peer(config, offered, peer_examples(offered)) as peer:

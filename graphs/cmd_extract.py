@@ -18,9 +18,9 @@ if TYPE_CHECKING:
     from factloom.graphs.distributed import RayOptions
     from factloom.graphs.extract_options import CollectionReport, DocumentGraph, ExtractOptions
     from factloom.ingest.workspace import Workspace
+    from factloom.tools.extraction.schema import Schema
     from factloom.tools.llm.base import LLM
     from factloom.tools.llm.config import BackendConfig
-    from factloom.tools.schema import Schema
 
 
 @click.command()
@@ -134,9 +134,9 @@ def extract(
     from factloom.graphs.extract_options import ExtractOptions
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
+    from factloom.tools.extraction.schema import load_schema
     from factloom.tools.llm.factory import make_llm, resolve_profile, verifier_config
     from factloom.tools.llm.routing import AgentRouter
-    from factloom.tools.schema import load_schema
 
     schema = load_schema(schema_name)
     config = backend_config_from_options(**backend)
@@ -180,7 +180,7 @@ def extract(
                 llm = AgentRouter(llm, {"verifier": make_llm(verifier_config(config, verifier_model), ws)})
             _say_reruns(ws, doc_ids, schema, options, llm.name)
             if budget_tokens is not None:
-                from factloom.tools.budget import BudgetedLLM, TokenBudget
+                from factloom.tools.llm.budget import BudgetedLLM, TokenBudget
 
                 llm = BudgetedLLM(llm, TokenBudget(budget_tokens))
             report = asyncio.run(_run(ws, doc_ids, schema, llm, options))
@@ -225,7 +225,7 @@ def _say_reruns(
 
 def _add_demos(ws: Workspace, files: tuple[Path, ...], schema: Schema) -> None:
     from factloom.ingest.corpora import read_corpus
-    from factloom.tools.demos import DemoStore, demos_from_gold
+    from factloom.tools.extraction.demos import DemoStore, demos_from_gold
 
     store = DemoStore(ws)
     for path in files:
@@ -282,7 +282,7 @@ def _summary(report: CollectionReport) -> None:
 
 def _merge_collection(ws: Workspace, schema: Schema) -> None:
     """Merge the document graphs into the collection graph by rules (`resolve --judge` asks the LLM)."""
-    from factloom.tools.collection import build_collection
+    from factloom.tools.resolution.collection import build_collection
 
     built = build_collection(ws, schema)
     click.echo(

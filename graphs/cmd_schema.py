@@ -76,9 +76,9 @@ def induce(
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.store import get_chunks
     from factloom.ingest.workspace import Workspace
+    from factloom.tools.extraction.schema import load_schema
+    from factloom.tools.extraction.schema_yaml import render, update
     from factloom.tools.llm.factory import make_llm, resolve_profile
-    from factloom.tools.schema import load_schema
-    from factloom.tools.schema_yaml import render, update
 
     before = load_schema(existing) if existing is not None else None
     config = backend_config_from_options(**backend)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from factloom.agents.context import DemoSource
-from factloom.tools.demos import Demonstration
+from factloom.tools.extraction.demos import Demonstration
 
 
 class CachedDemos:
     """A ``DemoSource`` that answers repeated questions from memory.
 
     Args:
-        source: the real source (``tools.demos.DemoStore``).
+        source: the real source (``tools.extraction.demos.DemoStore``).
         max_entries: how many answers to keep (oldest dropped first).
     """
 

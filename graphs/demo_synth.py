@@ -20,9 +20,9 @@ from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.errors import FactloomError
 from factloom.ingest.store import get_chunks, list_documents
 from factloom.ingest.workspace import Workspace
-from factloom.tools.demos import DemoStore
+from factloom.tools.extraction.demos import DemoStore
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import LLM, Usage
-from factloom.tools.schema import Schema
 
 log = logging.getLogger(__name__)
 

@@ -32,14 +32,14 @@ from factloom.ingest.chroma_http import with_database
 from factloom.ingest.errors import FactloomError
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.demos import DDL as DEMOS_DDL
 from factloom.tools.errors import LLMUnavailableError
-from factloom.tools.jobs import DDL as JOBS_DDL
-from factloom.tools.jobs import JobTable
+from factloom.tools.extraction.demos import DDL as DEMOS_DDL
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.cache import DDL as CACHE_DDL
 from factloom.tools.llm.config import BackendConfig
-from factloom.tools.schema import Schema
 from factloom.tools.store.documents import save_document_graph
+from factloom.tools.store.jobs import DDL as JOBS_DDL
+from factloom.tools.store.jobs import JobTable
 
 log = logging.getLogger(__name__)
 

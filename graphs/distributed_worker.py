@@ -26,15 +26,15 @@ from factloom.ingest.errors import FactloomError
 from factloom.ingest.models import Chunk, Document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.demos import DDL as DEMOS_DDL
 from factloom.tools.errors import LLMRequestError, LLMUnavailableError
-from factloom.tools.jobs import DDL as JOBS_DDL
-from factloom.tools.jobs import JobTable
+from factloom.tools.extraction.demos import DDL as DEMOS_DDL
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import LLM
 from factloom.tools.llm.cache import CachedLLM
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.factory import make_llm
-from factloom.tools.schema import Schema
+from factloom.tools.store.jobs import DDL as JOBS_DDL
+from factloom.tools.store.jobs import JobTable
 
 log = logging.getLogger(__name__)
 

@@ -26,11 +26,11 @@ from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.sources import expand_paths, file_hash, read_document
 from factloom.ingest.store import find_document_by_hash, get_chunks
 from factloom.ingest.workspace import DB_NAME, Workspace
-from factloom.tools.demos import fingerprint as demo_fingerprint
-from factloom.tools.jobs import JobTable
+from factloom.tools.extraction.demos import fingerprint as demo_fingerprint
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import Message
 from factloom.tools.llm.config import BackendConfig
-from factloom.tools.schema import Schema
+from factloom.tools.store.jobs import JobTable
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from factloom.ingest.corpora import GoldDoc
-from factloom.tools.bootstrap import f1_interval, paired_difference
-from factloom.tools.llm.base import Usage
-from factloom.tools.schema import Schema
-from factloom.tools.scoring import (
+from factloom.tools.eval.bootstrap import f1_interval, paired_difference
+from factloom.tools.eval.scoring import (
     PRF,
     DocPrediction,
     relation_confusion,
@@ -20,6 +18,8 @@ from factloom.tools.scoring import (
     score_documents,
     score_mentions,
 )
+from factloom.tools.extraction.schema import Schema
+from factloom.tools.llm.base import Usage
 
 SCORE_KEYS = ("entity", "relation_strict", "relation_boundaries", "relation_doc")
 DROP_STAGES = {

@@ -2,11 +2,11 @@
 
 The scored documents are the first ``limit`` of the corpus. Their texts are written as ``.txt`` files
 and ingested like any document (the system chunks them itself); predictions are mapped from the
-ingested text back to the gold text (``tools.text_align``) and, for token corpora, to gold tokens.
+ingested text back to the gold text (``tools.extraction.text_align``) and, for token corpora, to gold tokens.
 Demonstrations come only from the documents AFTER the scored ones (``demo_pool`` of them, minus any
 whose text equals a scored text), so no scored text is ever shown to the model as an example; every
 system retrieves from that same store with the same k (``graphs.eval_systems``). By default the schema
-is cut down to the labels the corpus uses (``tools.gold.restrict_to_gold``), for every system.
+is cut down to the labels the corpus uses (``tools.extraction.gold.restrict_to_gold``), for every system.
 """
 
 from __future__ import annotations
@@ -33,11 +33,11 @@ from factloom.graphs.eval_systems import (
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.corpora import GoldDoc
 from factloom.ingest.workspace import Workspace
+from factloom.tools.eval.scoring import DocPrediction, PredEntity, PredRelation
+from factloom.tools.extraction.schema import Schema
+from factloom.tools.extraction.text_align import OffsetMap
 from factloom.tools.llm.base import LLM, Usage
 from factloom.tools.llm.config import BackendConfig
-from factloom.tools.schema import Schema
-from factloom.tools.scoring import DocPrediction, PredEntity, PredRelation
-from factloom.tools.text_align import OffsetMap
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def level_of(fmt: str) -> str:
 
 def add_demonstrations(ws: Workspace, pool: list[GoldDoc], schema: Schema, source: str) -> int:
     """Store demonstrations cut from ``pool`` (documents that are NOT scored); return how many."""
-    from factloom.tools.demos import DemoStore, demos_from_gold
+    from factloom.tools.extraction.demos import DemoStore, demos_from_gold
 
     demos = demos_from_gold(pool, schema, source=source)
     DemoStore(ws).add(demos, schema.name)
@@ -173,7 +173,7 @@ async def predict(
 
 def _drop_scored_demos(ws: Workspace, doc_ids: list[str]) -> None:
     """Remove the self-annotated demonstrations drawn from documents about to be scored (never shown)."""
-    from factloom.tools.demos import DemoStore
+    from factloom.tools.extraction.demos import DemoStore
 
     removed = DemoStore(ws).remove_documents(doc_ids)
     if removed:
@@ -209,7 +209,7 @@ def eval_options(config: BackendConfig, **chosen: object) -> ExtractOptions:
 
 def eval_schema(spec: EvalSpec, docs: list[GoldDoc], schema: Schema) -> Schema:
     """Return the schema every system is given: cut to the corpus's labels unless ``corpus_labels`` is off."""
-    from factloom.tools.gold import restrict_to_gold
+    from factloom.tools.extraction.gold import restrict_to_gold
 
     return restrict_to_gold(schema, docs) if spec.corpus_labels else schema
 

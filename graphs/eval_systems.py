@@ -2,7 +2,7 @@
 
 - ``factloom``: the extraction graph (``graphs.extract.extract_document``), with its ablation switches;
 - ``single-prompt``: one call per chunk (``agents.single_prompt``), no CoT, verifier or merging;
-- ``langextract``: the peer library through an OpenAI-compatible server (``tools.langextract_peer``).
+- ``langextract``: the peer library through an OpenAI-compatible server (``tools.eval.peer_langextract``).
 
 Every system gets the same demonstrations: ``demo_source`` opens the workspace's store exactly as the
 extraction graph does, and the baselines retrieve from it with the agents' ``k_demos`` and token budget,
@@ -19,11 +19,11 @@ from factloom.agents.context import AgentSettings, DemoSource
 from factloom.agents.facts import Counts, add_counts
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.workspace import Workspace
-from factloom.tools.demos import Demonstration
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.eval.scoring import DocPrediction, PredEntity, PredRelation
+from factloom.tools.extraction.demos import Demonstration
+from factloom.tools.extraction.kg import Entity, Relation
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import LLM, Usage
-from factloom.tools.schema import Schema
-from factloom.tools.scoring import DocPrediction, PredEntity, PredRelation
 
 SystemName = Literal["factloom", "single-prompt", "langextract"]
 SYSTEMS: tuple[SystemName, ...] = ("factloom", "single-prompt", "langextract")
@@ -157,7 +157,7 @@ async def run_langextract(
     demos: DemoSource | None = None,
     settings: AgentSettings | None = None,
 ) -> SystemRun:
-    """Run the langextract peer on one document's text (``peer`` is a ``tools.langextract_peer.Peer``).
+    """Run the langextract peer on one document's text (``peer`` is a ``tools.eval.peer_langextract.Peer``).
 
     With ``demos``, the peer's examples are the demonstrations retrieved for the document's text (the
     peer's own invented example only when none is retrieved: langextract cannot run without one).

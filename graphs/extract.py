@@ -59,13 +59,13 @@ from factloom.graphs.state import (
 )
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.demos import fingerprint as demo_fingerprint
 from factloom.tools.errors import LLMRequestError, LLMUnavailableError
-from factloom.tools.jobs import JobTable
+from factloom.tools.extraction.demos import fingerprint as demo_fingerprint
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import LLM, Usage
 from factloom.tools.llm.limit import LimitedLLM
-from factloom.tools.schema import Schema
 from factloom.tools.store.documents import save_document_graph
+from factloom.tools.store.jobs import JobTable
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ def _context(ws: Workspace, schema: Schema, llm: LLM, options: ExtractOptions) -
 def demo_source(ws: Workspace, schema: Schema) -> DemoSource | None:
     """Return the workspace's demonstrations for ``schema``, or None when there are none (Chroma unopened)."""
     from factloom.graphs.demo_cache import CachedDemos
-    from factloom.tools.demos import DDL, DemoStore
+    from factloom.tools.extraction.demos import DDL, DemoStore
 
     ws.ensure_tables(DDL)
     row = ws.db.execute("SELECT 1 FROM demos WHERE schema_name = ? LIMIT 1", (schema.name,)).fetchone()
@@ -295,7 +295,7 @@ async def extract_collection(
 
 def _self_annotate(ws: Workspace, schema: Schema, graph: DocumentGraph) -> None:
     from factloom.agents.self_annotation import demonstrations_from_graph
-    from factloom.tools.demos import DemoStore
+    from factloom.tools.extraction.demos import DemoStore
 
     demos = demonstrations_from_graph(graph.entities, graph.relations)
     if demos:

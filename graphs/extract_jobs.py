@@ -26,10 +26,10 @@ from factloom.graphs.state import ChunkEntitiesState, ChunkRelationsState
 from factloom.ingest.models import Chunk
 from factloom.ingest.store import get_chunks
 from factloom.ingest.workspace import Workspace
-from factloom.tools.demos import fingerprint as demo_fingerprint
-from factloom.tools.jobs import JobKey, JobTable
-from factloom.tools.kg import Mention
-from factloom.tools.schema import Schema
+from factloom.tools.extraction.demos import fingerprint as demo_fingerprint
+from factloom.tools.extraction.kg import Mention
+from factloom.tools.extraction.schema import Schema
+from factloom.tools.store.jobs import JobKey, JobTable
 
 ENTITIES = "entities"
 RELATIONS = "relations"

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field, fields, replace
 from factloom.agents.context import AgentContext, AgentSettings, ReadingUnit, RelationMode
 from factloom.agents.profiles import profile_settings
 from factloom.ingest.errors import FactloomError
-from factloom.tools.jobs import JobTable
-from factloom.tools.kg import Entity, Mention, Relation, stable_id
+from factloom.tools.extraction.kg import Entity, Mention, Relation, stable_id
 from factloom.tools.llm.base import Usage
 from factloom.tools.llm.profile import PROFILES, Profile
+from factloom.tools.store.jobs import JobTable
 
 PROMPT_VERSION = "extract-v2"
 """Bump when a prompt template or a check changes, so finished chunks are extracted again."""
@@ -87,8 +87,9 @@ class ExtractOptions:
 def run_version(settings: AgentSettings, schema_version: str, model: str, demos: str = "") -> str:
     """Return the version stamp of chunk results: prompts, settings, schema, model and demonstrations.
 
-    ``demos`` is the fingerprint of the demonstrations the run retrieves from (``tools.demos.fingerprint``;
-    "" when it uses none): after ``demos add`` finished chunks are extracted again.
+    ``demos`` is the fingerprint of the demonstrations the run retrieves from
+    (``tools.extraction.demos.fingerprint``; "" when it uses none): after ``demos add`` finished chunks
+    are extracted again.
     """
     knobs = [(f.name, getattr(settings, f.name)) for f in fields(settings)]
     if demos and settings.k_demos > 0:

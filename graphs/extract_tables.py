@@ -29,7 +29,7 @@ from factloom.graphs import extract_jobs as jobs
 from factloom.graphs.extract_options import ExtractContext
 from factloom.graphs.state import ChunkEntitiesOutput, ChunkRelationsOutput
 from factloom.ingest.models import Chunk, Page
-from factloom.tools.kg import Mention
+from factloom.tools.extraction.kg import Mention
 from factloom.tools.llm.base import Usage
 
 ENTITIES = "table_entities"

@@ -24,8 +24,10 @@ from factloom.ingest.errors import UnknownDocumentError
 from factloom.ingest.index import VectorIndex
 from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.graph_index import GraphIndex
-from factloom.tools.linking import (
+from factloom.tools.llm.base import LLM
+from factloom.tools.names import lookup_key
+from factloom.tools.query.graph_index import GraphIndex
+from factloom.tools.query.linking import (
     ENTITY_COLLECTION,
     LinkConfig,
     LinkedEntity,
@@ -33,9 +35,7 @@ from factloom.tools.linking import (
     link,
     refresh_entity_vectors,
 )
-from factloom.tools.llm.base import LLM
-from factloom.tools.names import lookup_key
-from factloom.tools.subgraph import EvidenceItem, Limits, Subgraph, gather_evidence, neighbourhood
+from factloom.tools.query.subgraph import EvidenceItem, Limits, Subgraph, gather_evidence, neighbourhood
 
 log = logging.getLogger(__name__)
 

@@ -36,10 +36,10 @@ from factloom.graphs.server_review import review_router
 from factloom.ingest.errors import UnknownDocumentError
 from factloom.ingest.store import get_document, list_documents
 from factloom.tools.errors import LLMError
-from factloom.tools.graph_index import GraphIndex
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.extraction.kg import Entity, Relation
+from factloom.tools.query.graph_index import GraphIndex
+from factloom.tools.query.subgraph import Limits, neighbourhood, sentence_around
 from factloom.tools.store.review import FactReview, fact_reviews, review_of
-from factloom.tools.subgraph import Limits, neighbourhood, sentence_around
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Query
 
 from factloom.graphs.query import QueryContext, graph_json
 from factloom.ingest.store import list_documents
-from factloom.tools.graph_index import GraphIndex
-from factloom.tools.subgraph import Subgraph
+from factloom.tools.query.graph_index import GraphIndex
+from factloom.tools.query.subgraph import Subgraph
 
 
 def collection_router(

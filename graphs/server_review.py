@@ -15,8 +15,8 @@ from fastapi import APIRouter, Body, HTTPException
 from factloom.graphs.query import QueryContext
 from factloom.ingest.errors import WorkspaceLockedError
 from factloom.ingest.lock import workspace_lock
-from factloom.tools.collection import undo_merge
 from factloom.tools.errors import MergeNotFoundError
+from factloom.tools.resolution.collection import undo_merge
 from factloom.tools.store.collection import list_conflicts, list_merges
 from factloom.tools.store.review import FactReview, fact_key, fact_reviews, last_key, read_log, record
 

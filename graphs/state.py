@@ -11,7 +11,7 @@ from typing import Annotated, TypedDict
 
 from factloom.agents.facts import Candidate, Counts, Fact, Rejection, add_counts
 from factloom.ingest.models import Chunk, Document, Page
-from factloom.tools.kg import Entity, Mention, Relation
+from factloom.tools.extraction.kg import Entity, Mention, Relation
 from factloom.tools.llm.base import Usage
 
 

@@ -14,9 +14,9 @@ from typing import Any
 from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.collection import build_collection
-from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
-from factloom.tools.schema import EntityType, RelationType, Schema
+from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation, stable_id
+from factloom.tools.extraction.schema import EntityType, RelationType, Schema
+from factloom.tools.resolution.collection import build_collection
 from factloom.tools.store.documents import load_document_graph, save_document_graph
 from tests.ingest.tablegen import table_pdf
 

@@ -8,8 +8,8 @@ from langgraph.runtime import Runtime
 
 from factloom.agents.context import AgentContext, AgentSettings
 from factloom.ingest.models import Chunk, Document, Page
-from factloom.tools.kg import Mention
-from factloom.tools.schema import load_schema
+from factloom.tools.extraction.kg import Mention
+from factloom.tools.extraction.schema import load_schema
 
 NEWS_TEXT = (
     "John Smith works for Acme Corporation (ACME) in Boston. "

@@ -21,7 +21,7 @@ import pymupdf
 from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
+from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation, stable_id
 from factloom.tools.llm.base import Completion, Message, Usage
 from factloom.tools.store.documents import save_document_graph
 

@@ -16,7 +16,7 @@ from factloom.agents.answerer import Turn, answer, build_messages, check_citatio
 from factloom.graphs.query import ChatSession, ask, open_context
 from factloom.ingest.workspace import Workspace
 from factloom.tools.llm.base import Completion
-from factloom.tools.subgraph import EvidenceItem
+from factloom.tools.query.subgraph import EvidenceItem
 
 _spec = importlib.util.spec_from_file_location(
     "query_fixtures", Path(__file__).parents[1] / "query_fixtures.py"

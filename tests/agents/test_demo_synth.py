@@ -20,7 +20,7 @@ from factloom.agents.demo_synth import (
     style_examples,
     synthesize,
 )
-from factloom.tools.schema import load_schema
+from factloom.tools.extraction.schema import load_schema
 from tests.fakes import ScriptedLLM
 
 NEWS = load_schema("news")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from factloom.agents.entity_finder import EntityFinderInput, build_messages, find_entities
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.base import Message
-from factloom.tools.schema import load_schema
 from tests.extract_fixtures import make_document, runtime
 from tests.fakes import ScriptedLLM
 
@@ -59,7 +59,7 @@ def test_prompts_share_a_byte_identical_prefix_across_chunks() -> None:
 
 
 def test_demonstrations_become_user_and_assistant_turns() -> None:
-    from factloom.tools.demos import DemoEntity, Demonstration
+    from factloom.tools.extraction.demos import DemoEntity, Demonstration
 
     demo = Demonstration(text="Ann lives in Rome.", entities=(DemoEntity(text="Rome", type="location"),))
     messages = build_messages(CHUNKS[0], load_schema("news"), [demo])
@@ -74,7 +74,7 @@ class _Demos:
         self.asked: list[str] = []
 
     def retrieve(self, text: str, k: int, token_budget: int) -> list:
-        from factloom.tools.demos import DemoEntity, Demonstration
+        from factloom.tools.extraction.demos import DemoEntity, Demonstration
 
         self.asked.append(text)
         return [
@@ -110,7 +110,7 @@ async def test_a_span_typed_twice_keeps_its_first_type() -> None:
 def test_a_clause_type_keeps_a_whole_sentence_that_a_name_type_would_drop() -> None:
     from factloom.agents.entity_finder import check_mentions
     from factloom.ingest.models import Chunk
-    from factloom.tools.schema import load_schema
+    from factloom.tools.extraction.schema import load_schema
 
     text = "Distributor shall not sell competing products. Acme Inc. is the Supplier."
     chunk = Chunk(chunk_id="c", doc_id="d", index=0, start=0, end=len(text), text=text, page=1)

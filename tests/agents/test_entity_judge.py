@@ -11,7 +11,7 @@ import string
 from factloom.agents import entity_judge as ej
 from factloom.tools.errors import LLMOutputError
 from factloom.tools.llm.base import Completion
-from factloom.tools.resolve import Edge, Record, resolve
+from factloom.tools.resolution.resolve import Edge, Record, resolve
 
 
 class ScriptedLLM:

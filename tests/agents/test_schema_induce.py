@@ -18,9 +18,9 @@ from factloom.graphs.cli import main
 from factloom.ingest.embed import get_embedder
 from factloom.ingest.models import Chunk
 from factloom.ingest.workspace import Workspace
-from factloom.tools.schema import load_schema
-from factloom.tools.schema_yaml import PROPOSALS_MARK, render, update
-from factloom.tools.type_clusters import cluster_labels
+from factloom.tools.extraction.schema import load_schema
+from factloom.tools.extraction.schema_yaml import PROPOSALS_MARK, render, update
+from factloom.tools.extraction.type_clusters import cluster_labels
 
 TEXTS = [
     "Ann Lee works for Acme Corp. Ann Lee lives in Boston.",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from factloom.agents.self_annotation import demonstrations_from_graph
-from factloom.tools.kg import Entity, Evidence, Mention, Relation
+from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation
 
 QUOTE = "Ann Lee works for IBM."
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from factloom.agents.single_prompt import build_messages, extract_chunk
-from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.schema import load_schema
+from factloom.tools.extraction.demos import DemoEntity, Demonstration, DemoRelation
+from factloom.tools.extraction.schema import load_schema
 from tests.fakes import ScriptedLLM
 
 NEWS = load_schema("news")

@@ -13,7 +13,7 @@ from factloom.agents.table_unit import TableUnit, table_unit
 from factloom.ingest.chunking import chunk_document
 from factloom.ingest.models import Chunk, Table, TableCell
 from factloom.ingest.sources import read_document
-from factloom.tools.schema import load_schema
+from factloom.tools.extraction.schema import load_schema
 from tests.ingest.tablegen import ADVERSE_EVENTS, table_pdf
 
 TEMPLATES = [

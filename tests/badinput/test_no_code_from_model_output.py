@@ -24,7 +24,7 @@ FORBIDDEN_ATTRS = {
 }
 SUBPROCESS_ALLOWED = {
     # starts `python -m llama_cpp.server` with an argument list built from the backend config
-    "tools/langextract_peer.py",
+    "tools/eval/peer_langextract.py",
 }
 
 

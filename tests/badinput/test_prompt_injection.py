@@ -9,8 +9,8 @@ from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.structured import output_schema
-from factloom.tools.schema import load_schema
 from factloom.tools.store.view import load_graph
 from tests.extract_fixtures import make_document
 from tests.fakes import ScriptedLLM

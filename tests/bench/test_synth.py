@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from factloom.agents.schema_induce import Seen
-from factloom.tools.schema_yaml import InducedType
+from factloom.tools.extraction.schema_yaml import InducedType
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 

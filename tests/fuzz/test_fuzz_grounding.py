@@ -1,6 +1,6 @@
 """Fuzz the grounding (quote -> character span): spans stay in bounds and reproduce the quote.
 
-The documented normalisation (``tools/grounding.py``): case, whitespace runs and typographic
+The documented normalisation (``tools/extraction/grounding.py``): case, whitespace runs and typographic
 punctuation are ignored. ``bench/fuzz.py`` runs these properties with 10,000+ examples.
 """
 
@@ -13,13 +13,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from factloom.ingest.sentences import sentence_span
-from factloom.tools.grounding import (
-    FUZZY_THRESHOLD,
-    MIN_FUZZY_CHARS,
-    Span,
-    find_quote,
-    ground,
-)
+from factloom.tools.extraction.grounding import FUZZY_THRESHOLD, MIN_FUZZY_CHARS, Span, find_quote, ground
 
 EXAMPLES = int(os.environ.get("FACTLOOM_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from factloom.tools.errors import SchemaError
-from factloom.tools.schema import PRESETS, Schema, load_schema
+from factloom.tools.extraction.schema import PRESETS, Schema, load_schema
 
 EXAMPLES = int(os.environ.get("FACTLOOM_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(
@@ -46,8 +46,9 @@ VALUES = st.recursive(
 )
 TYPE_NAMES = st.from_regex(r"[a-z][a-z_]{0,9}", fullmatch=True)
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+PRESET_DIR = resources.files("factloom.tools.extraction").joinpath("presets")
 PRESET_DATA = {
-    name: yaml.safe_load(resources.files("factloom.tools").joinpath("presets", f"{name}.yaml").read_text())
+    name: yaml.safe_load(PRESET_DIR.joinpath(f"{name}.yaml").read_text())
     for name in PRESETS
 }
 

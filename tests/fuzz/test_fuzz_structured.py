@@ -14,14 +14,14 @@ from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.llm.base import Message, Usage
-from factloom.tools.llm.structured import RawReply, complete_with_repair, extract_json, parse_reply
-from factloom.tools.output_models import (
+from factloom.tools.extraction.output_models import (
     choice_output_model,
     entity_output_model,
     reasoner_output_model,
     verifier_output_model,
 )
+from factloom.tools.llm.base import Message, Usage
+from factloom.tools.llm.structured import RawReply, complete_with_repair, extract_json, parse_reply
 
 EXAMPLES = int(os.environ.get("FACTLOOM_FUZZ_EXAMPLES", "200"))
 FUZZ = settings(

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from factloom.graphs.cli import main
 from factloom.ingest.workspace import Workspace
-from factloom.tools.kg import Entity, Evidence, Mention, Relation
+from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation
 from factloom.tools.store.documents import save_document_graph
 
 TEXT = "Ann Lee works for IBM."

@@ -17,8 +17,8 @@ from factloom.graphs.eval_run import EvalSpec, evaluate
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.corpora import GoldDoc, read_corpus
 from factloom.ingest.workspace import Workspace
-from factloom.tools.gold import to_schema
-from factloom.tools.schema import load_schema
+from factloom.tools.extraction.gold import to_schema
+from factloom.tools.extraction.schema import load_schema
 from tests.fakes import ScriptedLLM
 
 NEWS = load_schema("news")

@@ -18,9 +18,9 @@ from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.export.jsonl import write
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.factory import make_llm
-from factloom.tools.schema import load_schema
 from factloom.tools.store.view import load_graph
 
 TEXT = (

@@ -24,8 +24,8 @@ from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.export import EXPORTERS
 from factloom.tools.export.cypher import relation_row
-from factloom.tools.kg import Evidence, Mention, Relation
-from factloom.tools.schema import load_schema
+from factloom.tools.extraction.kg import Evidence, Mention, Relation
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.store.documents import save_document_graph
 from factloom.tools.store.view import load_graph
 from tests.fakes import ScriptedLLM

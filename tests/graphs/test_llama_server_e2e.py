@@ -23,9 +23,9 @@ from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.store import list_documents
 from factloom.ingest.workspace import Workspace
 from factloom.tools.errors import LLMOutputError
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.base import CallTag
 from factloom.tools.llm.openai_backend import OpenAIBackend
-from factloom.tools.schema import load_schema
 from tests.graphs.resume_fixtures import done_jobs, prepare_workspace, write_corpus
 from tests.tools.llm.server_fixtures import ServerProcess, start_llama_server, stop
 

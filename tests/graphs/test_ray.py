@@ -39,9 +39,9 @@ from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.errors import LLMRequestError, LLMUnavailableError
 from factloom.tools.export.jsonl import write
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.base import Message
 from factloom.tools.llm.cache import CachedLLM
-from factloom.tools.schema import load_schema
 from factloom.tools.store.view import load_graph
 from tests.graphs.ray_fixtures import entities_by_name as _entities
 from tests.graphs.ray_fixtures import fake_llm
@@ -224,7 +224,7 @@ def test_self_annotation_cannot_be_distributed(tmp_path: Path) -> None:
 
 def test_demonstrations_need_a_chroma_server(tmp_path: Path) -> None:
     """Workers read demonstrations from a Chroma server; without --chroma-url the run says how to start it."""
-    from factloom.tools.demos import DDL
+    from factloom.tools.extraction.demos import DDL
 
     with Workspace(tmp_path / "ws") as ws:
         ws.ensure_tables(DDL)

@@ -15,11 +15,11 @@ from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.store import list_documents
 from factloom.ingest.workspace import DB_NAME, Workspace
-from factloom.tools.budget import BudgetedLLM, TokenBudget
 from factloom.tools.errors import BudgetExceededError, LLMUnavailableError
+from factloom.tools.extraction.output_models import entity_output_model
+from factloom.tools.extraction.schema import EntityType, load_schema
 from factloom.tools.llm.base import Message
-from factloom.tools.output_models import entity_output_model
-from factloom.tools.schema import EntityType, load_schema
+from factloom.tools.llm.budget import BudgetedLLM, TokenBudget
 from factloom.tools.store.view import load_graph
 from tests.graphs.resume_fixtures import (
     add_document,

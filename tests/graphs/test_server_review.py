@@ -15,7 +15,7 @@ import pytest
 from factloom.graphs.query import open_context
 from factloom.graphs.server import create_app
 from factloom.ingest.workspace import Workspace
-from factloom.tools.collection import build_collection
+from factloom.tools.resolution.collection import build_collection
 from factloom.tools.store.view import load_graph
 
 _spec = importlib.util.spec_from_file_location(

@@ -24,7 +24,7 @@ from factloom.ingest.chunking import chunk_document
 from factloom.ingest.sources import read_document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.schema import load_schema
+from factloom.tools.extraction.schema import load_schema
 from tests.fakes import ScriptedLLM
 from tests.graphs.test_web_browse import CHROMIUM, CHROMIUM_ARGS, bf, sync_api
 from tests.ingest.tablegen import table_pdf

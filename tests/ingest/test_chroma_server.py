@@ -18,7 +18,7 @@ from factloom.ingest.chroma_http import parse_chroma_url
 from factloom.ingest.errors import ChromaServerError
 from factloom.ingest.index import IndexItem, VectorIndex
 from factloom.ingest.workspace import Workspace
-from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation, DemoStore
+from factloom.tools.extraction.demos import DemoEntity, Demonstration, DemoRelation, DemoStore
 
 START_TIMEOUT = 30.0
 
@@ -144,7 +144,7 @@ def test_a_distributed_worker_reads_demonstrations_from_the_server(tmp_path: Pat
     from factloom.graphs.extract import extract_document
     from factloom.graphs.extract_options import ExtractOptions
     from factloom.ingest.store import save_document
-    from factloom.tools.schema import load_schema
+    from factloom.tools.extraction.schema import load_schema
     from tests.extract_fixtures import make_document
     from tests.fakes import ScriptedLLM
 

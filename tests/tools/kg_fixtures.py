@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
-from factloom.tools.schema import EntityType, RelationType, Schema
+from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation, stable_id
+from factloom.tools.extraction.schema import EntityType, RelationType, Schema
 from factloom.tools.store.documents import save_document_graph
 
 SCHEMA = Schema(

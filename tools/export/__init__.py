@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.extraction.kg import Entity, Relation
 
 Writer = Callable[[Sequence[Entity], Sequence[Relation], TextIO], int]
 """Write the graph to the stream; return the number of records written."""

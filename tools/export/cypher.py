@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.extraction.kg import Entity, Relation
 
 BATCH = 1000
 _NOT_IDENT = re.compile(r"[^A-Za-z0-9_]+")

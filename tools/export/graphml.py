@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import TextIO
 
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.extraction.kg import Entity, Relation
 
 
 def to_networkx(entities: Sequence[Entity], relations: Sequence[Relation]):  # -> networkx.MultiDiGraph

@@ -8,7 +8,8 @@ found the evidence supports it) or ``unverified`` (no check ran or it failed to 
 proposed the relation; ``rationale`` is the verifier's; ``method`` and ``score`` say how each quote was
 found in the text (``exact`` / ``normalised`` / ``fuzzy``). Offsets index the document text, so
 ``text[start:end]`` is the mention or the quote. Evidence read from a table also has ``cell``: ``{"table",
-"row", "col", "row_header", "column_header", "value", "unit", "boxes"}`` (``tools.kg.CellCitation``).
+"row", "col", "row_header", "column_header", "value", "unit", "boxes"}``
+(``tools.extraction.kg.CellCitation``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from factloom.tools.kg import Entity, Evidence, Relation
+from factloom.tools.extraction.kg import Entity, Evidence, Relation
 
 
 def entity_record(e: Entity) -> dict[str, Any]:

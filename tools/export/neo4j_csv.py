@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from factloom.tools.errors import ExportFormatError
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.extraction.kg import Entity, Relation
 
 NODE_HEADER = ["entityId:ID", "name", "type", "aliases", "mentions:int", "docs:string[]", ":LABEL"]
 EDGE_HEADER = [

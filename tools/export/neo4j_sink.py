@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from factloom.tools.errors import SinkError
 from factloom.tools.export.cypher import LoadResult, statements
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.extraction.kg import Entity, Relation
 
 log = logging.getLogger(__name__)
 

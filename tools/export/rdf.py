@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import TextIO
 from urllib.parse import quote
 
-from factloom.tools.kg import Entity, Evidence, Relation, stable_id
+from factloom.tools.extraction.kg import Entity, Evidence, Relation, stable_id
 
 BASE = "urn:factloom:"
 VOCAB = BASE + "vocab#"

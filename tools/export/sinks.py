@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from factloom.tools.errors import SinkError
 from factloom.tools.export.cypher import LoadResult
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.extraction.kg import Entity, Relation
 
 SCHEMES = ("falkordb", "neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
 

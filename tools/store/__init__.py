@@ -1,2 +1,3 @@
-"""The knowledge graphs in the workspace's SQLite: one row codec, the document graphs, the collection graph
-resolved from them, a person's review log, and the view of the graph users see."""
+"""What tools keep in the workspace's SQLite: one row codec, the document graphs, the collection graph
+resolved from them (with its records), a person's review log, the view of the graph users see, and the job
+table of finished extraction work."""

@@ -1,7 +1,7 @@
 """The row codec of entities and relations: every SQLite table that stores them goes through it.
 
 The document graphs (``doc_*``, ``store.documents``), the collection graph (``coll_*``,
-``store.collection``) and the query index (``qx_*``, ``tools.graph_index``) all write rows with
+``store.collection``) and the query index (``qx_*``, ``tools.query.graph_index``) all write rows with
 ``entity_values`` / ``relation_values`` and read them with ``entity_from_row`` / ``relation_from_row``;
 ``add_relation_columns`` brings a relation table of an older workspace up to date.
 """
@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools.kg import Entity, Evidence, Mention, Relation
+from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The collection graph's store: its entities and relations, merge log, undone merges, verdicts, conflicts.
 
-It is built (``tools.collection``) from the document graphs (``store.documents``) and records which
+It is built (``tools.resolution.collection``) from the document graphs (``store.documents``) and records which
 state of them it was built from, so a reader can tell whether it is still fresh. Tables (owned here):
 ``coll_entities``, ``coll_relations``, ``coll_merges``, ``coll_undone``, ``coll_verdicts``,
 ``coll_conflicts``, ``coll_meta``.
@@ -14,11 +14,11 @@ import sqlite3
 from datetime import UTC, datetime
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools.collection_models import Conflict, Merge
 from factloom.tools.errors import MergeNotFoundError
-from factloom.tools.kg import Entity, Relation
-from factloom.tools.schema import Schema
+from factloom.tools.extraction.kg import Entity, Relation
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.store import codec, documents
+from factloom.tools.store.models import Conflict, Merge
 
 log = logging.getLogger(__name__)
 

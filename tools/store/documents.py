@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.extraction.kg import Entity, Relation
 from factloom.tools.store import codec
 
 ENTITY_TABLE = "doc_entities"

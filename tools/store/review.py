@@ -5,7 +5,7 @@ latest row per fact is its state. A fact is known by its id and by its key (its 
 its evidence), so a fact whose id changes when a merge is undone or redone keeps its state. A rejected
 fact is left out of ``store.view.load_graph`` and so of exports, questions and the web page, on every
 later run; restoring it brings it back. A checked fact keeps who checked it and when. Undoing a merge
-is logged here too (the merge itself is undone, for good, by ``tools.collection.undo_merge``).
+is logged here too (the merge itself is undone, for good, by ``tools.resolution.collection.undo_merge``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from factloom.ingest.workspace import Workspace
 from factloom.tools.errors import ReviewError
-from factloom.tools.kg import Relation
+from factloom.tools.extraction.kg import Relation
 
 TABLE = "review_log"
 DDL = """

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from factloom.ingest.workspace import Workspace
-from factloom.tools.collection_models import Stats
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.extraction.kg import Entity, Relation
 from factloom.tools.store import collection, documents, review
+from factloom.tools.store.models import Stats
 
 GRAPH_TABLES = (
     documents.ENTITY_TABLE,

@@ -18,10 +18,10 @@ from pydantic import BaseModel
 
 from factloom.agents import answerer, entity_judge, single_prompt
 from factloom.agents.relation_reasoner import legal_choices, mention_choices
-from factloom.tools import output_models as om
-from factloom.tools.kg import Mention
+from factloom.tools.extraction import output_models as om
+from factloom.tools.extraction.kg import Mention
+from factloom.tools.extraction.schema import PRESETS, Schema, load_schema
 from factloom.tools.llm.embedded import default_model_path
-from factloom.tools.schema import PRESETS, Schema, load_schema
 
 # Names a reader of each preset's documents would meet; types without one get a made-up name.
 _NAMES = {

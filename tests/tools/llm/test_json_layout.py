@@ -11,13 +11,13 @@ import llguidance.llamacpp
 from factloom.agents.demos_prompt import entity_demo_messages
 from factloom.agents.entity_finder import MAX_MENTIONS, build_messages
 from factloom.ingest.models import Chunk
-from factloom.tools.demos import DemoEntity, Demonstration
+from factloom.tools.extraction.demos import DemoEntity, Demonstration
+from factloom.tools.extraction.output_models import entity_output_model, entity_types_of
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.base import Sampling
 from factloom.tools.llm.embedded import BOUNDS, EmbeddedBackend, load_model, model_parameters
 from factloom.tools.llm.profile import COMPACT, SPACED, profile_for_parameters
 from factloom.tools.llm.structured import output_schema
-from factloom.tools.output_models import entity_output_model, entity_types_of
-from factloom.tools.schema import load_schema
 
 NEWS = load_schema("news")
 OUTPUT = entity_output_model(entity_types_of(NEWS), MAX_MENTIONS)

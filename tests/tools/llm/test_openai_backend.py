@@ -248,9 +248,9 @@ def test_the_body_sent_to_a_vllm_server_fits_vllms_own_request_model() -> None:
 
 
 def test_a_schema_with_a_mention_pattern_reaches_vllm_unchanged_and_llama_servers_rewritten() -> None:
+    from factloom.tools.extraction.output_models import MENTION_PATTERN, entity_output_model
     from factloom.tools.llm.openai_backend import _schemas
     from factloom.tools.llm.server_schema import portable_schema
-    from factloom.tools.output_models import MENTION_PATTERN, entity_output_model
 
     schemas = _schemas(entity_output_model(("person", "location")))
 

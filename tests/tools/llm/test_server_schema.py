@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from llama_cpp.llama_grammar import json_schema_to_gbnf
 
+from factloom.tools.extraction.output_models import MENTION_PATTERN
 from factloom.tools.llm.embedded import default_model_path
 from factloom.tools.llm.server_schema import (
     _UNICODE_SPACE,
@@ -26,7 +27,6 @@ from factloom.tools.llm.server_schema import (
     portable_schema,
 )
 from factloom.tools.llm.structured import output_schema
-from factloom.tools.output_models import MENTION_PATTERN
 from tests.tools.llm.server_fixtures import every_output_model
 
 MODELS = every_output_model()

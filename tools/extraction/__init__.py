@@ -1,0 +1,2 @@
+"""What extraction speaks and checks: the knowledge-graph model, the schema (presets, induced types), the
+models the LLM answers in, grounding of quotes in the text, gold labels, and demonstrations."""
