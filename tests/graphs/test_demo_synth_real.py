@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from factloom.graphs.cli import main
 from factloom.ingest.workspace import Workspace
-from factloom.tools.demos import DemoStore
-from factloom.tools.schema import load_schema
+from factloom.tools.extraction.demos import DemoStore
+from factloom.tools.extraction.schema import load_schema
 
 pytestmark = pytest.mark.slow  # 90 s on the shared 2 cores (loading the model, the embedder, 6 passages)
 
