@@ -24,7 +24,7 @@ def _spans(gold: object) -> dict[str, tuple[int, int, str]]:
 
 
 def _text(doc_text: str, span: tuple[int, int, str]) -> str:
-    return f"{doc_text[span[0]:span[1]]}/{span[2]}"
+    return f"{doc_text[span[0] : span[1]]}/{span[2]}"
 
 
 def compare(gold: object, pred: object) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
@@ -36,8 +36,11 @@ def compare(gold: object, pred: object) -> tuple[dict[str, set[str]], dict[str, 
 
     first = _spans(gold)
     g_ents = {_text(gold.text, (m.start, m.end, e.type)) for e in gold.entities for m in e.mentions}
-    g_rels = {f"{_text(gold.text, first[r.head])} {r.type} {_text(gold.text, first[r.tail])}"
-              for r in gold.relations if r.head in first and r.tail in first}
+    g_rels = {
+        f"{_text(gold.text, first[r.head])} {r.type} {_text(gold.text, first[r.tail])}"
+        for r in gold.relations
+        if r.head in first and r.tail in first
+    }
     p_first, p_ents = {}, set()
     for ent in pred.entities:
         spans = [s for m in ent.mentions if (s := snap(m)) is not None]
