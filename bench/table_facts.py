@@ -191,7 +191,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     load_before = os.getloadavg()
     started = time.perf_counter()
     rows = []
-    planned = TABLES[: args.max_tables]
+    planned = [TABLES[i] for i in args.only] if args.only else TABLES[: args.max_tables]
     with tempfile.TemporaryDirectory() as tmp:
         for i, selected in enumerate(planned, start=1):
             spent = time.perf_counter() - started
@@ -266,6 +266,12 @@ def markdown(result: dict[str, Any]) -> str:
         f"{result['load_after'][0]} after. Limits: {result['limits']}. Wall time {result['wall_s']:.0f} s."
         + (f" {result['note']}" if result.get("note") else ""),
         "",
+        *[
+            f"- run {i}: {run['date']}, tables {', '.join(run['tables'])}; load average "
+            f"{run['load_before'][0]} before, {run['load_after'][0]} after; wall {run['wall_s']:.0f} s; {run['limits']}"
+            for i, run in enumerate(_runs(result), start=1)
+        ],
+        "",
         "Each table goes through the table branch of the extraction graph: the table entity finder, the",
         "table reasoner (rows and columns as enums over their headers, the value copied), the verifier's",
         "table path (the value must stand in the cited cell, then the LLM reads the cell: row header ×",
@@ -315,6 +321,14 @@ def markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _runs(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Return the runs a result is made of (one unless ``--append`` added tables to it)."""
+    keys = ("date", "threads", "load_before", "load_after", "wall_s", "limits", "note")
+    return result.get("runs") or [
+        {k: result.get(k) for k in keys} | {"tables": [t["table"] for t in result["tables"]]}
+    ]
+
+
 def _yes(value: bool | None) -> str:
     return "?" if value is None else "yes" if value else "no"
 
@@ -327,6 +341,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="decoding threads (default: the backend's)")
     parser.add_argument("--max-tables", type=int, default=len(TABLES), help="read only the first N of TABLES")
     parser.add_argument("--budget-min", type=float, default=25.0, help="start no table that would end later")
+    parser.add_argument(
+        "--only",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=None,
+        help="read only these tables (0-based indexes into TABLES, comma-separated)",
+    )
+    parser.add_argument("--append", action="store_true", help="add the tables read to the stored run")
     parser.add_argument("--report", action="store_true", help="write the report from the stored run only")
     parser.add_argument("--note", default="", help="a line about the run's environment, kept in the report")
     args = parser.parse_args()
@@ -340,7 +361,15 @@ def main() -> None:
             sys.exit(f"error: {args.model_path} not found; pass --model-path a GGUF file")
         if args.max_tables < 1:
             sys.exit("error: --max-tables must be at least 1")
+        if args.only and not all(0 <= i < len(TABLES) for i in args.only):
+            sys.exit(f"error: --only takes indexes from 0 to {len(TABLES) - 1}")
         result = asyncio.run(run(args))
+        if args.append and out.is_file():
+            stored = json.loads(out.read_text())
+            result = stored | {
+                "tables": stored["tables"] + result["tables"],
+                "runs": _runs(stored) + _runs(result),
+            }
     result = judged(result)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
