@@ -268,7 +268,8 @@ def markdown(result: dict[str, Any]) -> str:
         "",
         *[
             f"- run {i}: {run['date']}, tables {', '.join(run['tables'])}; load average "
-            f"{run['load_before'][0]} before, {run['load_after'][0]} after; wall {run['wall_s']:.0f} s; {run['limits']}"
+            f"{run['load_before'][0]} before, {run['load_after'][0]} after; wall {run['wall_s']:.0f} s; "
+            f"{run['limits']}"
             for i, run in enumerate(_runs(result), start=1)
         ],
         "",
