@@ -229,7 +229,10 @@ def test_demonstrations_need_a_chroma_server(tmp_path: Path) -> None:
     with Workspace(tmp_path / "ws") as ws:
         ws.ensure_tables(DDL)
         with ws.transaction() as db:
-            db.execute("INSERT INTO demos VALUES ('d1', 'gold.jsonl', 'open', '{}')")
+            db.execute(
+                "INSERT INTO demos (demo_id, source, schema_name, body) "
+                "VALUES ('d1', 'gold.jsonl', 'open', '{}')"
+            )
         with pytest.raises(DistributedError, match="chroma run"):
             worker_spec(ws, SCHEMA, fake_llm, OPTIONS)
         assert worker_spec(ws, SCHEMA, fake_llm, ExtractOptions(k_demos=0)).demos is None
