@@ -10,11 +10,14 @@ half-annotated example teaches the model to miss things):
 - relations: head and tail are annotated entities, the schema's domain/range allows the pair
   (``agents.relation_reasoner.check_candidates``), both are named in one evidence sentence
   (``agents.verifier.check_evidence``); the LLM verifier's judgement comes after (``agents.demo_synth``);
-- target: the passage states the fact it was written for.
+- target: the passage states the fact it was written for;
+- completeness: no capitalised word outside a sentence start is left out of the entities (a name the
+  annotation omits would teach the model to omit such names).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -23,6 +26,7 @@ from factloom.agents.entity_finder import check_mentions
 from factloom.agents.facts import Rejection
 from factloom.agents.relation_reasoner import check_candidates
 from factloom.agents.verifier import Statement, check_evidence
+from factloom.ingest.chunking import sentence_bounds as chunk_sentences
 from factloom.ingest.models import Chunk
 from factloom.ingest.sentences import sentence_span
 from factloom.tools.extraction.demos import (
@@ -47,6 +51,7 @@ Reason = Literal[
     "relation_schema",
     "relation_unstated",
     "off_target",
+    "unannotated",
     "verifier",
     "invalid_output",
 ]
@@ -149,6 +154,8 @@ def check_passage(
         if len(evidence) > MAX_EVIDENCE_CHARS or isinstance(fact, Rejection):
             return "relation_unstated"
         statements.append(Statement(cand.head.text, cand.type, cand.tail.text, evidence, text))
+    if _unannotated_name(text, mentions):
+        return "unannotated"  # a name left out would teach the model to leave such names out
     if target.kind == "relation":
         stated = {(c.head.text, c.type, c.tail.text) for c in candidates}
         wanted = {(names[0], target.name, names[1])} if names else {(h, target.name, t) for h, _, t in stated}
@@ -164,6 +171,20 @@ def check_passage(
         source=f"synth:{schema.name}#{target.name}",
     )
     return Checked(demo, statements)
+
+
+_NAME = re.compile(r"\b[A-Z][\w.&'-]*")
+
+
+def _unannotated_name(text: str, mentions: Sequence[Mention]) -> bool:
+    """Return whether a capitalised word that does not start a sentence lies outside every entity."""
+    starts = {s for s, _ in chunk_sentences(text)}
+    covered = [(m.start, m.end) for m in mentions]
+    for match in _NAME.finditer(text):
+        if match.start() in starts or any(a <= match.start() < b for a, b in covered):
+            continue
+        return True
+    return False
 
 
 def _chosen(target: Target, names: Sequence[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:

@@ -112,7 +112,7 @@ def test_a_grounded_passage_stating_its_target_passes_the_checks() -> None:
         # the two arguments are in different sentences far apart: not stated in one sentence
         (
             _passage(
-                "Maria Keller arrived on Monday after a long and tiring journey across three countries "
+                "Maria Keller arrived after a long and tiring journey across three countries "
                 "and two oceans, and she slept through most of the following week in a small hotel. "
                 "Later, a statement came from Dunmore Steel about the reopening of its largest plant.",
                 [("Maria Keller", "person"), ("Dunmore Steel", "organization")],
@@ -138,6 +138,17 @@ def test_a_grounded_passage_stating_its_target_passes_the_checks() -> None:
 )
 def test_a_failing_passage_is_rejected_with_its_reason(answer: dict, reason: str) -> None:
     assert _check(answer) == reason
+
+
+def test_a_name_the_annotation_leaves_out_rejects_the_passage() -> None:
+    """Kept passages named places their annotation omitted ("John Doe was born ... in Houston")."""
+    left_out = _passage(
+        "Maria Keller, a spokeswoman for Dunmore Steel in Houston, said the plant would reopen.",
+        [("Maria Keller", "person"), ("Dunmore Steel", "organization")],
+        [("Maria Keller", "work_for", "Dunmore Steel")],
+    )
+    assert _check(left_out) == "unannotated"
+    assert not isinstance(_check(GOOD), str)  # "Maria" starts the sentence, every name is annotated
 
 
 def test_a_passage_already_stored_is_a_duplicate() -> None:
