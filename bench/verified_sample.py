@@ -222,7 +222,7 @@ def markdown(result: dict[str, Any], items: list[dict[str, Any]], stem: str) -> 
         rel = f"{i['head']} ({i['head_type']}) —{i['type']}→ {i['tail']} ({i['tail_type']})".replace(
             "|", "\\|"
         )
-        why = (i["why"] or "").replace("|", "/")
+        why = (i.get("why") or "").replace("|", "/")
         lines.append(f"| {n} | {i['pdf']} | {rel} | “{quote}” | {i['judgement']} | {why} |")
     return "\n".join(lines) + "\n"
 
