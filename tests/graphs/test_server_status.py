@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from factloom.graphs.cli import main
-from factloom.graphs.cmd_ask import _echo_result
+from factloom.graphs.cli.ask import _echo_result
 from factloom.graphs.query import ask, open_context
 from factloom.graphs.server import create_app
 from factloom.ingest.workspace import Workspace

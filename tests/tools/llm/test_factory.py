@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from factloom.graphs.llm_options import backend_config_from_options
+from factloom.graphs.cli.shared import backend_config_from_options
 from factloom.ingest.workspace import Workspace
 from factloom.tools.errors import BackendConfigError
 from factloom.tools.llm.cache import CachedLLM

@@ -7,11 +7,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from factloom.graphs.chroma_option import chroma_url_option
-from factloom.graphs.cli import user_errors
-from factloom.graphs.llm_options import backend_config_from_options, backend_options
-from factloom.graphs.lock_option import wait_option
-from factloom.graphs.ray_option import ray_options, ray_options_from
+from factloom.graphs.cli.shared import (
+    backend_config_from_options,
+    backend_options,
+    chroma_url_option,
+    ray_options,
+    ray_options_from,
+    user_errors,
+    wait_option,
+)
 
 if TYPE_CHECKING:
     from factloom.agents.context import ReadingUnit, RelationMode

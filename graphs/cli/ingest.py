@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-from factloom.graphs.chroma_option import chroma_url_option
-from factloom.graphs.cli import user_errors
-from factloom.graphs.lock_option import wait_option
+from factloom.graphs.cli.shared import chroma_url_option, user_errors, wait_option
 
 workspace_option = click.option(
     "-w", "--workspace", "root", required=True, type=click.Path(file_okay=False, path_type=Path),

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from factloom.graphs.cli import user_errors
+from factloom.graphs.cli.shared import backend_config_from_options, backend_options, user_errors
 from factloom.graphs.eval_report import SCORE_KEYS
 from factloom.graphs.eval_systems import SYSTEMS
-from factloom.graphs.llm_options import backend_config_from_options, backend_options
 
 if TYPE_CHECKING:
     from factloom.graphs.eval_run import EvalSpec

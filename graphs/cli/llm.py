@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from factloom.graphs.cli import user_errors
+from factloom.graphs.cli.shared import user_errors
 
 if TYPE_CHECKING:
     from factloom.tools.llm.base import Usage

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import click
 
-from factloom.graphs.chroma_option import chroma_url_option
-from factloom.graphs.cli import user_errors
-from factloom.graphs.llm_options import backend_config_from_options, backend_options
-from factloom.graphs.lock_option import wait_option
-from factloom.tools.extraction.demos import ORIGINS
+from factloom.graphs.cli.shared import (
+    backend_config_from_options,
+    backend_options,
+    chroma_url_option,
+    user_errors,
+    wait_option,
+)
+from factloom.tools.demos import ORIGINS
 
 FORMATS = ("auto", "jsonl", "spert", "scierc", "pubtator", "bioc", "redocred", "cuad")
 

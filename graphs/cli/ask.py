@@ -9,9 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from factloom.graphs.chroma_option import chroma_url_option
-from factloom.graphs.cli import user_errors
-from factloom.graphs.llm_options import backend_config_from_options, backend_options
+from factloom.graphs.cli.shared import (
+    backend_config_from_options,
+    backend_options,
+    chroma_url_option,
+    user_errors,
+)
 from factloom.ingest.errors import FactloomError
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from factloom.graphs.cli import user_errors
+from factloom.graphs.cli.shared import user_errors
 from factloom.tools.export import EXPORTERS
 
 

@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from factloom.graphs.cli import user_errors
-from factloom.graphs.llm_options import backend_config_from_options, backend_options
-from factloom.graphs.lock_option import wait_option
+from factloom.graphs.cli.shared import backend_config_from_options, backend_options, user_errors, wait_option
 from factloom.ingest.errors import FactloomError
 
 

@@ -12,10 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from factloom.graphs.chroma_option import chroma_url_option
-from factloom.graphs.cli import user_errors
-from factloom.graphs.llm_options import backend_options
-from factloom.graphs.lock_option import wait_option
+from factloom.graphs.cli.shared import backend_options, chroma_url_option, user_errors, wait_option
 
 if TYPE_CHECKING:
     from factloom.ingest.workspace import Workspace
@@ -79,7 +76,7 @@ def resolve(
     **backend: object,
 ) -> None:
     """Merge the document graphs of the workspace into one collection graph."""
-    from factloom.graphs.llm_options import backend_config_from_options
+    from factloom.graphs.cli.shared import backend_config_from_options
     from factloom.ingest.lock import workspace_lock
     from factloom.ingest.workspace import Workspace
     from factloom.tools.extraction.schema import load_schema
