@@ -1,10 +1,11 @@
 """Measure resume: a re-run after the job finished, and the work lost when ``factloom extract`` is SIGKILLed.
 
-The model is the scripted OpenAI-compatible server of ``tests/scripted_server.py`` with a fixed delay per
-call (``--delay``, default 0.5 s), not a real model: the figures measure the job table, the call cache and
-the graph, not extraction quality. Extraction times are taken in this process around ``extract_collection``
-with the real OpenAI client and the workspace call cache (as the CLI builds them); the killed run is a real
-``factloom extract`` process. Writes ``bench/results/resume.json`` and ``resume.md``.
+The model is the scripted OpenAI-compatible server (``bench/scripted_server.py``) with a fixed
+delay per call (``--delay``, default 0.5 s), not a real model: the figures measure the job table, the call
+cache and the graph, not extraction quality. Extraction times are taken in this process around
+``extract_collection`` with the real OpenAI client and the workspace call cache (as the CLI builds them);
+the killed run is a real ``factloom extract`` process. Writes ``bench/results/resume.json`` and
+``resume.md``.
 
     python bench/resume.py                      # 24 chunks, 0.5 s per call, 4 calls in flight
     python bench/resume.py --paragraphs 8 --delay 0.1
@@ -29,17 +30,16 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+
+from resume_fixtures import done_jobs, export_lines, extract_args, prepare_workspace  # noqa: E402
+from scripted_server import start_server  # noqa: E402
 
 from factloom.graphs.extract import extract_collection  # noqa: E402
 from factloom.graphs.extract_options import ExtractOptions  # noqa: E402
 from factloom.ingest.store import list_documents  # noqa: E402
 from factloom.ingest.workspace import Workspace  # noqa: E402
-from factloom.tools.extraction.schema import load_schema  # noqa: E402
-from factloom.tools.llm.config import BackendConfig  # noqa: E402
-from factloom.tools.llm.factory import make_llm  # noqa: E402
-from tests.graphs.resume_fixtures import done_jobs, export_lines, extract_args, prepare_workspace  # noqa: E402
-from tests.scripted_server import start_server  # noqa: E402
+from factloom.tools.llm.factory import BackendConfig, make_llm  # noqa: E402
+from factloom.tools.schema import load_schema  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 _SURNAMES = "Smith Jones Brown White Green King Hill Lee Clark Scott Young Moore Adams Baker Carter Davis"

@@ -34,7 +34,6 @@ from typing import Any
 from pydantic import BaseModel
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the scripted model lives in tests/graphs/ray_fixtures.py
 
 from factloom.graphs.distributed import (  # noqa: E402
     DocumentPool,
@@ -53,9 +52,9 @@ from factloom.ingest.workspace import Workspace  # noqa: E402
 from factloom.tools.extraction.schema import load_schema  # noqa: E402
 from factloom.tools.llm.base import Completion, Message  # noqa: E402
 from factloom.tools.llm.cache import CachedLLM  # noqa: E402
-from factloom.tools.llm.config import BackendConfig  # noqa: E402
-from factloom.tools.llm.factory import make_llm  # noqa: E402
-from tests.graphs.ray_fixtures import fake_llm  # noqa: E402
+from factloom.tools.llm.factory import BackendConfig, make_llm  # noqa: E402
+from factloom.tools.llm.scripted import RULES, ScriptedLLM  # noqa: E402
+from factloom.tools.schema import load_schema  # noqa: E402
 
 PDFS = ROOT.parent / "shared" / "data" / "pdfs"
 RESULTS = Path(__file__).parent / "results"
@@ -74,7 +73,7 @@ class LatencyLLM:
     name: str = "scripted"
 
     def __post_init__(self) -> None:
-        self.inner = fake_llm()
+        self.inner = ScriptedLLM(RULES)
 
     async def complete(self, messages: list[Message], output: type[BaseModel], **kwargs: Any) -> Completion:
         """Wait ``latency`` seconds, then answer as the scripted model."""
@@ -226,8 +225,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         template, doc_ids, n_chunks = prepare([PDFS / p for p in args.pdfs], Path(tmp), args.max_pages)
         t0 = time.perf_counter()
-        env = {"env_vars": {"PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}}
-        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, runtime_env=env, logging_level="WARNING")
+        ray.init(num_cpus=os.cpu_count(), include_dashboard=False, logging_level="WARNING")
         ray_start = time.perf_counter() - t0
         rows = []
         for trial in range(1, args.repeat + 1):  # interleaved, so that load drifts hit every mode alike

@@ -1,10 +1,11 @@
 """Benchmark the server path: throughput vs concurrency (scripted server), valid outputs (llama_cpp.server).
 
 ``--part scripted``: documents per minute through ``OpenAIBackend`` at ``--concurrency`` 1/4/16/64 against
-``bench/server_fake.py`` (a scripted server, ``--delay`` seconds per call, default 0.5), with the calls in
-flight over time, compared with the ideal rate: every call takes exactly the delay, at most C run at once,
-and a document's agents run in their dependency order (entity finder, then relation reasoner, verifier,
-consolidator: ``depth`` rounds at least). Documents are extracted one after another (``extract_collection``).
+``bench/scripted_server.py`` (a scripted server, ``--delay`` seconds per call, default 0.5), with
+the calls in flight over time, compared with the ideal rate: every call takes exactly the delay, at most C
+run at once, and a document's agents run in their dependency order (entity finder, then relation reasoner,
+verifier, consolidator: ``depth`` rounds at least). Documents are extracted one after another
+(``extract_collection``).
 
 ``--part llama``: a real ``python -m llama_cpp.server`` serving ``--model`` (Qwen2.5-Coder-0.5B by default,
 from ~/.cache/factloom-models; nothing is downloaded) on ``--pdfs`` cut to ``--max-pages``: the share of
@@ -41,6 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripted_server import start_server
+
 from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.chunking import chunk_document
@@ -50,9 +53,6 @@ from factloom.ingest.workspace import Workspace
 from factloom.tools.errors import LLMError, LLMOutputError
 from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.openai_backend import OpenAIBackend
-
-sys.path.insert(0, str(Path(__file__).parent))
-import server_fake
 
 ROOT = Path(__file__).resolve().parents[1]
 PDFS = ROOT.parent / "shared" / "data" / "pdfs"
@@ -174,7 +174,7 @@ def ideal_seconds(structure: list[list[int]], delay: float, concurrency: int) ->
 
 def run_scripted(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     paths, script = news_corpus(folder / "in", args.documents, args.paragraphs)
-    proc, url = server_fake.start(script, folder / "server", args.delay)
+    proc, url = start_server(script, folder / "server", "--delay", str(args.delay), "--keep-alive")
     runs = []
     try:
         for concurrency in args.concurrency:
@@ -233,7 +233,6 @@ def scripted_row(
 
 
 def run_llama(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
-    sys.path.insert(0, str(ROOT))
     pdfs = sorted(PDFS.glob(args.pdfs))
     cut = [cut_pdf(p, args.max_pages, folder) for p in pdfs]
     log = (folder / "llama_server.log").open("wb")

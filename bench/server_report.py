@@ -23,7 +23,8 @@ def scripted(part: dict[str, Any]) -> list[str]:
         "",
         f"Command: `{part['command']}`; commit {part['commit']}; {part['date']}  ",
         f"{part['documents']} news documents of {part['paragraphs']} one-chunk paragraphs, the "
-        f"scripted server (`bench/server_fake.py`) answering every call after {part['delay_s']} s, "
+        "scripted server (`python bench/scripted_server.py`) answering every call after "
+        f"{part['delay_s']} s, "
         "through `OpenAIBackend` and the real openai client; default options (profile large: joint "
         "relations, CoT, verifier, consolidator), no demonstrations.  ",
         f"Machine: {part['machine']}; load average {part['loadavg_start']} at start, "

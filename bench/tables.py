@@ -3,7 +3,7 @@
 On the shared PDFs: per PDF the table captions in the text ("Table 3", one per table number), the pages
 searched for tables and why (a caption, or lines in three or more columns), the tables found and their
 sizes; two tables checked cell by cell against the page as printed (read by hand from the rendered page
-images, ``HAND_CHECKED``); and on the PDFs that tests/ingest/tablegen.py writes with pymupdf (two
+images, ``HAND_CHECKED``); and on the PDFs that bench/tablegen.py writes with pymupdf (two
 captioned tables, one without a caption), every cell against the text it was written with. Parse time of
 the eight PDFs with and without tables (best of ``--repeats``, wall and CPU), beside the whole ingest
 time in bench/results/ingest.json.
@@ -18,18 +18,17 @@ import argparse
 import json
 import os
 import re
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the sample table PDF is written by tests/ingest/tablegen.py
+
+from tablegen import ADVERSE_EVENTS, DOSING, PARTIES, table_pdf, uncaptioned_pdf  # noqa: E402
 
 from factloom.ingest.models import Document  # noqa: E402
 from factloom.ingest.pdf import parse_pdf, table_search_pages  # noqa: E402
-from tests.ingest.tablegen import ADVERSE_EVENTS, DOSING, PARTIES, table_pdf, uncaptioned_pdf  # noqa: E402
 
 PDFS = ROOT.parent / "shared" / "data" / "pdfs"
 RESULTS = ROOT / "bench" / "results"
@@ -243,7 +242,7 @@ def markdown(r: dict) -> str:
     return f"""# Tables in ingest
 
 `python bench/tables.py` on {r["date"]}: {len(r["pdfs"])} shared PDFs ({r["pages"]} pages) and the sample PDF
-of tests/ingest/tablegen.py; {r["cpus"]} CPUs, load average {r["loadavg_before"][0]:.1f} before,
+of bench/tablegen.py; {r["cpus"]} CPUs, load average {r["loadavg_before"][0]:.1f} before,
 {r["loadavg_after"][0]:.1f} after (the CPUs were shared with other work: wall times are pessimistic).
 
 Tables are searched for on pages that hold a table caption ("Table 2 ...") or three lines set in three

@@ -1,6 +1,6 @@
 """A workspace to browse: the question-answering workspace of query_fixtures.py plus a PDF with tables.
 
-The table PDF (tests/ingest/tablegen.py) is ingested for real (pymupdf finds its tables) and gets a
+The table PDF (bench/tablegen.py) is ingested for real (pymupdf finds its tables) and gets a
 hand-made document graph whose evidence is a table row: Metformin causes diarrhoea, quoted as the row
 ``Diarrhoea | 22 (18.3%) | 9 (7.6%) | 0.01``. Load with ``importlib`` like query_fixtures.py.
 """
@@ -11,14 +11,15 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from tablegen import table_pdf
+
 from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation, stable_id
-from factloom.tools.extraction.schema import EntityType, RelationType, Schema
-from factloom.tools.resolution.collection import build_collection
-from factloom.tools.store.documents import load_document_graph, save_document_graph
-from tests.ingest.tablegen import table_pdf
+from factloom.tools.collection import build_collection
+from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
+from factloom.tools.kg_store import load_document_graph, save_document_graph
+from factloom.tools.schema import EntityType, RelationType, Schema
 
 _spec = importlib.util.spec_from_file_location(
     "query_fixtures", Path(__file__).with_name("query_fixtures.py")

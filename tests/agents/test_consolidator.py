@@ -7,9 +7,9 @@ import random
 from factloom.agents.consolidator import ConsolidatorInput, consolidate, merge_facts
 from factloom.agents.entity_merge import build_entities, entity_id, entity_index
 from factloom.agents.facts import Fact
-from factloom.tools.extraction.kg import Evidence
+from factloom.tools.kg import Evidence
+from factloom.tools.llm.scripted import ScriptedLLM
 from tests.extract_fixtures import make_document, mention, runtime
-from tests.fakes import ScriptedLLM
 
 DOC, CHUNKS = make_document()
 C0, C1, C2 = CHUNKS

@@ -5,8 +5,9 @@ from __future__ import annotations
 from factloom.agents.entity_finder import EntityFinderInput, build_messages, find_entities
 from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.base import Message
+from factloom.tools.llm.scripted import ScriptedLLM
+from factloom.tools.schema import load_schema
 from tests.extract_fixtures import make_document, runtime
-from tests.fakes import ScriptedLLM
 
 DOC, CHUNKS = make_document()
 

@@ -7,8 +7,8 @@ import pytest
 from factloom.agents.entity_finder import EntityFinderInput, find_entities, reading_windows
 from factloom.agents.profiles import PROFILE_SETTINGS
 from factloom.graphs.extract_options import ExtractOptions, ExtractOptionsError
+from factloom.tools.llm.scripted import ScriptedLLM
 from tests.extract_fixtures import make_document, runtime
-from tests.fakes import ScriptedLLM
 
 DOC, CHUNKS = make_document()
 

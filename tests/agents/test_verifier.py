@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from factloom.agents.facts import Candidate
 from factloom.agents.verifier import REASON_UNGROUNDED, UNVERIFIED_CONFIDENCE, VerifierInput, verify
+from factloom.tools.llm.scripted import ScriptedLLM
 from tests.extract_fixtures import make_document, mention, runtime
-from tests.fakes import ScriptedLLM
 
 DOC, CHUNKS = make_document()
 C1 = CHUNKS[1]  # "Mary Jones lives in Paris. Smith met Jones in Paris last year."

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from resume_fixtures import prepare_workspace, run_cli, write_corpus
 
 from factloom.ingest.store import get_chunks, list_documents
 from factloom.ingest.workspace import Workspace
-from tests.graphs.resume_fixtures import prepare_workspace, run_cli, write_corpus
 from tests.ingest import pdfgen
 
 

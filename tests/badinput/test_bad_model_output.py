@@ -8,8 +8,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
-from tests.graphs.resume_fixtures import (
+from resume_fixtures import (
     add_document,
     export_lines,
     extract_args,
@@ -17,7 +16,7 @@ from tests.graphs.resume_fixtures import (
     run_cli,
     write_corpus,
 )
-from tests.scripted_server import start_server
+from scripted_server import start_server
 
 REPLIES = [
     ("invalid json", "{not json at all", "stop"),

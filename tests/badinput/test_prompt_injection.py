@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from scripted_server import allowed, relation_branches
+
 from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.extraction.schema import load_schema
+from factloom.tools.kg_store import load_graph
+from factloom.tools.llm.scripted import ScriptedLLM
 from factloom.tools.llm.structured import output_schema
 from factloom.tools.store.view import load_graph
 from tests.extract_fixtures import make_document
-from tests.fakes import ScriptedLLM
-from tests.scripted_server import allowed, relation_branches
 
 TEXT = (
     "Mary Jones works for Acme Corporation in Boston. She joined Acme Corporation in 2010.\n\n"

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from resume_fixtures import done_jobs, prepare_workspace, write_corpus
 
 from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
@@ -26,7 +27,7 @@ from factloom.tools.errors import LLMOutputError
 from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.base import CallTag
 from factloom.tools.llm.openai_backend import OpenAIBackend
-from tests.graphs.resume_fixtures import done_jobs, prepare_workspace, write_corpus
+from factloom.tools.schema import load_schema
 from tests.tools.llm.server_fixtures import ServerProcess, start_llama_server, stop
 
 pytestmark = pytest.mark.slow

@@ -10,14 +10,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from resume_fixtures import prepare_workspace, run_cli, write_corpus
+from scripted_server import start_server
 
 from factloom.agents.context import AgentSettings
 from factloom.graphs.extract_jobs import UNKNOWN_VERSION, explain_reruns
 from factloom.ingest.store import list_documents
 from factloom.ingest.workspace import Workspace
-from factloom.tools.extraction.schema import load_schema
-from tests.graphs.resume_fixtures import prepare_workspace, run_cli, write_corpus
-from tests.scripted_server import start_server
+from factloom.tools.schema import load_schema
 
 pytestmark = pytest.mark.slow
 

@@ -9,19 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from factloom.graphs import extract_options
-from factloom.graphs.extract import extract_collection
-from factloom.graphs.extract_options import ExtractOptions
-from factloom.ingest.store import list_documents
-from factloom.ingest.workspace import DB_NAME, Workspace
-from factloom.tools.errors import BudgetExceededError, LLMUnavailableError
-from factloom.tools.extraction.output_models import entity_output_model
-from factloom.tools.extraction.schema import EntityType, load_schema
-from factloom.tools.llm.base import Message
-from factloom.tools.llm.budget import BudgetedLLM, TokenBudget
-from factloom.tools.store.view import load_graph
-from tests.graphs.resume_fixtures import (
+from resume_fixtures import (
     add_document,
     done_jobs,
     export_lines,
@@ -31,7 +19,18 @@ from tests.graphs.resume_fixtures import (
     scripted_llm,
     write_corpus,
 )
-from tests.scripted_server import start_server
+from scripted_server import start_server
+
+from factloom.graphs import extract_options
+from factloom.graphs.extract import extract_collection
+from factloom.graphs.extract_options import ExtractOptions
+from factloom.ingest.store import list_documents
+from factloom.ingest.workspace import DB_NAME, Workspace
+from factloom.tools.budget import BudgetedLLM, BudgetExceededError, TokenBudget
+from factloom.tools.kg_store import load_graph
+from factloom.tools.llm.base import LLMUnavailableError, Message
+from factloom.tools.output_models import entity_output_model
+from factloom.tools.schema import EntityType, load_schema
 
 NEWS = load_schema("news")
 OPTIONS = ExtractOptions(concurrency=2, demos=False, k_demos=0)

@@ -11,9 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from factloom.ingest.workspace import DB_NAME
-from tests.graphs.resume_fixtures import (
+from resume_fixtures import (
     done_jobs,
     export_lines,
     extract_args,
@@ -21,7 +19,9 @@ from tests.graphs.resume_fixtures import (
     run_cli,
     write_corpus,
 )
-from tests.scripted_server import start_server
+from scripted_server import start_server
+
+from factloom.ingest.workspace import DB_NAME
 
 pytestmark = pytest.mark.slow
 

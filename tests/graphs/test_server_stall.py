@@ -12,9 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-
-from tests.graphs.resume_fixtures import done_jobs, extract_args, prepare_workspace, write_corpus
-from tests.scripted_server import start_server
+from resume_fixtures import done_jobs, extract_args, prepare_workspace, write_corpus
+from scripted_server import start_server
 
 pytestmark = pytest.mark.slow
 

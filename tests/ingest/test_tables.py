@@ -1,6 +1,6 @@
 """Tables in ingest: found by pymupdf's table finder, written into the text as rows, stored with the document.
 
-Real pymupdf on a PDF made with pymupdf holding two known tables (tests/ingest/tablegen.py) and on a
+Real pymupdf on a PDF made with pymupdf holding two known tables (bench/tablegen.py) and on a
 shared PDF, real SQLite.
 """
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from tablegen import ADVERSE_EVENTS, DOSING, table_pdf
 
 from factloom.graphs.cli import main
 from factloom.ingest.chunking import chunk_document
@@ -21,7 +22,6 @@ from factloom.ingest.sources import read_document
 from factloom.ingest.store import DDL, get_document, save_document
 from factloom.ingest.tables import RawTable, Word, covered, fill, header_unit, render
 from factloom.ingest.workspace import Workspace
-from tests.ingest.tablegen import ADVERSE_EVENTS, DOSING, table_pdf
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from factloom.agents.verifier import VerifierInput, verify
 from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.factory import verifier_config
 from factloom.tools.llm.routing import AgentRouter
+from factloom.tools.llm.scripted import ScriptedLLM
 from tests.extract_fixtures import make_document, mention, runtime
-from tests.fakes import ScriptedLLM
 
 DOC, CHUNKS = make_document()
 C1 = CHUNKS[1]

@@ -1,4 +1,4 @@
-"""A PDF made with pymupdf holding two known tables, for the table tests and bench/tables.py.
+"""A PDF made with pymupdf holding two known tables, for bench/tables.py and the table tests.
 
 Page 1: a paragraph, the caption "Table 1 Adverse events by arm", a table ruled only above and below
 its header and at its end (the usual style of journals), and a closing paragraph. Page 2: a dosing

@@ -1,18 +1,22 @@
-"""A scripted OpenAI-compatible server, run as a real process, for tests that kill and restart things.
+"""A scripted OpenAI-compatible server, run as a real process: for the benchmarks of the client and the graph
+(``--delay`` per call, ``--keep-alive``) and for tests that kill and restart things (pytest puts bench/ on
+the path).
 
 It answers ``/v1/chat/completions`` from the request's JSON schema: the entity finder gets the script's
 names found in the prompt, the relation reasoner the script's relations whose evidence is in the prompt,
 and every other agent the smallest answer its schema allows (verdicts: all supported). It is a wiring
-fake, never evidence of extraction quality.
+fake, never evidence of extraction quality. Every request runs in its own thread, so many calls in flight
+take one delay, as on a batching GPU server.
 
-    python tests/scripted_server.py SCRIPT.json PORT_FILE [--delay S] [--die-after N] [--reply TEXT]
+    python bench/scripted_server.py SCRIPT.json PORT_FILE [--delay S] [--die-after N] [--reply TEXT]
 
 ``SCRIPT.json``: ``{"names": {"John Smith": "person"}, "relations": [[head, type, tail, evidence]]}``.
 The chosen port is written to ``PORT_FILE``; ``--die-after N`` makes the process exit abruptly
 (``os._exit``) on the N+1-th completion request, as a crashed server would; ``--stall-after N`` makes every
 completion request after the N-th hang without an answer, as a stuck server would. ``--reply TEXT`` answers
 every completion with TEXT verbatim (bad model output); ``--finish length`` says every answer was cut
-off. ``GET /stats`` returns the number of completions.
+off; ``--keep-alive`` keeps connections open (HTTP/1.1) for clients with a connection pool. ``GET /stats``
+returns the number of completions.
 """
 
 from __future__ import annotations
@@ -116,6 +120,8 @@ def make_handler(
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if args.keep_alive else "HTTP/1.0"
+
         def log_message(self, *_: object) -> None:
             return
 
@@ -176,6 +182,11 @@ def make_handler(
     return Handler
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # 64 clients connecting at once must not be refused
+
+
 def start_server(script: dict[str, Any], folder: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str]:
     """Start the server as a real process; return it and its ``/v1`` URL once it listens."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -203,9 +214,10 @@ def main() -> None:
     parser.add_argument("--stall-after", type=int, default=None)
     parser.add_argument("--reply", default=None)
     parser.add_argument("--finish", default="stop", help="finish_reason of every answer (length: cut off)")
+    parser.add_argument("--keep-alive", action="store_true", help="keep connections open (HTTP/1.1)")
     args = parser.parse_args()
     script = Script(json.loads(args.script.read_text()))
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(script, args, [0]))
+    server = _Server(("127.0.0.1", args.port), make_handler(script, args, [0]))
     tmp = args.port_file.with_suffix(".tmp")
     tmp.write_text(str(server.server_address[1]))
     tmp.replace(args.port_file)

@@ -1,4 +1,7 @@
-"""A small multi-chunk document, its script for the fake model, and helpers to run and compare extractions."""
+"""A small multi-chunk document, its script for the scripted model, and helpers to run and compare runs.
+
+Shared by bench/resume.py and the resume, re-run and bad-input tests (pytest puts bench/ on the path).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +9,15 @@ import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
+from scripted_server import Script
 
 from factloom.graphs.cli import main
 from factloom.ingest.chunking import chunk_document
 from factloom.ingest.sources import read_document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import DB_NAME, Workspace
+from factloom.tools.llm.scripted import ScriptedLLM
 from factloom.tools.llm.structured import output_schema
-from tests.fakes import ScriptedLLM
-from tests.scripted_server import Script
 
 PEOPLE = ["John Smith", "Mary Jones", "Paul Brown", "Anna White", "Peter Green", "Laura King", "Mark Hill"]
 ORGS = ["Acme Corporation", "Globex Industries", "Initech Systems", "Umbrella Holdings", "Stark Logistics"]
@@ -86,7 +89,7 @@ def done_jobs(root: Path) -> dict[tuple[str, str], float]:
 
 
 def scripted_llm(script: dict) -> ScriptedLLM:
-    """Return an in-process scripted model that answers like ``tests/scripted_server.py``."""
+    """Return an in-process scripted model that answers like ``bench/scripted_server.py``."""
     fake = Script(script)
 
     def answer(messages: list, output: type) -> dict:

@@ -1,13 +1,17 @@
-"""A scripted LLM for wiring tests: answers by agent (the call's tag), from fixed values or functions.
+"""A scripted model: answers by agent (the call's tag), from fixed values or functions, with no model at all.
 
-It validates answers against the requested output model exactly as a backend does, so a script that
-does not fit the schema fails the way a real model's bad output would (``LLMOutputError``). It is never
-evidence of extraction quality.
+For wiring tests, trying a set-up without a model, and benchmarks of the orchestration (as llama-index's
+``MockLLM``); never evidence of extraction quality. It validates answers against the requested output
+model exactly as a backend does, so a script that does not fit the schema fails the way a real model's
+bad output would (``LLMOutputError``). ``RULES`` is a script that needs no data: answers depend on the
+prompt only. ``bench/scripted_server.py`` serves scripted answers over the OpenAI API, as a real process.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,3 +89,45 @@ class ScriptedLLM:
     def calls_of(self, agent: str) -> list[Call]:
         """Return the calls one agent made."""
         return [c for c in self.calls if c.tag.agent == agent]
+
+
+NAME = re.compile(r"\b[A-Z][a-z]{2,}(?: [A-Z][a-z]{2,})*\b")
+
+
+def entities_by_name(messages: list[Message], output: type[BaseModel]) -> dict:
+    """Answer the entity finder with the capitalised names of the chunk (at most six)."""
+    names = list(dict.fromkeys(NAME.findall(messages[-1].content)))[:6]
+    return {"entities": [{"text": n, "type": "name" if " " in n else "term"} for n in names]}
+
+
+def relations_in_sentences(messages: list[Message], output: type[BaseModel]) -> dict:
+    """Answer the relation reasoner with one ``related_to`` per sentence that holds two of the mentions."""
+    text = messages[-1].content.split("\n\nEntities:")[0].removeprefix("Text:\n")
+    item = typing.get_args(output.model_fields["relations"].annotation)[0]
+    mentions = typing.get_args(item.model_fields["head"].annotation)
+    limit = min(getattr(m, "max_length", 10**6) for m in item.model_fields["evidence"].metadata)
+    found = []
+    for sentence in re.split(r"(?<=[.;])\s+", text):
+        inside = [m for m in mentions if m in sentence]
+        if len(inside) >= 2 and len(sentence) <= limit:
+            found.append({"head": inside[0], "type": "related_to", "tail": inside[1], "evidence": sentence})
+    return {"reasoning": "", "relations": found[:8]}
+
+
+def all_supported(messages: list[Message], output: type[BaseModel]) -> dict:
+    """Answer the verifier: every fact is supported."""
+    n = messages[-1].content.count("Fact:")
+    return {
+        "verdicts": [
+            {"fact": i, "rationale": "the evidence states it", "verdict": "supported", "confidence": 0.9}
+            for i in range(1, n + 1)
+        ]
+    }
+
+
+RULES: dict[str, Responder] = {
+    "entity_finder": entities_by_name,
+    "relation_reasoner": relations_in_sentences,
+    "verifier": all_supported,
+}
+"""A script whose answers depend on the prompt only (no names or relations to give)."""
