@@ -27,7 +27,6 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -35,7 +34,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
 from quality import CORPORA, DATA, MODELS, RESULTS, backend_config, model_path
 
 CONDITIONS = ("none", "synthetic", "gold")

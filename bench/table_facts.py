@@ -1,6 +1,6 @@
 """Measure facts read from tables: a real model through the table agents, each fact judged by hand.
 
-Each selected table (``TABLES``: the three sample tables of tests/ingest/tablegen.py and tables of the
+Each selected table (``TABLES``: the three sample tables of bench/tablegen.py and tables of the
 shared PDFs that bench/results/tables.md lists) is read by real pymupdf and chunked as ingest does; its
 first table unit goes through the table branch of the extraction graph, node by node: the table entity
 finder, the table reasoner, then the verifier's table path (cell check, then the LLM). Per table: the
@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the sample tables are written by tests/ingest/tablegen.py
 
 from langgraph.runtime import Runtime  # noqa: E402
+from tablegen import table_pdf, uncaptioned_pdf  # noqa: E402
 
 from factloom.agents.context import AgentContext  # noqa: E402
 from factloom.agents.profiles import profile_settings  # noqa: E402
@@ -48,9 +48,8 @@ from factloom.ingest.chunking import chunk_document  # noqa: E402
 from factloom.ingest.sources import read_document  # noqa: E402
 from factloom.tools.extraction.schema import load_schema  # noqa: E402
 from factloom.tools.llm.base import Usage  # noqa: E402
-from factloom.tools.llm.config import BackendConfig  # noqa: E402
-from factloom.tools.llm.factory import make_llm, resolve_profile  # noqa: E402
-from tests.ingest.tablegen import table_pdf, uncaptioned_pdf  # noqa: E402
+from factloom.tools.llm.factory import BackendConfig, make_llm, resolve_profile  # noqa: E402
+from factloom.tools.schema import load_schema  # noqa: E402
 
 PDFS = ROOT.parent / "shared" / "data" / "pdfs"
 RESULTS = ROOT / "bench" / "results"

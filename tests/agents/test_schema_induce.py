@@ -78,7 +78,7 @@ def _namer(messages, output):
 
 
 def _ctx():
-    from tests.fakes import ScriptedLLM
+    from factloom.tools.llm.scripted import ScriptedLLM
 
     llm = ScriptedLLM({"entity_finder": _entities, "relation_reasoner": _relations, AGENT: _namer})
     return AgentContext(llm=llm, schema=OPEN, settings=AgentSettings(unit="chunk")), llm

@@ -7,14 +7,14 @@ import string
 from pathlib import Path
 
 import pytest
+from tablegen import ADVERSE_EVENTS, table_pdf
 
 from factloom.agents import table_entities, table_relations
 from factloom.agents.table_unit import TableUnit, table_unit
 from factloom.ingest.chunking import chunk_document
 from factloom.ingest.models import Chunk, Table, TableCell
 from factloom.ingest.sources import read_document
-from factloom.tools.extraction.schema import load_schema
-from tests.ingest.tablegen import ADVERSE_EVENTS, table_pdf
+from factloom.tools.schema import load_schema
 
 TEMPLATES = [
     (table_entities.SYSTEM_TEMPLATE, {"entity_types"}),

@@ -1,6 +1,6 @@
 """Facts from tables, through the extraction graph with a scripted LLM (wiring, never quality).
 
-The table PDF of tests/ingest/tablegen.py is read by real pymupdf, chunked, stored in a real SQLite
+The table PDF of bench/tablegen.py is read by real pymupdf, chunked, stored in a real SQLite
 workspace and extracted by the real graph: each table is one unit for the table agents; a fact cites its
 cell (row and column headers, value as printed, the header's unit, the cells' boxes); a value that is not
 in the cited cell is rejected before the verifier; the verifier reads the cell; exports carry the cell.
@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
+from tablegen import table_pdf
 
 from factloom.agents.table_facts import TableCandidate, check_table_candidate, value_in
 from factloom.agents.table_unit import table_unit
@@ -24,12 +25,10 @@ from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.export import EXPORTERS
 from factloom.tools.export.cypher import relation_row
-from factloom.tools.extraction.kg import Evidence, Mention, Relation
-from factloom.tools.extraction.schema import load_schema
-from factloom.tools.store.documents import save_document_graph
-from factloom.tools.store.view import load_graph
-from tests.fakes import ScriptedLLM
-from tests.ingest.tablegen import table_pdf
+from factloom.tools.kg import Evidence, Mention, Relation
+from factloom.tools.kg_store import load_graph, save_document_graph
+from factloom.tools.llm.scripted import ScriptedLLM
+from factloom.tools.schema import load_schema
 
 BIOMED = load_schema("biomed")
 OPTIONS = ExtractOptions(cross_chunk_pairs=0, demos=False)

@@ -1,6 +1,6 @@
 """A fact extracted from a table, read on its page in a real headless Chromium (Debian's ``chromium``).
 
-The table PDF of tests/ingest/tablegen.py is read by real pymupdf and extracted by the real graph with a
+The table PDF of bench/tablegen.py is read by real pymupdf and extracted by the real graph with a
 scripted model (wiring only): the table agents propose "Metformin cid Diarrhoea" from the cell
 ``22 (18.3%)``. On the web page the fact's citation names its cell, and opening it shows the page image
 with the value's cell, its row header and its column header boxed where they are printed. The screenshot
@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pymupdf
 import pytest
+from tablegen import table_pdf
 
 from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
@@ -24,10 +25,9 @@ from factloom.ingest.chunking import chunk_document
 from factloom.ingest.sources import read_document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.extraction.schema import load_schema
-from tests.fakes import ScriptedLLM
+from factloom.tools.llm.scripted import ScriptedLLM
+from factloom.tools.schema import load_schema
 from tests.graphs.test_web_browse import CHROMIUM, CHROMIUM_ARGS, bf, sync_api
-from tests.ingest.tablegen import table_pdf
 
 TOKEN = "table-token"
 NAMES = {"Metformin": "chemical", "Diarrhoea": "disease", "Nausea": "disease"}

@@ -215,7 +215,7 @@ def test_tables_keep_every_word_of_the_shared_pdfs_once(shared_pdfs: list[Path])
 def test_a_table_without_a_caption_is_found(tmp_path: Path) -> None:
     """Regression: only pages with a "Table N" caption were searched, so a party list or a payment
     schedule printed without one stayed flattened words."""
-    from tests.ingest.tablegen import PARTIES, uncaptioned_pdf
+    from tablegen import PARTIES, uncaptioned_pdf
 
     pdf = uncaptioned_pdf(tmp_path / "parties.pdf")
     doc = read_document(pdf)
