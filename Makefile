@@ -17,7 +17,9 @@ $(BIN)/factloom: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
 	$(BIN)/pip install -q torch==2.13.0
-	CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e '.[dev]'
+	# setuptools' notice for editable installs of a mapped layout (folders named like the package
+	# could shadow it) does not apply here: no folder is named factloom.
+	PYTHONWARNINGS='ignore:Editable installation' CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e '.[dev]'
 	touch $(BIN)/factloom
 
 install: $(BIN)/factloom
