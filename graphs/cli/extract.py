@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,12 +21,7 @@ from factloom.graphs.cli.shared import (
 
 if TYPE_CHECKING:
     from factloom.agents.context import ReadingUnit, RelationMode
-    from factloom.graphs.distributed import RayOptions
-    from factloom.graphs.extract_options import CollectionReport, DocumentGraph, ExtractOptions
-    from factloom.ingest.workspace import Workspace
-    from factloom.tools.extraction.schema import Schema
-    from factloom.tools.llm.base import LLM
-    from factloom.tools.llm.config import BackendConfig
+    from factloom.graphs.extract_options import DocumentGraph
 
 
 @click.command()
@@ -132,167 +129,63 @@ def extract(
     **backend: object,
 ) -> None:
     """Ingest PATHS (what is new) and extract a cited knowledge graph from every document."""
-    import asyncio
-    from dataclasses import replace
-
     from factloom.graphs.extract_options import ExtractOptions
-    from factloom.ingest.lock import workspace_lock
-    from factloom.ingest.workspace import Workspace
-    from factloom.tools.extraction.schema import load_schema
-    from factloom.tools.llm.factory import make_llm, resolve_profile, verifier_config
-    from factloom.tools.llm.routing import AgentRouter
+    from factloom.graphs.run import ExtractionRun, RunOptionsError, run_extraction
 
-    schema = load_schema(schema_name)
-    config = backend_config_from_options(**backend)
-    config = replace(config, profile=resolve_profile(config))  # the GGUF header is read once
-    options = ExtractOptions(
-        profile=config.profile,
-        demos=k_demos != 0,
-        k_demos=k_demos,
-        cot=cot,
-        verifier=verifier,
-        consolidation=consolidation,
-        concurrency=config.concurrency,  # chunks in flight = model requests in flight
-        self_annotation=self_annotation,
-        relation_mode=relation_mode,
-        unit=unit,
+    run = ExtractionRun(
+        root=root,
+        paths=paths,
+        backend=backend_config_from_options(**backend),
+        schema=schema_name,
+        options=ExtractOptions(
+            demos=k_demos != 0,
+            k_demos=k_demos,
+            cot=cot,
+            verifier=verifier,
+            consolidation=consolidation,
+            self_annotation=self_annotation,
+            relation_mode=relation_mode,
+            unit=unit,
+        ),
+        demo_files=demo_files,
+        verifier_model=verifier_model,
+        ray=ray_options_from(use_ray, ray_address, workers),
+        budget_tokens=budget_tokens,
+        chroma_url=chroma_url,
+        wait=wait,
+        dry_run=dry_run,
     )
-    click.echo(_profile_line(options), err=True)
-    ray_opts = ray_options_from(use_ray, ray_address, workers)
-    if dry_run:
-        from factloom.graphs.dry_run import llm_name, plan_extraction
-
-        for line in plan_extraction(root, list(paths), schema, options, llm_name(config)).lines():
-            click.echo(line)
-        return
-    if budget_tokens is not None and ray_opts is not None:
-        raise click.UsageError("--budget-tokens does not work with --ray yet")
-    if verifier_model is not None and ray_opts is not None:
-        raise click.UsageError("--verifier-model does not work with --ray yet")
-    with Workspace(root, chroma_url=chroma_url) as ws, workspace_lock(ws, wait=wait):
-        doc_ids = _ingest(ws, list(paths))
-        if demo_files:
-            _add_demos(ws, demo_files, schema)
-        if ray_opts is not None:
-            from factloom.graphs.dry_run import llm_name
-
-            _say_reruns(ws, doc_ids, schema, options, llm_name(config))
-            report = _run_ray(ws, doc_ids, schema, config, options, ray_opts)
-        else:
-            llm = make_llm(config, ws)
-            if verifier_model is not None:
-                llm = AgentRouter(llm, {"verifier": make_llm(verifier_config(config, verifier_model), ws)})
-            _say_reruns(ws, doc_ids, schema, options, llm.name)
-            if budget_tokens is not None:
-                from factloom.tools.llm.budget import BudgetedLLM, TokenBudget
-
-                llm = BudgetedLLM(llm, TokenBudget(budget_tokens))
-            report = asyncio.run(_run(ws, doc_ids, schema, llm, options))
-        _summary(report)
-        _merge_collection(ws, schema)
-    if report.failed:
+    try:
+        result = run_extraction(run, EchoEvents())
+    except RunOptionsError as e:
+        raise click.UsageError(str(e)) from e
+    if result.failed:
         raise SystemExit(1)
 
 
-def _profile_line(options: ExtractOptions) -> str:
-    """Return the one line that says which profile runs and what it sets."""
-    s = options.settings()
-    verifier = "verifier" if s.verify else "no verifier (relations unverified)"
-    return (
-        f"profile {s.profile}: reads {s.unit}, relations {s.relation_mode}, "
-        f"{'CoT' if s.cot else 'no CoT'}, {verifier}, "
-        f"{s.k_demos} demonstrations, {s.cross_chunk_pairs} cross-chunk pairs"
-    )
+class EchoEvents:
+    """The run's lines on stdout, warnings and errors on stderr, a progress bar per extraction."""
 
-
-def _ingest(ws: Workspace, paths: list[str]) -> list[str]:
-    """Ingest what is new or changed; return the ids of every document the paths name."""
-    from factloom.ingest.pipeline import ingest_paths
-
-    report = ingest_paths(ws, paths)
-    for w in (w for r in report.ingested for w in r.warnings):
-        click.echo(f"warning: {w}", err=True)
-    for r in report.failed:
-        click.echo(f"error: {r.message}", err=True)
-    return [r.doc_id for r in report.results if r.doc_id and r.status in ("ingested", "skipped")]
-
-
-def _say_reruns(
-    ws: Workspace, doc_ids: list[str], schema: Schema, options: ExtractOptions, model: str
-) -> None:
-    """Print why finished chunks run again (demonstrations, settings, model, schema or prompts changed)."""
-    from factloom.graphs.extract_jobs import explain_reruns
-
-    for line in explain_reruns(ws, doc_ids, schema, options.settings(), model):
+    def say(self, line: str) -> None:
+        """Print a line of the report."""
         click.echo(line)
 
+    def warn(self, line: str) -> None:
+        """Print a warning or an error line on stderr."""
+        click.echo(line, err=True)
 
-def _add_demos(ws: Workspace, files: tuple[Path, ...], schema: Schema) -> None:
-    from factloom.ingest.corpora import read_corpus
-    from factloom.tools.extraction.demos import DemoStore, demos_from_gold
+    @contextmanager
+    def documents(self, total: int, label: str) -> Iterator[Callable[[DocumentGraph], None]]:
+        """Show a progress bar over ``total`` documents."""
+        from tqdm import tqdm
 
-    store = DemoStore(ws)
-    for path in files:
-        found = demos_from_gold(read_corpus(path, "auto"), schema, source=path.name)
-        click.echo(f"{path.name}: {store.add(found, schema.name)} new demonstrations", err=True)
+        with tqdm(total=total, unit="doc", desc=label, disable=None, leave=False) as bar:
 
+            def step(graph: DocumentGraph) -> None:
+                bar.update(1)
+                bar.set_postfix_str(f"{graph.doc_id[:16]}: {graph.stats.relations} relations")
 
-async def _run(
-    ws: Workspace, doc_ids: list[str], schema: Schema, llm: LLM, options: ExtractOptions
-) -> CollectionReport:
-    from tqdm import tqdm
-
-    from factloom.graphs.extract import extract_collection
-
-    with tqdm(total=len(doc_ids), unit="doc", desc="extract", disable=None, leave=False) as bar:
-
-        def step(graph: DocumentGraph) -> None:
-            bar.update(1)
-            bar.set_postfix_str(f"{graph.doc_id[:16]}: {graph.stats.relations} relations")
-
-        return await extract_collection(ws, doc_ids, schema, llm, options, progress=step)
-
-
-def _run_ray(
-    ws: Workspace,
-    doc_ids: list[str],
-    schema: Schema,
-    config: BackendConfig,
-    options: ExtractOptions,
-    ray_opts: RayOptions,
-) -> CollectionReport:
-    from tqdm import tqdm
-
-    from factloom.graphs.distributed import extract_collection_ray
-
-    with tqdm(total=len(doc_ids), unit="doc", desc="extract (ray)", disable=None, leave=False) as bar:
-        return extract_collection_ray(
-            ws, doc_ids, schema, config, options, ray_opts, progress=lambda _graph: bar.update(1)
-        )
-
-
-def _summary(report: CollectionReport) -> None:
-    t = report.totals()
-    drops = ", ".join(f"{k} {v}" for k, v in sorted(t.drops.items())) or "none"
-    click.echo(
-        f"{len(report.documents)} documents, {t.chunks} chunks ({t.chunks_resumed} resumed), "
-        f"{t.entities} entities, {t.relations} relations; dropped: {drops}; "
-        f"{t.usage.calls} LLM calls, {t.usage.prompt_tokens} prompt + {t.usage.completion_tokens} "
-        "completion tokens"
-    )
-    for doc_id, message in report.failed.items():
-        click.echo(f"error: {doc_id}: {message}", err=True)
-
-
-def _merge_collection(ws: Workspace, schema: Schema) -> None:
-    """Merge the document graphs into the collection graph by rules (`resolve --judge` asks the LLM)."""
-    from factloom.tools.resolution.collection import build_collection
-
-    built = build_collection(ws, schema)
-    click.echo(
-        f"collection: {built.entities} entities from {built.document_entities} document entities "
-        f"({built.merges} merges), {built.relations} relations, {built.conflicts} conflicts"
-    )
+            yield step
 
 
 @click.command("graph")
