@@ -103,9 +103,9 @@ def _runs() -> list[Run]:
         ]
     for corpus in ("conll04", "ade"):
         runs += [
-            Run(f"{corpus}-factloom-no-verifier", corpus, switches={"verifier": False}),
+            Run(f"{corpus}-factloom-no-verifier", corpus, switches={"verify": False}),
             Run(f"{corpus}-factloom-no-cot", corpus, switches={"cot": False}),
-            Run(f"{corpus}-factloom-no-consolidation", corpus, switches={"consolidation": False}),
+            Run(f"{corpus}-factloom-no-consolidation", corpus, switches={"consolidate": False}),
             Run(f"{corpus}-factloom-joint", corpus, switches={"relation_mode": "joint"}),
             Run(f"{corpus}-factloom-pairs", corpus, switches={"relation_mode": "pairs"}),
         ]

@@ -106,7 +106,7 @@ async def synth_from_collection(
     docs = list_documents(ws)
     if not docs:
         style_texts(ws)  # raises the empty-workspace error
-    strict = replace(options, verifier=True, self_annotation=False)
+    strict = replace(options, verify=True, self_annotation=False)
     store = DemoStore(ws, schema.name)
     out = CollectionDemos()
     for info in docs:

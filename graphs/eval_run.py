@@ -195,12 +195,13 @@ def scored_slice(spec: EvalSpec, docs: list[GoldDoc]) -> tuple[list[GoldDoc], li
 def eval_options(config: BackendConfig, **chosen: object) -> ExtractOptions:
     """Return extraction options for an evaluation: the configured model's profile, the knobs given.
 
-    A knob given as None keeps the profile's default (where the options know profiles).
+    A knob given as None keeps the profile's default (where the options know profiles). Knobs are
+    ``ExtractOptions`` fields (the agents' settings' names): an unknown name is a TypeError, not ignored.
     """
     from factloom.tools.llm import factory
 
     known = {f.name for f in fields(ExtractOptions)}
-    kwargs: dict[str, Any] = {k: v for k, v in chosen.items() if v is not None and k in known}
+    kwargs: dict[str, Any] = {k: v for k, v in chosen.items() if v is not None}
     resolve = getattr(factory, "resolve_profile", None)
     if resolve is not None and "profile" in known:
         kwargs["profile"] = resolve(config)

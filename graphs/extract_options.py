@@ -24,15 +24,17 @@ class ExtractOptionsError(FactloomError):
 class ExtractOptions:
     """How to extract; frozen, built once by the caller.
 
-    The knobs left at None take the model profile's default (``agents.profiles``).
+    The knobs are the agents' settings (``agents.context.AgentSettings``), under the same names; those
+    left at None take the model profile's default (``agents.profiles``). The CLI's flags for them are
+    declared once, in ``graphs.cli.shared.setting_options``.
 
     Attributes:
         profile: the model's profile (tiny / small / large); None = ``large``.
         demos: use retrieved demonstrations (when the workspace has some for the schema).
         k_demos: demonstrations per prompt.
         cot: the relation reasoner writes a short reasoning first.
-        verifier: the LLM judges each fact's support (deterministic checks always run).
-        consolidation: merge aliases/abbreviations and judge cross-chunk pairs.
+        verify: the LLM judges each fact's support (deterministic checks always run).
+        consolidate: merge aliases/abbreviations and judge cross-chunk pairs.
         concurrency: model calls in flight at once (bounded at the LLM, ``tools.llm.limit``).
         self_annotation: store verified high-confidence facts as demonstrations for later documents.
         relation_mode: ``joint`` (one call per chunk) or ``pairs`` (QA4RE multiple choice per mention pair).
@@ -45,8 +47,8 @@ class ExtractOptions:
     demos: bool = True
     k_demos: int | None = None
     cot: bool | None = None
-    verifier: bool | None = None
-    consolidation: bool = True
+    verify: bool | None = None
+    consolidate: bool = True
     concurrency: int = 4
     self_annotation: bool = False
     relation_mode: RelationMode | None = None
@@ -65,23 +67,21 @@ class ExtractOptions:
             raise ExtractOptionsError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
 
     def settings(self) -> AgentSettings:
-        """Return the agents' settings: the profile's defaults with the options given here on top."""
+        """Return the agents' settings: the profile's defaults with the knobs given here on top."""
         base = profile_settings(self.profile or "large")
-        chosen = {
-            "cot": self.cot,
-            "verify": self.verifier,
-            "relation_mode": self.relation_mode,
-            "unit": self.unit,
-            "k_demos": self.k_demos,
-            "cross_chunk_pairs": self.cross_chunk_pairs,
-        }
+        chosen = {name: getattr(self, name) for name in SETTING_KNOBS}
         settings = replace(base, **{k: v for k, v in chosen.items() if v is not None})
         return replace(
             settings,
             k_demos=settings.k_demos if self.demos else 0,
-            consolidate=self.consolidation,
-            cross_chunk_pairs=settings.cross_chunk_pairs if self.consolidation else 0,
+            cross_chunk_pairs=settings.cross_chunk_pairs if self.consolidate else 0,
         )
+
+
+SETTING_KNOBS = tuple(
+    f.name for f in fields(ExtractOptions) if f.name in {g.name for g in fields(AgentSettings)} - {"profile"}
+)
+"""The options that set an agent setting of the same name (the profile is chosen, not set)."""
 
 
 def run_version(settings: AgentSettings, schema_version: str, model: str, demos: str = "") -> str:

@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from factloom.graphs.cli.shared import backend_config_from_options, backend_options, user_errors
+from factloom.graphs.cli.shared import (
+    backend_config_from_options,
+    backend_options,
+    setting_options,
+    user_errors,
+)
 from factloom.graphs.eval_report import SCORE_KEYS
 from factloom.graphs.eval_systems import SYSTEMS
 
@@ -66,25 +71,7 @@ FORMATS = ("auto", "jsonl", "spert", "scierc", "pubtator", "bioc", "redocred", "
     help="Retrieved demonstrations, the same for every system (langextract cannot run without an "
     "example: it falls back to an invented one).",
 )
-@click.option(
-    "--k-demos",
-    type=click.IntRange(min=0),
-    default=None,
-    help="Demonstrations per prompt, every system [default: the profile's].",
-)
-@click.option(
-    "--relation-mode",
-    type=click.Choice(["joint", "pairs"]),
-    default=None,
-    help="factloom's relation reasoner: one call per chunk or one per mention pair [default: the profile's].",
-)
-@click.option(
-    "--cot/--no-cot", default=None, help="Reasoning before relations (factloom) [default: the profile's]."
-)
-@click.option(
-    "--verifier/--no-verifier", default=None, help="LLM verifier (factloom) [default: the profile's]."
-)
-@click.option("--consolidation/--no-consolidation", default=True, help="Entity consolidation (factloom).")
+@setting_options("k_demos", "relation_mode", "cot", "verify", "consolidate")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "-w",
@@ -106,14 +93,9 @@ def eval_cmd(
     demo_pool: int,
     labels: str,
     demos: bool,
-    k_demos: int | None,
-    relation_mode: str | None,
-    cot: bool | None,
-    verifier: bool | None,
-    consolidation: bool,
     as_json: bool,
     root: Path | None,
-    **backend: object,
+    **flags: Any,
 ) -> None:
     """Run a system on the texts of an annotated CORPUS and print its scores."""
     from factloom.ingest.corpora import detect_format, read_corpus
@@ -128,17 +110,11 @@ def eval_cmd(
         report = _resolution(mapped[:limit] if limit else mapped)
     else:
         from factloom.graphs.eval_run import EvalSpec, eval_options
+        from factloom.graphs.extract_options import SETTING_KNOBS
 
-        config = backend_config_from_options(**backend)
-        options = eval_options(
-            config,
-            demos=demos,
-            k_demos=k_demos,
-            relation_mode=relation_mode,
-            cot=cot,
-            verifier=verifier,
-            consolidation=consolidation,
-        )
+        knobs = {name: flags.pop(name) for name in SETTING_KNOBS if name in flags}
+        config = backend_config_from_options(**flags)
+        options = eval_options(config, demos=demos, **knobs)
         name: Any = system  # click.Choice(SYSTEMS) checked it
         spec = EvalSpec(str(corpus), fmt, name, limit, demo_pool, options, labels == "corpus")
         report = _extraction(spec, mapped, schema, root, config)

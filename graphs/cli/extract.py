@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,12 +15,12 @@ from factloom.graphs.cli.shared import (
     chroma_url_option,
     ray_options,
     ray_options_from,
+    setting_options,
     user_errors,
     wait_option,
 )
 
 if TYPE_CHECKING:
-    from factloom.agents.context import ReadingUnit, RelationMode
     from factloom.graphs.extract_options import DocumentGraph
 
 
@@ -44,41 +44,7 @@ if TYPE_CHECKING:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Annotated examples to add as demonstrations first (repeatable; any `demos add` format).",
 )
-@click.option(
-    "--k-demos",
-    default=None,
-    type=click.IntRange(min=0),
-    help="Demonstrations per prompt [default: the profile's, 4].",
-)
-@click.option(
-    "--cot/--no-cot", default=None, help="Reasoning before relations [default: the profile's: large only]."
-)
-@click.option(
-    "--verifier/--no-verifier",
-    default=None,
-    help="The LLM judges each fact; without it relations are kept and labelled unverified "
-    "[default: the profile's: small and large].",
-)
-@click.option(
-    "--consolidation/--no-consolidation",
-    default=True,
-    show_default=True,
-    help="Merge aliases and judge cross-chunk pairs.",
-)
-@click.option(
-    "--relation-mode",
-    type=click.Choice(["joint", "pairs"]),
-    default=None,
-    help="One call per chunk, or one multiple-choice call per mention pair in a sentence "
-    "[default: the profile's: pairs for tiny and small, joint for large].",
-)
-@click.option(
-    "--unit",
-    type=click.Choice(["chunk", "sentences"]),
-    default=None,
-    help="What the entity finder reads per call: the whole chunk, or windows of a few sentences "
-    "[default: the profile's: sentences for tiny and small, chunk for large].",
-)
+@setting_options("k_demos", "cot", "verify", "consolidate", "relation_mode", "unit")
 @click.option(
     "--verifier-model",
     default=None,
@@ -111,12 +77,6 @@ def extract(
     root: Path,
     schema_name: str,
     demo_files: tuple[Path, ...],
-    k_demos: int | None,
-    cot: bool | None,
-    verifier: bool | None,
-    consolidation: bool,
-    relation_mode: RelationMode | None,
-    unit: ReadingUnit | None,
     verifier_model: str | None,
     self_annotation: bool,
     wait: float,
@@ -126,27 +86,19 @@ def extract(
     workers: int | None,
     dry_run: bool,
     budget_tokens: int | None,
-    **backend: object,
+    **flags: Any,
 ) -> None:
     """Ingest PATHS (what is new) and extract a cited knowledge graph from every document."""
-    from factloom.graphs.extract_options import ExtractOptions
+    from factloom.graphs.extract_options import SETTING_KNOBS, ExtractOptions
     from factloom.graphs.run import ExtractionRun, RunOptionsError, run_extraction
 
+    knobs = {name: flags.pop(name) for name in SETTING_KNOBS if name in flags}
     run = ExtractionRun(
         root=root,
         paths=paths,
-        backend=backend_config_from_options(**backend),
+        backend=backend_config_from_options(**flags),
         schema=schema_name,
-        options=ExtractOptions(
-            demos=k_demos != 0,
-            k_demos=k_demos,
-            cot=cot,
-            verifier=verifier,
-            consolidation=consolidation,
-            self_annotation=self_annotation,
-            relation_mode=relation_mode,
-            unit=unit,
-        ),
+        options=ExtractOptions(demos=knobs["k_demos"] != 0, self_annotation=self_annotation, **knobs),
         demo_files=demo_files,
         verifier_model=verifier_model,
         ray=ray_options_from(use_ray, ray_address, workers),

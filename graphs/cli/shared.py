@@ -8,6 +8,10 @@
 - ``@chroma_url_option`` (``--chroma-url URL``): every command that opens the vector index; the URL is
   checked while the options are read, so a typo fails before any work starts.
 - ``@ray_options`` (``--ray``, ``--ray-address``, ``--workers``) and ``ray_options_from``.
+- ``@setting_options(*names)``: the flags of the agents' settings a user may choose (``--cot``,
+  ``--verifier`` ...), declared once for every command; each arrives under its ``AgentSettings`` name
+  (``--verifier`` as ``verify``), so the command passes them on to ``ExtractOptions`` as they are. Their
+  choices and the profiles' defaults in their help come from ``agents.context`` and ``agents.profiles``.
 
 Usage in a writing command::
 
@@ -26,10 +30,12 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 import click
 
+from factloom.agents.context import ReadingUnit, RelationMode
+from factloom.agents.profiles import PROFILE_SETTINGS
 from factloom.ingest.chroma_http import ChromaServerError, parse_chroma_url
 from factloom.ingest.errors import FactloomError
 from factloom.tools.llm.factory import BACKENDS, BackendConfig, BackendConfigError
@@ -223,3 +229,77 @@ def backend_config_from_options(
         no_cache=no_cache,
         profile=profile,  # type: ignore[arg-type]  # click.Choice(PROFILES) checked it
     )
+
+
+def _profiles_default(name: str) -> str:
+    """Return the profiles' defaults of one agent setting, for a help text (``pairs for small, ...``)."""
+    by_value: dict[Any, list[str]] = {}
+    for profile, settings in PROFILE_SETTINGS.items():
+        by_value.setdefault(getattr(settings, name), []).append(profile)
+    if len(by_value) == 1:
+        return f"the profile's, {_shown(next(iter(by_value)))}"
+    said = [f"{_shown(value)} for {' and '.join(profiles)}" for value, profiles in by_value.items()]
+    return "the profile's: " + ", ".join(said)
+
+
+def _shown(value: Any) -> str:
+    return {True: "on", False: "off"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+
+
+SETTING_FLAGS: dict[str, Callable[[F], F]] = {
+    "k_demos": click.option(
+        "--k-demos",
+        "k_demos",
+        default=None,
+        type=click.IntRange(min=0),
+        help=f"Demonstrations per prompt [default: {_profiles_default('k_demos')}].",
+    ),
+    "cot": click.option(
+        "--cot/--no-cot",
+        "cot",
+        default=None,
+        help=f"Reasoning before relations [default: {_profiles_default('cot')}].",
+    ),
+    "verify": click.option(
+        "--verifier/--no-verifier",
+        "verify",
+        default=None,
+        help="The LLM judges each fact; without it relations are kept and labelled unverified "
+        f"[default: {_profiles_default('verify')}].",
+    ),
+    "consolidate": click.option(
+        "--consolidation/--no-consolidation",
+        "consolidate",
+        default=True,
+        show_default=True,
+        help="Merge aliases and judge cross-chunk pairs.",
+    ),
+    "relation_mode": click.option(
+        "--relation-mode",
+        "relation_mode",
+        type=click.Choice(get_args(RelationMode)),
+        default=None,
+        help="One call per chunk, or one multiple-choice call per mention pair in a sentence "
+        f"[default: {_profiles_default('relation_mode')}].",
+    ),
+    "unit": click.option(
+        "--unit",
+        "unit",
+        type=click.Choice(get_args(ReadingUnit)),
+        default=None,
+        help="What the entity finder reads per call: the whole chunk, or windows of a few sentences "
+        f"[default: {_profiles_default('unit')}].",
+    ),
+}
+"""The flags of the agents' settings, by ``AgentSettings`` name (flag names and defaults as always)."""
+
+
+def setting_options(*names: str) -> Callable[[F], F]:
+    """Add the flags of these agent settings to a command, in this order (names from ``SETTING_FLAGS``)."""
+
+    def add(func: F) -> F:
+        for name in reversed(names):
+            func = SETTING_FLAGS[name](func)
+        return func
+
+    return add

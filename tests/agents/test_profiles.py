@@ -24,11 +24,11 @@ def test_each_profile_sets_the_knobs_that_depend_on_model_size() -> None:
 
 def test_options_given_explicitly_override_the_profile() -> None:
     s = ExtractOptions(
-        profile="tiny", cot=True, verifier=True, relation_mode="joint", unit="chunk"
+        profile="tiny", cot=True, verify=True, relation_mode="joint", unit="chunk"
     ).settings()
     assert (s.cot, s.verify, s.relation_mode, s.unit, s.profile) == (True, True, "joint", "chunk", "tiny")
     assert ExtractOptions(profile="large", demos=False).settings().k_demos == 0
-    assert ExtractOptions(profile="large", consolidation=False).settings().cross_chunk_pairs == 0
+    assert ExtractOptions(profile="large", consolidate=False).settings().cross_chunk_pairs == 0
 
 
 def test_an_unknown_profile_is_refused() -> None:
