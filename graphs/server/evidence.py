@@ -13,14 +13,15 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 
-from factloom.ingest.errors import FactloomError, NoPageImageError, PdfError, UnknownDocumentError
-from factloom.ingest.evidence_view import evidence_view, page_image
+from factloom.graphs.server.shared import Blocking
+from factloom.ingest.errors import FactloomError
+from factloom.ingest.evidence_view import NoPageImageError, evidence_view, page_image
 from factloom.ingest.models import Document
 from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
 
 
-def evidence_router(ws: Workspace) -> APIRouter:
+def evidence_router(ws: Workspace, blocking: Blocking) -> APIRouter:
     """Return the routes that show evidence on its page, over one workspace."""
     router = APIRouter(tags=["evidence"])
 
@@ -40,7 +41,8 @@ def evidence_router(ws: Workspace) -> APIRouter:
         response_class=FileResponse,
         responses={200: {"content": {"image/png": {}}}},
     )
-    async def get_page_image(
+    @blocking.route
+    def get_page_image(
         doc_id: str, number: int, zoom: float = Query(1.5, ge=0.5, le=4.0, description="1.0 = 72 dpi")
     ) -> FileResponse:
         doc = load(doc_id)
@@ -53,7 +55,8 @@ def evidence_router(ws: Workspace) -> APIRouter:
         return FileResponse(path, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
     @router.get("/documents/{doc_id}/evidence", summary="Where a span of the document text is on its page")
-    async def get_evidence(
+    @blocking.route
+    def get_evidence(
         doc_id: str,
         start: int = Query(..., ge=0, description="offset of the span in the document text"),
         end: int = Query(..., ge=0),

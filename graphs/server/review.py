@@ -13,17 +13,16 @@ from typing import Any, Literal
 from fastapi import APIRouter, Body, HTTPException
 
 from factloom.graphs.query import QueryContext
-from factloom.ingest.errors import WorkspaceLockedError
-from factloom.ingest.lock import workspace_lock
-from factloom.tools.errors import MergeNotFoundError
-from factloom.tools.resolution.collection import undo_merge
-from factloom.tools.store.collection import list_conflicts, list_merges
-from factloom.tools.store.review import FactReview, fact_key, fact_reviews, last_key, read_log, record
+from factloom.graphs.server.shared import Blocking
+from factloom.ingest.lock import WorkspaceLockedError, workspace_lock
+from factloom.tools.collection import undo_merge
+from factloom.tools.collection_log import MergeNotFoundError, list_conflicts, list_merges
+from factloom.tools.review import FactReview, fact_key, fact_reviews, last_key, read_log, record
 
 READ_ONLY = "the server is read-only: start it with --token T (edits by token holders) or --allow-edits"
 
 
-def review_router(ctx: QueryContext, *, can_edit: bool, actor: str) -> APIRouter:
+def review_router(ctx: QueryContext, blocking: Blocking, *, can_edit: bool, actor: str) -> APIRouter:
     """Return the review routes; ``can_edit`` False makes every change answer 403."""
     router = APIRouter(tags=["review"])
 
@@ -32,7 +31,8 @@ def review_router(ctx: QueryContext, *, can_edit: bool, actor: str) -> APIRouter
             raise HTTPException(403, READ_ONLY)
 
     @router.get("/review", summary="Merges with their reason and score, conflicts, and the review log")
-    async def get_review() -> dict[str, Any]:
+    @blocking.route
+    def get_review() -> dict[str, Any]:
         merges = list_merges(ctx.ws, include_undone=True)
         return {
             "can_edit": can_edit,
@@ -43,7 +43,8 @@ def review_router(ctx: QueryContext, *, can_edit: bool, actor: str) -> APIRouter
         }
 
     @router.post("/review/merges/{merge_id}/undo", summary="Undo a merge: its entities stay apart for good")
-    async def post_undo(merge_id: str, note: str = Body("", embed=True, max_length=500)) -> dict[str, Any]:
+    @blocking.route
+    def post_undo(merge_id: str, note: str = Body("", embed=True, max_length=500)) -> dict[str, Any]:
         guard()
         try:
             with workspace_lock(ctx.ws, wait=10, command="factloom serve: undo a merge"):
@@ -57,7 +58,8 @@ def review_router(ctx: QueryContext, *, can_edit: bool, actor: str) -> APIRouter
         return {"merge": merge.model_dump(), "log": vars(entry)}
 
     @router.post("/review/facts/{relation_id}/{action}", summary="Reject, restore, check or uncheck a fact")
-    async def post_fact(
+    @blocking.route
+    def post_fact(
         relation_id: str,
         action: Literal["reject", "restore", "check", "uncheck"],
         note: str = Body("", embed=True, max_length=500),

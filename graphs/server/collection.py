@@ -6,27 +6,27 @@ with the relations among them, for the overview graph.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query
 
 from factloom.graphs.query import QueryContext, graph_json
+from factloom.graphs.server.shared import VERIFIED_ONLY, Blocking, graph_view
 from factloom.ingest.store import list_documents
 from factloom.tools.query.graph_index import GraphIndex
 from factloom.tools.query.subgraph import Subgraph
 
 
-def collection_router(
-    ctx: QueryContext, graph_of: Callable[[bool], GraphIndex], verified_only: Any
-) -> APIRouter:
-    """Return the overview route over a query context (``graph_of`` applies the verified-only filter)."""
+def collection_router(ctx: QueryContext, blocking: Blocking) -> APIRouter:
+    """Return the overview route over a query context."""
     router = APIRouter(tags=["collection"])
+    graph_of = graph_view(ctx)
 
     @router.get("/overview", summary="The collection: documents, entity types, the most connected entities")
-    async def get_overview(
+    @blocking.route
+    def get_overview(
         max_nodes: int = Query(40, ge=1, le=300, description="entities in the overview graph"),
-        verified_only: bool = verified_only,
+        verified_only: bool = VERIFIED_ONLY,
     ) -> dict[str, Any]:
         """Return every document with its page count and the facts (relations) and entities it supports,
         the entity types with their counts, the totals, and the ``max_nodes`` entities with most relations
