@@ -162,7 +162,7 @@ def server_config(args: argparse.Namespace) -> Any:
 
 def same_as_base(run: Run, config: Any) -> bool:
     """Return whether an ablation asks for exactly the settings its base run has (the profile's own)."""
-    from factloom.graphs.eval_run import eval_options
+    from factloom.graphs.eval.run import eval_options
 
     return run.base is not None and (
         eval_options(config, **run.switches).settings() == eval_options(config).settings()
@@ -175,8 +175,8 @@ def run_one(run: Run, limit: int, config: Any, keep: Path | None = None) -> dict
     The run gets a fresh temporary workspace, or with ``keep`` the folder's workspace for its corpus
     and limit, shared with the other runs there (ingestion, demonstrations, the model-call cache).
     """
-    from factloom.graphs.eval_progress import ProgressBar
-    from factloom.graphs.eval_run import EvalSpec, eval_options, eval_schema, evaluate
+    from factloom.graphs.eval.progress import ProgressBar
+    from factloom.graphs.eval.run import EvalSpec, eval_options, eval_schema, evaluate
     from factloom.ingest.corpora import read_corpus
     from factloom.ingest.workspace import Workspace
     from factloom.tools.extraction.gold import to_schema
@@ -200,8 +200,8 @@ def run_one(run: Run, limit: int, config: Any, keep: Path | None = None) -> dict
         if run.system != "langextract":
             report = asyncio.run(evaluate(ws, spec, docs, schema, llm, None, bar))
         else:
-            from factloom.graphs.eval_systems import peer_examples
-            from factloom.tools.eval.peer_langextract import serve_peer
+            from factloom.graphs.eval.peer_langextract import peer_examples
+            from factloom.tools.langextract_peer import serve_peer
 
             offered = eval_schema(spec, docs, schema)
             with serve_peer(config, offered, peer_examples(offered)) as peer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from factloom.graphs.eval_report import compare
+from factloom.graphs.eval.report import compare
 
 NOTE = (
     "Micro F1 (%) on the FIRST `n` documents of each dev file, with a bootstrap 95% CI (documents "

@@ -42,7 +42,7 @@ from factloom.graphs.distributed import (  # noqa: E402
     extract_on_pool,
     worker_spec,
 )
-from factloom.graphs.distributed_worker import DocumentOutcome, DocumentTask  # noqa: E402
+from factloom.graphs.distributed.worker import DocumentOutcome, DocumentTask  # noqa: E402
 from factloom.graphs.extract import extract_collection  # noqa: E402
 from factloom.graphs.extract_options import CollectionReport, ExtractOptions  # noqa: E402
 from factloom.ingest.chunking import chunk_document  # noqa: E402

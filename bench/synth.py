@@ -1,7 +1,7 @@
 """Benchmark demonstrations made without annotations, and schema induction, on CoNLL04 dev.
 
 Demonstrations (the same model, profile and scored sentences for every row; ``bench/quality.py``'s
-corpus table, model lookup and ``graphs.eval_run.evaluate``):
+corpus table, model lookup and ``graphs.eval.run.evaluate``):
 
 - ``none``: no demonstrations;
 - ``synthetic``: ``demos synth``'s engine writes and checks demonstrations from the schema alone, in the
@@ -9,7 +9,7 @@ corpus table, model lookup and ``graphs.eval_run.evaluate``):
 - ``gold``: the dev demonstrations ``bench/quality.py`` retrieves (the pool after the scored sentences).
 
 Each row scores the FIRST ``--limit`` dev sentences; entity and relation-strict F1 with bootstrap 95% CIs,
-and paired differences on the same sentences (``graphs.eval_report.compare``).
+and paired differences on the same sentences (``graphs.eval.report.compare``).
 
 Schema induction (``induce``): open extraction on the first ``--induce-sample`` dev sentences with the
 schema hidden, clustered and named (``agents.schema_induce``). A gold type is matched when an induced type's
@@ -46,7 +46,7 @@ PAIRS = (("synthetic", "none"), ("gold", "none"), ("synthetic", "gold"))
 
 
 def _setup(model: str, limit: int) -> tuple[Any, Any, list[Any], Any]:
-    from factloom.graphs.eval_run import EvalSpec, eval_options
+    from factloom.graphs.eval.run import EvalSpec, eval_options
     from factloom.ingest.corpora import read_corpus
     from factloom.tools.extraction.gold import to_schema
     from factloom.tools.extraction.schema import load_schema
@@ -65,8 +65,8 @@ def run_condition(condition: str, args: argparse.Namespace) -> dict[str, Any]:
     """Evaluate one condition in a fresh workspace; return the evaluation report (+ synthesis figures)."""
     from dataclasses import replace
 
-    from factloom.graphs.eval_progress import ProgressBar
-    from factloom.graphs.eval_run import eval_options, eval_schema, evaluate
+    from factloom.graphs.eval.progress import ProgressBar
+    from factloom.graphs.eval.run import eval_options, eval_schema, evaluate
     from factloom.ingest.workspace import Workspace
     from factloom.tools.llm.factory import make_llm
 
@@ -145,7 +145,7 @@ def run_induce(args: argparse.Namespace) -> dict[str, Any]:
     """Induce a schema from the first ``--induce-sample`` dev sentences (schema hidden); score it."""
     from factloom.agents.context import AgentContext
     from factloom.agents.schema_induce import OPEN, open_extract, types_from
-    from factloom.graphs.eval_run import ingest_texts
+    from factloom.graphs.eval.run import ingest_texts
     from factloom.graphs.extract_options import ExtractOptions
     from factloom.ingest.corpora import read_corpus
     from factloom.ingest.embed import get_embedder
@@ -250,7 +250,7 @@ def score_types(induced: Sequence[Any], seen: Sequence[Any], gold_of: dict[str, 
 
 def comparisons(runs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Return the paired differences (entity, relation strict) between the conditions that ran."""
-    from factloom.graphs.eval_report import compare
+    from factloom.graphs.eval.report import compare
 
     out = []
     for a, b in PAIRS:

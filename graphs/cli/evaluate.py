@@ -16,11 +16,11 @@ from factloom.graphs.cli.shared import (
     setting_options,
     user_errors,
 )
-from factloom.graphs.eval_report import SCORE_KEYS
-from factloom.graphs.eval_systems import SYSTEMS
+from factloom.graphs.eval.report import SCORE_KEYS
+from factloom.graphs.eval.systems import SYSTEMS
 
 if TYPE_CHECKING:
-    from factloom.graphs.eval_run import EvalSpec
+    from factloom.graphs.eval.run import EvalSpec
     from factloom.ingest.corpora import GoldDoc
     from factloom.tools.extraction.schema import Schema
     from factloom.tools.llm.config import BackendConfig
@@ -109,7 +109,7 @@ def eval_cmd(
     if task == "resolution":
         report = _resolution(mapped[:limit] if limit else mapped)
     else:
-        from factloom.graphs.eval_run import EvalSpec, eval_options
+        from factloom.graphs.eval.run import EvalSpec, eval_options
         from factloom.graphs.extract_options import SETTING_KNOBS
 
         knobs = {name: flags.pop(name) for name in SETTING_KNOBS if name in flags}
@@ -135,8 +135,8 @@ def _extraction(
     """Run the evaluation in ``root`` (or a temporary workspace, removed afterwards)."""
     import asyncio
 
-    from factloom.graphs.eval_progress import ProgressBar
-    from factloom.graphs.eval_run import eval_schema, evaluate
+    from factloom.graphs.eval.progress import ProgressBar
+    from factloom.graphs.eval.run import eval_schema, evaluate
     from factloom.ingest.workspace import Workspace
     from factloom.tools.llm.factory import make_llm
 
@@ -146,8 +146,8 @@ def _extraction(
             llm = make_llm(config, ws)
             if spec.system != "langextract":
                 return {"task": "extraction", **asyncio.run(evaluate(ws, spec, docs, schema, llm, None, bar))}
-            from factloom.graphs.eval_systems import peer_examples
-            from factloom.tools.eval.peer_langextract import serve_peer
+            from factloom.graphs.eval.peer_langextract import peer_examples
+            from factloom.tools.langextract_peer import serve_peer
 
             offered = eval_schema(spec, docs, schema)
             with serve_peer(config, offered, peer_examples(offered)) as peer:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from factloom.agents.single_prompt import build_messages, extract_chunk
+from factloom.agents.baseline_single_prompt import build_messages, extract_chunk
 from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation
 from factloom.tools.llm.base import LLMOutputError
 from factloom.tools.llm.scripted import ScriptedLLM

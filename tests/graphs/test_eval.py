@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from factloom.graphs.cli import main
-from factloom.graphs.eval_run import EvalSpec, evaluate
+from factloom.graphs.eval.run import EvalSpec, evaluate
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.corpora import GoldDoc, read_corpus
 from factloom.ingest.workspace import Workspace
@@ -132,7 +132,7 @@ def test_gold_answers_score_perfectly(runs: dict, system: str) -> None:
 
 def test_report_keeps_per_document_counts_so_systems_pair(runs: dict) -> None:
     """Two systems scored on the same documents can be compared with a paired bootstrap."""
-    from factloom.graphs.eval_report import compare
+    from factloom.graphs.eval.report import compare
 
     factloom, single = runs["factloom"][0], runs["single-prompt"][0]
     assert len(factloom["per_doc"]["doc_ids"]) == N_SCORED

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from factloom.graphs.eval_report import drop_stages, usage_by_agent
+from factloom.graphs.eval.report import drop_stages, usage_by_agent
 from factloom.tools.llm.base import Usage
 
 

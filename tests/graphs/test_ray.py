@@ -30,7 +30,7 @@ from factloom.graphs.distributed import (
     extract_on_pool,
     worker_spec,
 )
-from factloom.graphs.distributed_worker import DocumentOutcome, DocumentTask, ExtractWorker, WorkerSpec
+from factloom.graphs.distributed.worker import DocumentOutcome, DocumentTask, ExtractWorker, WorkerSpec
 from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.chunking import chunk_document
@@ -240,7 +240,7 @@ def test_demonstrations_need_a_chroma_server(tmp_path: Path) -> None:
 
 def test_a_worker_never_opens_a_local_vector_store() -> None:
     """Without a Chroma server a worker refuses the vector index instead of creating files of its own."""
-    from factloom.graphs.distributed_worker import MemoryWorkspace, WorkerIndexError
+    from factloom.graphs.distributed.worker import MemoryWorkspace, WorkerIndexError
     from factloom.ingest.index import VectorIndex
 
     with MemoryWorkspace() as ws, pytest.raises(WorkerIndexError, match="--chroma-url"):

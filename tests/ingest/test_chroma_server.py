@@ -140,7 +140,7 @@ DEMOS = [
 def test_a_distributed_worker_reads_demonstrations_from_the_server(tmp_path: Path, chroma_url: str) -> None:
     """A Ray worker (here in-process) retrieves the driver's demonstrations: its prompts are the driver's."""
     from factloom.graphs.distributed import document_task, worker_spec
-    from factloom.graphs.distributed_worker import ExtractWorker
+    from factloom.graphs.distributed.worker import ExtractWorker
     from factloom.graphs.extract import extract_document
     from factloom.graphs.extract_options import ExtractOptions
     from factloom.ingest.store import save_document

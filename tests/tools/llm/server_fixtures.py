@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 from pydantic import BaseModel
 
-from factloom.agents import answerer, entity_judge, single_prompt
+from factloom.agents import answerer, baseline_single_prompt, entity_judge
 from factloom.agents.relation_reasoner import legal_choices, mention_choices
 from factloom.tools.extraction import output_models as om
 from factloom.tools.extraction.kg import Mention
@@ -120,7 +120,7 @@ def preset_output_models(preset: str) -> dict[str, type[BaseModel]]:
         "relation_reasoner_plain": om.reasoner_output_model(choices, texts, cot=False),
         "verifier": om.verifier_output_model(4),
         "pairs_choice": om.choice_output_model(5),
-        "single_prompt": single_prompt.output_model(
+        "single_prompt": baseline_single_prompt.output_model(
             tuple(schema.entity_names), tuple(schema.relation_names), schema.open
         ),
     }

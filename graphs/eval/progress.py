@@ -7,7 +7,7 @@ from typing import Any
 
 
 class ProgressBar:
-    """A progress bar usable as ``eval_run.Progress``; created on the first report, closed on exit.
+    """A progress bar usable as ``eval.run.Progress``; created on the first report, closed on exit.
 
     Args:
         label: what the bar is labelled with.

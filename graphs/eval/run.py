@@ -5,8 +5,8 @@ and ingested like any document (the system chunks them itself); predictions are 
 ingested text back to the gold text (``tools.extraction.text_align``) and, for token corpora, to gold tokens.
 Demonstrations come only from the documents AFTER the scored ones (``demo_pool`` of them, minus any
 whose text equals a scored text), so no scored text is ever shown to the model as an example; every
-system retrieves from that same store with the same k (``graphs.eval_systems``). By default the schema
-is cut down to the labels the corpus uses (``tools.extraction.gold.restrict_to_gold``), for every system.
+system retrieves from that same store with the same k (``graphs.eval.systems``). By default the schema
+is cut down to the labels the corpus uses (``tools.gold.restrict_to_gold``), for every system.
 """
 
 from __future__ import annotations
@@ -21,15 +21,10 @@ from typing import Any
 
 from factloom.agents.context import DemoSource
 from factloom.agents.facts import add_counts
-from factloom.graphs.eval_report import drop_stages, score_report, usage_by_agent
-from factloom.graphs.eval_systems import (
-    SystemName,
-    SystemRun,
-    demo_source,
-    run_factloom,
-    run_langextract,
-    run_single_prompt,
-)
+from factloom.graphs.eval.baseline_single_prompt import run_single_prompt
+from factloom.graphs.eval.peer_langextract import run_langextract
+from factloom.graphs.eval.report import drop_stages, score_report, usage_by_agent
+from factloom.graphs.eval.systems import SystemName, SystemRun, demo_source, run_factloom
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.corpora import GoldDoc
 from factloom.ingest.workspace import Workspace

@@ -1,6 +1,6 @@
 """Extract a collection on a Ray cluster: a pool of workers runs the per-document graph, the driver writes.
 
-Each worker (a Ray actor around ``distributed_worker.ExtractWorker``) builds its model once: a client of a
+Each worker (a Ray actor around ``worker.ExtractWorker``) builds its model once: a client of a
 shared OpenAI-compatible server (vLLM), or the embedded model. The driver reads each document's inputs
 from the workspace, hands them to an idle worker, and stores what comes back (the document graph, its job
 rows, its LLM cache and usage rows) as the workspace's only writer. Results are the single-process run's:
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from factloom.graphs.distributed_worker import (
+from factloom.graphs.distributed.worker import (
     DocumentOutcome,
     DocumentTask,
     LLMFactory,
@@ -100,7 +100,7 @@ class RayPool:
     def __enter__(self) -> RayPool:
         import ray
 
-        from factloom.graphs.distributed_worker import ExtractWorker
+        from factloom.graphs.distributed.worker import ExtractWorker
 
         if not ray.is_initialized():
             try:
