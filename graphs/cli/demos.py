@@ -10,12 +10,11 @@ from factloom.graphs.cli.shared import (
     backend_config_from_options,
     backend_options,
     chroma_url_option,
+    corpus_format_option,
     user_errors,
     wait_option,
 )
 from factloom.tools.demos import ORIGINS
-
-FORMATS = ("auto", "jsonl", "spert", "scierc", "pubtator", "bioc", "redocred", "cuad")
 
 
 @click.group("demos")
@@ -28,9 +27,7 @@ def demos() -> None:
 @click.option(
     "-w", "--workspace", "workspace", required=True, type=click.Path(path_type=Path), help="Workspace folder."
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True, help="Corpus format."
-)
+@corpus_format_option
 @click.option(
     "--schema",
     "schema_name",

@@ -13,6 +13,7 @@ import click
 from factloom.graphs.cli.shared import (
     backend_config_from_options,
     backend_options,
+    corpus_format_option,
     setting_options,
     user_errors,
 )
@@ -25,14 +26,10 @@ if TYPE_CHECKING:
     from factloom.tools.extraction.schema import Schema
     from factloom.tools.llm.config import BackendConfig
 
-FORMATS = ("auto", "jsonl", "spert", "scierc", "pubtator", "bioc", "redocred", "cuad")
-
 
 @click.command("eval")
 @click.argument("corpus", type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True, help="Corpus format."
-)
+@corpus_format_option
 @click.option(
     "--schema",
     "schema_name",

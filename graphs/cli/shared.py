@@ -7,6 +7,7 @@
 - ``@wait_option`` (``--wait SECONDS``): every command that writes a workspace.
 - ``@chroma_url_option`` (``--chroma-url URL``): every command that opens the vector index; the URL is
   checked while the options are read, so a typo fails before any work starts.
+- ``@corpus_format_option`` (``--format``): the commands that read an annotated corpus.
 - ``@ray_options`` (``--ray``, ``--ray-address``, ``--workers``) and ``ray_options_from``.
 - ``@setting_options(*names)``: the flags of the agents' settings a user may choose (``--cot``,
   ``--verifier`` ...), declared once for every command; each arrives under its ``AgentSettings`` name
@@ -37,6 +38,7 @@ import click
 from factloom.agents.context import ReadingUnit, RelationMode
 from factloom.agents.profiles import PROFILE_SETTINGS
 from factloom.ingest.chroma_http import ChromaServerError, parse_chroma_url
+from factloom.ingest.corpora import FORMATS as CORPUS_FORMATS
 from factloom.ingest.errors import FactloomError
 from factloom.tools.llm.factory import BACKENDS, BackendConfig, BackendConfigError
 from factloom.tools.llm.profile import PROFILES
@@ -91,6 +93,16 @@ chroma_url_option: Callable[[F], F] = click.option(
     help="Use the Chroma server at URL (http://HOST:PORT, started with `chroma run`) instead of the "
     "workspace's embedded store; needed when several processes or machines share the index.",
 )
+
+corpus_format_option: Callable[[F], F] = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(("auto", *CORPUS_FORMATS)),
+    default="auto",
+    show_default=True,
+    help="Corpus format.",
+)
+"""``--format`` of the commands that read an annotated corpus (the formats ``ingest.corpora`` reads)."""
 
 DEFAULT_WORKERS = 2
 
