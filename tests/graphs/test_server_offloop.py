@@ -4,7 +4,6 @@ slow call stopped every other request; their workspace work now runs in a worker
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import threading
 import time
 from pathlib import Path
@@ -15,24 +14,19 @@ import pytest
 from factloom.graphs.query import open_context
 from factloom.graphs.server import create_app
 from factloom.ingest.workspace import Workspace
-
-_spec = importlib.util.spec_from_file_location(
-    "query_fixtures", Path(__file__).parents[1] / "query_fixtures.py"
-)
-qf = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(qf)
+from tests.query_fixtures import QuoteLLM, build_workspace
 
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("offloop") / "ws"
-    qf.build_workspace(root)
+    build_workspace(root)
     return root
 
 
 async def test_a_slow_graph_refresh_does_not_stop_the_page(root: Path) -> None:
     with Workspace(root, create=False) as ws:
-        ctx = open_context(ws, qf.QuoteLLM())
+        ctx = open_context(ws, QuoteLLM())
         refresh = ctx.graph.refresh
         started = threading.Event()
         started_at: list[float] = []
