@@ -13,12 +13,12 @@ WS ?= demo-ws
 NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 LLAMA_CMAKE_ARGS ?= -DCMAKE_C_FLAGS=$(subst $() ,\ ,$(NO_AMX)) -DCMAKE_CXX_FLAGS=$(subst $() ,\ ,$(NO_AMX))
 
+# PYTHONWARNINGS: setuptools' notice for editable installs of a mapped layout (folders named like the
+# package could shadow it) does not apply here, no folder is named factloom; the install stays quiet.
 $(BIN)/factloom: pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip setuptools wheel
 	$(BIN)/pip install -q torch==2.13.0
-	# setuptools' notice for editable installs of a mapped layout (folders named like the package
-	# could shadow it) does not apply here: no folder is named factloom.
 	PYTHONWARNINGS='ignore:Editable installation' CMAKE_BUILD_PARALLEL_LEVEL=2 CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/pip install -q -e '.[dev]'
 	touch $(BIN)/factloom
 
