@@ -201,7 +201,7 @@ def run_one(run: Run, limit: int, config: Any, keep: Path | None = None) -> dict
             report = asyncio.run(evaluate(ws, spec, docs, schema, llm, None, bar))
         else:
             from factloom.graphs.eval.peer_langextract import peer_examples
-            from factloom.tools.langextract_peer import serve_peer
+            from factloom.tools.eval.peer_langextract import serve_peer
 
             offered = eval_schema(spec, docs, schema)
             with serve_peer(config, offered, peer_examples(offered)) as peer:

@@ -74,7 +74,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    from factloom.graphs.eval_run import (
+    from factloom.graphs.eval.run import (
         EvalSpec,
         add_demonstrations,
         eval_options,

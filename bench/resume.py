@@ -38,8 +38,9 @@ from factloom.graphs.extract import extract_collection  # noqa: E402
 from factloom.graphs.extract_options import ExtractOptions  # noqa: E402
 from factloom.ingest.store import list_documents  # noqa: E402
 from factloom.ingest.workspace import Workspace  # noqa: E402
-from factloom.tools.llm.factory import BackendConfig, make_llm  # noqa: E402
-from factloom.tools.schema import load_schema  # noqa: E402
+from factloom.tools.extraction.schema import load_schema  # noqa: E402
+from factloom.tools.llm.config import BackendConfig  # noqa: E402
+from factloom.tools.llm.factory import make_llm  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 _SURNAMES = "Smith Jones Brown White Green King Hill Lee Clark Scott Young Moore Adams Baker Carter Davis"

@@ -49,12 +49,12 @@ from factloom.ingest.chunking import chunk_document  # noqa: E402
 from factloom.ingest.sources import file_hash, read_document  # noqa: E402
 from factloom.ingest.store import save_document  # noqa: E402
 from factloom.ingest.workspace import Workspace  # noqa: E402
-from factloom.tools.extraction.schema import load_schema  # noqa: E402
+from factloom.tools.extraction.schema import load_schema  # noqa: E402  # noqa: E402
 from factloom.tools.llm.base import Completion, Message  # noqa: E402
 from factloom.tools.llm.cache import CachedLLM  # noqa: E402
-from factloom.tools.llm.factory import BackendConfig, make_llm  # noqa: E402
+from factloom.tools.llm.config import BackendConfig  # noqa: E402
+from factloom.tools.llm.factory import make_llm  # noqa: E402
 from factloom.tools.llm.scripted import RULES, ScriptedLLM  # noqa: E402
-from factloom.tools.schema import load_schema  # noqa: E402
 
 PDFS = ROOT.parent / "shared" / "data" / "pdfs"
 RESULTS = Path(__file__).parent / "results"

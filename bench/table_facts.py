@@ -46,10 +46,10 @@ from factloom.agents.table_unit import TableUnit, table_unit  # noqa: E402
 from factloom.agents.verifier import TableVerifierInput, verify_table  # noqa: E402
 from factloom.ingest.chunking import chunk_document  # noqa: E402
 from factloom.ingest.sources import read_document  # noqa: E402
-from factloom.tools.extraction.schema import load_schema  # noqa: E402
+from factloom.tools.extraction.schema import load_schema  # noqa: E402  # noqa: E402
 from factloom.tools.llm.base import Usage  # noqa: E402
-from factloom.tools.llm.factory import BackendConfig, make_llm, resolve_profile  # noqa: E402
-from factloom.tools.schema import load_schema  # noqa: E402
+from factloom.tools.llm.config import BackendConfig  # noqa: E402
+from factloom.tools.llm.factory import make_llm, resolve_profile  # noqa: E402
 
 PDFS = ROOT.parent / "shared" / "data" / "pdfs"
 RESULTS = ROOT / "bench" / "results"

@@ -29,10 +29,11 @@ from factloom.graphs.extract_options import (
 )
 from factloom.ingest.lock import workspace_lock
 from factloom.ingest.workspace import Workspace
-from factloom.tools.collection import BuildSummary, build_collection
+from factloom.tools.extraction.schema import Schema, load_schema
 from factloom.tools.llm.base import LLM
-from factloom.tools.llm.factory import BackendConfig, make_llm, resolve_profile, verifier_config
-from factloom.tools.schema import Schema, load_schema
+from factloom.tools.llm.config import BackendConfig
+from factloom.tools.llm.factory import make_llm, resolve_profile, verifier_config
+from factloom.tools.resolution.collection import BuildSummary, build_collection
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ def run_extraction(
             model = llm or _local_llm(ws, config, run)
             _say_reruns(ws, doc_ids, schema, options, model.name, events)
             if run.budget_tokens is not None:
-                from factloom.tools.budget import BudgetedLLM, TokenBudget
+                from factloom.tools.llm.budget import BudgetedLLM, TokenBudget
 
                 model = BudgetedLLM(model, TokenBudget(run.budget_tokens))
             with events.documents(len(doc_ids), "extract") as progress:
@@ -223,7 +224,7 @@ def _ingest(ws: Workspace, paths: list[str], events: RunEvents) -> list[str]:
 
 def _add_demos(ws: Workspace, files: tuple[Path, ...], schema: Schema, events: RunEvents) -> None:
     from factloom.ingest.corpora import read_corpus
-    from factloom.tools.demos import DemoStore, demos_from_gold
+    from factloom.tools.extraction.demos import DemoStore, demos_from_gold
 
     store = DemoStore(ws)
     for path in files:

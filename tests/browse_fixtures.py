@@ -16,10 +16,10 @@ from tablegen import table_pdf
 from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_chunks, get_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.collection import build_collection
-from factloom.tools.kg import Entity, Evidence, Mention, Relation, stable_id
-from factloom.tools.kg_store import load_document_graph, save_document_graph
-from factloom.tools.schema import EntityType, RelationType, Schema
+from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation, stable_id
+from factloom.tools.extraction.schema import EntityType, RelationType, Schema
+from factloom.tools.resolution.collection import build_collection
+from factloom.tools.store.documents import load_document_graph, save_document_graph
 
 _spec = importlib.util.spec_from_file_location(
     "query_fixtures", Path(__file__).with_name("query_fixtures.py")

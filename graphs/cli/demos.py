@@ -14,7 +14,7 @@ from factloom.graphs.cli.shared import (
     user_errors,
     wait_option,
 )
-from factloom.tools.demos import ORIGINS
+from factloom.tools.extraction.demos import ORIGINS
 
 
 @click.group("demos")

@@ -40,8 +40,10 @@ from factloom.agents.profiles import PROFILE_SETTINGS
 from factloom.ingest.chroma_http import ChromaServerError, parse_chroma_url
 from factloom.ingest.corpora import FORMATS as CORPUS_FORMATS
 from factloom.ingest.errors import FactloomError
-from factloom.tools.llm.factory import BACKENDS, BackendConfig, BackendConfigError
+from factloom.tools.errors import BackendConfigError
+from factloom.tools.llm.config import BackendConfig
 from factloom.tools.llm.profile import PROFILES
+from factloom.tools.llm.registry import backend_names
 
 if TYPE_CHECKING:
     from factloom.graphs.distributed import RayOptions
@@ -147,7 +149,7 @@ def ray_options_from(use_ray: bool, ray_address: str | None, workers: int | None
 _OPTIONS = [
     click.option(
         "--backend",
-        type=click.Choice(BACKENDS),
+        type=click.Choice(backend_names()),
         default="embedded",
         show_default=True,
         help="embedded: llama.cpp in this process (CPU); openai: any OpenAI-compatible server "
@@ -230,7 +232,7 @@ def backend_config_from_options(
         if not api_key:
             raise BackendConfigError(f"--api-key-env {api_key_env}: that environment variable is not set")
     return BackendConfig(
-        backend=backend,  # type: ignore[arg-type]  # click.Choice(BACKENDS) checked it
+        backend=backend,  # click.Choice(backend_names()) checked it
         model_path=model_path,
         base_url=base_url,
         model=model,

@@ -6,9 +6,9 @@ from factloom.agents.context import AgentSettings, DemoSource
 from factloom.agents.facts import Counts, add_counts
 from factloom.graphs.eval.systems import SystemRun, mention_key
 from factloom.ingest.workspace import Workspace
+from factloom.tools.eval.scoring import DocPrediction, PredEntity, PredRelation
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import LLM, Usage
-from factloom.tools.schema import Schema
-from factloom.tools.scoring import DocPrediction, PredEntity, PredRelation
 
 
 async def run_single_prompt(

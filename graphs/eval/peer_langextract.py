@@ -5,9 +5,9 @@ from __future__ import annotations
 from factloom.agents.context import AgentSettings, DemoSource
 from factloom.graphs.eval.systems import SystemRun, mention_key
 from factloom.ingest.workspace import Workspace
-from factloom.tools.demos import Demonstration
-from factloom.tools.schema import Schema
-from factloom.tools.scoring import DocPrediction, PredEntity, PredRelation
+from factloom.tools.eval.scoring import DocPrediction, PredEntity, PredRelation
+from factloom.tools.extraction.demos import Demonstration
+from factloom.tools.extraction.schema import Schema
 
 
 def peer_examples(schema: Schema) -> list[tuple[str, list[tuple[str, str]], list[tuple[str, str, str]]]]:
@@ -52,7 +52,7 @@ async def run_langextract(
     demos: DemoSource | None = None,
     settings: AgentSettings | None = None,
 ) -> SystemRun:
-    """Run the langextract peer on one document's text (``peer`` is a ``tools.langextract_peer.Peer``).
+    """Run the langextract peer on one document's text (``peer`` is a ``tools.eval.peer_langextract.Peer``).
 
     With ``demos``, the peer's examples are the demonstrations retrieved for the document's text (the
     peer's own invented example only when none is retrieved: langextract cannot run without one).

@@ -6,7 +6,7 @@ ingested text back to the gold text (``tools.extraction.text_align``) and, for t
 Demonstrations come only from the documents AFTER the scored ones (``demo_pool`` of them, minus any
 whose text equals a scored text), so no scored text is ever shown to the model as an example; every
 system retrieves from that same store with the same k (``graphs.eval.systems``). By default the schema
-is cut down to the labels the corpus uses (``tools.gold.restrict_to_gold``), for every system.
+is cut down to the labels the corpus uses (``tools.extraction.gold.restrict_to_gold``), for every system.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 - ``factloom``: the extraction graph (``graphs.extract.extract_document``), with its ablation switches;
 - ``single-prompt``, the baseline: one call per chunk (``agents.baseline_single_prompt``), no CoT,
   verifier or merging; run by ``baseline_single_prompt``;
-- ``langextract``, the peer library, through an OpenAI-compatible server (``tools.langextract_peer``); run
-  by ``peer_langextract``.
+- ``langextract``, the peer library, through an OpenAI-compatible server
+  (``tools.eval.peer_langextract``); run by ``peer_langextract``.
 
 Every system gets the same demonstrations: ``demo_source`` opens the workspace's store exactly as the
 extraction graph does, and the baselines retrieve from it with the agents' ``k_demos`` and token budget,
@@ -20,10 +20,10 @@ from typing import Literal
 from factloom.agents.context import DemoSource
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.workspace import Workspace
-from factloom.tools.kg import Entity, Relation
+from factloom.tools.eval.scoring import DocPrediction, PredEntity, PredRelation
+from factloom.tools.extraction.kg import Entity, Relation
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import LLM, Usage
-from factloom.tools.schema import Schema
-from factloom.tools.scoring import DocPrediction, PredEntity, PredRelation
 
 SystemName = Literal["factloom", "single-prompt", "langextract"]
 SYSTEMS: tuple[SystemName, ...] = ("factloom", "single-prompt", "langextract")

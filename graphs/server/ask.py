@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from factloom.agents.answerer import Turn
 from factloom.graphs.query import QueryContext, ask, graph_json
 from factloom.graphs.server.shared import VERIFIED_ONLY, Blocking, graph_view
-from factloom.tools.llm.base import LLMError
+from factloom.tools.errors import LLMError
 
 
 class AskRequest(BaseModel):

@@ -10,8 +10,8 @@ from fastapi import APIRouter, HTTPException, Query
 from factloom.graphs.query import QueryContext, graph_json
 from factloom.graphs.server.shared import VERIFIED_ONLY, Blocking, entity_json, graph_view, relation_json
 from factloom.ingest.store import UnknownDocumentError, get_document, list_documents
-from factloom.tools.review import fact_reviews
-from factloom.tools.subgraph import Limits, neighbourhood, sentence_around
+from factloom.tools.query.subgraph import Limits, neighbourhood, sentence_around
+from factloom.tools.store.review import fact_reviews
 
 
 def browse_router(ctx: QueryContext, blocking: Blocking) -> APIRouter:

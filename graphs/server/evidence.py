@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 
 from factloom.graphs.server.shared import Blocking
-from factloom.ingest.errors import FactloomError
+from factloom.ingest.errors import FactloomError, PdfError, UnknownDocumentError
 from factloom.ingest.evidence_view import NoPageImageError, evidence_view, page_image
 from factloom.ingest.models import Document
 from factloom.ingest.store import get_document

@@ -15,9 +15,10 @@ from fastapi import APIRouter, Body, HTTPException
 from factloom.graphs.query import QueryContext
 from factloom.graphs.server.shared import Blocking
 from factloom.ingest.lock import WorkspaceLockedError, workspace_lock
-from factloom.tools.collection import undo_merge
-from factloom.tools.collection_log import MergeNotFoundError, list_conflicts, list_merges
-from factloom.tools.review import FactReview, fact_key, fact_reviews, last_key, read_log, record
+from factloom.tools.errors import MergeNotFoundError
+from factloom.tools.resolution.collection import undo_merge
+from factloom.tools.store.collection import list_conflicts, list_merges
+from factloom.tools.store.review import FactReview, fact_key, fact_reviews, last_key, read_log, record
 
 READ_ONLY = "the server is read-only: start it with --token T (edits by token holders) or --allow-edits"
 

@@ -17,9 +17,9 @@ import anyio.to_thread
 from fastapi import Query
 
 from factloom.graphs.query import QueryContext
-from factloom.tools.graph_index import GraphIndex
-from factloom.tools.kg import Entity, Relation
-from factloom.tools.review import FactReview, review_of
+from factloom.tools.extraction.kg import Entity, Relation
+from factloom.tools.query.graph_index import GraphIndex
+from factloom.tools.store.review import FactReview, review_of
 
 P = ParamSpec("P")
 T = TypeVar("T")

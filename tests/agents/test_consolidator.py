@@ -7,7 +7,7 @@ import random
 from factloom.agents.consolidator import ConsolidatorInput, consolidate, merge_facts
 from factloom.agents.entity_merge import build_entities, entity_id, entity_index
 from factloom.agents.facts import Fact
-from factloom.tools.kg import Evidence
+from factloom.tools.extraction.kg import Evidence
 from factloom.tools.llm.scripted import ScriptedLLM
 from tests.extract_fixtures import make_document, mention, runtime
 

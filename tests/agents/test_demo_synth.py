@@ -20,8 +20,8 @@ from factloom.agents.demo_synth import (
     style_examples,
     synthesize,
 )
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.scripted import ScriptedLLM
-from factloom.tools.schema import load_schema
 
 NEWS = load_schema("news")
 STYLE = ["The company said on Monday that its chairman, John Smith, had resigned.", "Rain fell in Ohio."]

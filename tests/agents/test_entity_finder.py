@@ -6,7 +6,6 @@ from factloom.agents.entity_finder import EntityFinderInput, build_messages, fin
 from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.base import Message
 from factloom.tools.llm.scripted import ScriptedLLM
-from factloom.tools.schema import load_schema
 from tests.extract_fixtures import make_document, runtime
 
 DOC, CHUNKS = make_document()

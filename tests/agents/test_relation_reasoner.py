@@ -11,6 +11,7 @@ from factloom.agents.relation_reasoner import (
     check_candidates,
     reason_relations,
 )
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.scripted import ScriptedLLM
 from factloom.tools.llm.structured import output_schema
 from tests.extract_fixtures import make_document, mention, runtime

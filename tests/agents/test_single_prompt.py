@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from factloom.agents.baseline_single_prompt import build_messages, extract_chunk
-from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation
-from factloom.tools.llm.base import LLMOutputError
+from factloom.tools.errors import LLMOutputError
+from factloom.tools.extraction.demos import DemoEntity, Demonstration, DemoRelation
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.scripted import ScriptedLLM
-from factloom.tools.schema import load_schema
 
 NEWS = load_schema("news")
 TEXT = "Ann Lee , a lawyer for Acme Corp in Boston , said ."

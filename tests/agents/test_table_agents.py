@@ -14,7 +14,7 @@ from factloom.agents.table_unit import TableUnit, table_unit
 from factloom.ingest.chunking import chunk_document
 from factloom.ingest.models import Chunk, Table, TableCell
 from factloom.ingest.sources import read_document
-from factloom.tools.schema import load_schema
+from factloom.tools.extraction.schema import load_schema
 
 TEMPLATES = [
     (table_entities.SYSTEM_TEMPLATE, {"entity_types"}),

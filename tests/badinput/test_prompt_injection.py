@@ -11,7 +11,7 @@ from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.kg_store import load_graph
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.scripted import ScriptedLLM
 from factloom.tools.llm.structured import output_schema
 from factloom.tools.store.view import load_graph

@@ -104,7 +104,7 @@ class AlwaysSame:
 
 def test_extraction_hook_judges_ambiguous_pairs_once(tmp_path: Path) -> None:
     from factloom.graphs.cli.collection import resolve_workspace
-    from factloom.tools.kg_store import load_graph
+    from factloom.tools.store.view import load_graph
 
     with Workspace(tmp_path / "ws") as ws:
         for doc_id, name in (("d1", "Microsoft"), ("d2", "Microsfot")):

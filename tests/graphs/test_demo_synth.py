@@ -20,9 +20,9 @@ from factloom.graphs.extract import extract_document
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
-from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation, DemoStore
+from factloom.tools.extraction.demos import DemoEntity, Demonstration, DemoRelation, DemoStore
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.scripted import ScriptedLLM
-from factloom.tools.schema import load_schema
 from tests.extract_fixtures import make_document
 from tests.graphs.test_extract import _llm
 

@@ -17,9 +17,9 @@ from factloom.graphs.eval.run import EvalSpec, evaluate
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.corpora import GoldDoc, read_corpus
 from factloom.ingest.workspace import Workspace
-from factloom.tools.gold import to_schema
+from factloom.tools.extraction.gold import to_schema
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.scripted import ScriptedLLM
-from factloom.tools.schema import load_schema
 
 NEWS = load_schema("news")
 N_SCORED = 3

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from factloom.graphs.eval.peer_langextract import demo_examples, peer_examples
-from factloom.tools.demos import DemoEntity, Demonstration, DemoRelation
-from factloom.tools.schema import load_schema
+from factloom.tools.extraction.demos import DemoEntity, Demonstration, DemoRelation
+from factloom.tools.extraction.schema import load_schema
 
 
 def test_retrieved_demonstrations_become_langextract_examples() -> None:

@@ -15,11 +15,10 @@ from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.errors import LLMRequestError, LLMUnavailableError
 from factloom.tools.export.jsonl import write
-from factloom.tools.jobs import JobTable
-from factloom.tools.kg_store import load_graph
-from factloom.tools.llm.base import LLMRequestError, LLMUnavailableError
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.scripted import ScriptedLLM
-from factloom.tools.schema import load_schema
+from factloom.tools.store.jobs import JobTable
+from factloom.tools.store.view import load_graph
 from tests.extract_fixtures import NEWS_TEXT, make_document
 
 NEWS = load_schema("news")

@@ -25,10 +25,11 @@ from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
 from factloom.tools.export import EXPORTERS
 from factloom.tools.export.cypher import relation_row
-from factloom.tools.kg import Evidence, Mention, Relation
-from factloom.tools.kg_store import load_graph, save_document_graph
+from factloom.tools.extraction.kg import Evidence, Mention, Relation
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.scripted import ScriptedLLM
-from factloom.tools.schema import load_schema
+from factloom.tools.store.documents import save_document_graph
+from factloom.tools.store.view import load_graph
 
 BIOMED = load_schema("biomed")
 OPTIONS = ExtractOptions(cross_chunk_pairs=0, demos=False)

@@ -27,7 +27,6 @@ from factloom.tools.errors import LLMOutputError
 from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.base import CallTag
 from factloom.tools.llm.openai_backend import OpenAIBackend
-from factloom.tools.schema import load_schema
 from tests.tools.llm.server_fixtures import ServerProcess, start_llama_server, stop
 
 pytestmark = pytest.mark.slow

@@ -43,7 +43,7 @@ from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.base import Message
 from factloom.tools.llm.cache import CachedLLM
 from factloom.tools.llm.scripted import entities_by_name as _entities
-from factloom.tools.schema import load_schema
+from factloom.tools.store.view import load_graph
 from tests.graphs.ray_fixtures import fake_llm
 
 ray = pytest.importorskip("ray")

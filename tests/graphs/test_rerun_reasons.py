@@ -17,7 +17,7 @@ from factloom.agents.context import AgentSettings
 from factloom.graphs.extract_jobs import UNKNOWN_VERSION, explain_reruns
 from factloom.ingest.store import list_documents
 from factloom.ingest.workspace import Workspace
-from factloom.tools.schema import load_schema
+from factloom.tools.extraction.schema import load_schema
 
 pytestmark = pytest.mark.slow
 

@@ -26,11 +26,12 @@ from factloom.graphs.extract import extract_collection
 from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.store import list_documents
 from factloom.ingest.workspace import DB_NAME, Workspace
-from factloom.tools.budget import BudgetedLLM, BudgetExceededError, TokenBudget
-from factloom.tools.kg_store import load_graph
-from factloom.tools.llm.base import LLMUnavailableError, Message
-from factloom.tools.output_models import entity_output_model
-from factloom.tools.schema import EntityType, load_schema
+from factloom.tools.errors import BudgetExceededError, LLMUnavailableError
+from factloom.tools.extraction.output_models import entity_output_model
+from factloom.tools.extraction.schema import EntityType, load_schema
+from factloom.tools.llm.base import Message
+from factloom.tools.llm.budget import BudgetedLLM, TokenBudget
+from factloom.tools.store.view import load_graph
 
 NEWS = load_schema("news")
 OPTIONS = ExtractOptions(concurrency=2, demos=False, k_demos=0)

@@ -25,8 +25,8 @@ from factloom.ingest.chunking import chunk_document
 from factloom.ingest.sources import read_document
 from factloom.ingest.store import save_document
 from factloom.ingest.workspace import Workspace
+from factloom.tools.extraction.schema import load_schema
 from factloom.tools.llm.scripted import ScriptedLLM
-from factloom.tools.schema import load_schema
 from tests.graphs.test_web_browse import CHROMIUM, CHROMIUM_ARGS, bf, sync_api
 
 TOKEN = "table-token"

@@ -144,8 +144,8 @@ def test_a_distributed_worker_reads_demonstrations_from_the_server(tmp_path: Pat
     from factloom.graphs.extract import extract_document
     from factloom.graphs.extract_options import ExtractOptions
     from factloom.ingest.store import save_document
+    from factloom.tools.extraction.schema import load_schema
     from factloom.tools.llm.scripted import ScriptedLLM
-    from factloom.tools.schema import load_schema
     from tests.extract_fixtures import make_document
 
     schema, options = load_schema("news"), ExtractOptions(k_demos=1, cross_chunk_pairs=0)

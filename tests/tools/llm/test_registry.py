@@ -10,7 +10,7 @@ import pytest
 from factloom.tools.llm import registry
 from factloom.tools.llm.config import BackendConfig, NamedModel
 from factloom.tools.llm.factory import make_llm, resolve_profile, verifier_config
-from tests.fakes import ScriptedLLM
+from factloom.tools.llm.scripted import ScriptedLLM
 
 
 class _Echo(NamedModel):
