@@ -226,7 +226,7 @@ async def cross_chunk_relations(
     kept, drops = [], []
     for relation, j in zip(proposed, judgements, strict=True):
         if j.reason is None:
-            verified = {"status": "verified", "confidence": j.confidence, "rationale": j.rationale}
+            verified = {"status": j.status, "confidence": j.confidence, "rationale": j.rationale}
             kept.append(relation.model_copy(update=verified))
         else:
             drops.append(Drop.RELATION_VERIFIER)

@@ -164,7 +164,8 @@ async def test_a_cross_chunk_relation_is_the_consolidators_unchecked_proposal() 
 
 
 def _verdict(verdict: str) -> dict:
-    return {"verdicts": [{"fact": 1, "rationale": "both passages", "verdict": verdict, "confidence": 0.8}]}
+    why = "both passages: Mary Jones, Paris, ACME, Massachusetts"
+    return {"verdicts": [{"fact": 1, "rationale": why, "verdict": verdict, "confidence": 0.8}]}
 
 
 async def test_the_verifier_checks_a_cross_chunk_proposal_on_both_passages() -> None:
@@ -173,7 +174,7 @@ async def test_the_verifier_checks_a_cross_chunk_proposal_on_both_passages() -> 
     [rel] = (await consolidate(inp, runtime(llm, cross_chunk_pairs=1)))["relations"]
     assert (rel.status, rel.rationale, rel.confidence, rel.agent) == (
         "verified",
-        "both passages",
+        "both passages: Mary Jones, Paris, ACME, Massachusetts",
         0.8,
         "consolidator",
     )

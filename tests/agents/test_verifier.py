@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from factloom.agents.facts import Candidate
-from factloom.agents.verifier import REASON_UNGROUNDED, UNVERIFIED_CONFIDENCE, VerifierInput, verify
+from factloom.agents.verifier import (
+    REASON_UNGROUNDED,
+    UNVERIFIED_CONFIDENCE,
+    VerifierInput,
+    names_entity,
+    verify,
+)
 from factloom.tools.llm.scripted import ScriptedLLM
 from tests.extract_fixtures import make_document, mention, runtime
 
@@ -20,10 +28,10 @@ def _cand(head, type_, tail, quote) -> Candidate:
     return Candidate(head=head, type=type_, tail=tail, quote=quote)
 
 
-def _verdicts(*verdicts: tuple[str, float]) -> dict:
+def _verdicts(*verdicts: tuple[str, float], rationale: str = "the evidence states it") -> dict:
     return {
         "verdicts": [
-            {"fact": i, "rationale": "the evidence states it", "verdict": v, "confidence": c}
+            {"fact": i, "rationale": rationale, "verdict": v, "confidence": c}
             for i, (v, c) in enumerate(verdicts, 1)
         ]
     }
@@ -109,11 +117,12 @@ async def test_facts_accepted_in_the_first_round_are_not_judged_again() -> None:
 
 async def test_a_supported_fact_is_verified_with_the_rationale_written_before_the_verdict() -> None:
     cand = _cand(MARY, "live_in", PARIS, "Mary Jones lives in Paris.")
-    llm = ScriptedLLM({"verifier": _verdicts(("supported", 0.8))})
+    why = "it says Mary Jones lives in Paris"
+    llm = ScriptedLLM({"verifier": _verdicts(("supported", 0.8), rationale=why)})
     [fact] = (await verify(VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand]), runtime(llm)))[
         "accepted"
     ]
-    assert fact.status == "verified" and fact.rationale == "the evidence states it"
+    assert fact.status == "verified" and fact.rationale == "it says Mary Jones lives in Paris"
     assert (fact.evidence.method, fact.evidence.score) == ("exact", 100.0)
     schema = llm.calls[0].output.model_json_schema()
     judgement = next(iter(schema["$defs"].values()))["properties"]
@@ -145,3 +154,22 @@ async def test_with_the_verifier_off_facts_are_labelled_unverified() -> None:
         VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand]), runtime(ScriptedLLM(), verify=False)
     )
     assert out["accepted"][0].status == "unverified"
+
+
+@pytest.mark.parametrize("rationale", ["...", "supported", "The person lives in the location."])
+async def test_a_supported_verdict_whose_rationale_names_neither_entity_leaves_the_fact_unverified(
+    rationale: str,
+) -> None:
+    """Regression: Qwen2.5-0.5B verified nonsense with rationales like "..." (verified_sample_qwen-0.5b)."""
+    cand = _cand(MARY, "live_in", PARIS, "Mary Jones lives in Paris.")
+    llm = ScriptedLLM({"verifier": _verdicts(("supported", 0.9), rationale=rationale)})
+    [fact] = (await verify(VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand]), runtime(llm)))[
+        "accepted"
+    ]
+    assert (fact.status, fact.rationale) == ("unverified", rationale)
+
+
+def test_an_entity_is_named_by_its_whole_name_or_a_long_word_of_it() -> None:
+    assert names_entity("Jones moved there", "Mary Jones") and names_entity("lives in PARIS", "Paris")
+    assert not names_entity("the person lives there", "Mary Jones")
+    assert not names_entity("in 2014", "2014 Act")

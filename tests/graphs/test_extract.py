@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -56,11 +57,11 @@ def _relations(messages, output):
 
 def _verdicts(verdict: str):
     def answer(messages, output):
-        n = messages[-1].content.count("Fact:")
+        facts = re.findall(r"(\d+)\. Fact: (.+?) --\S+--> (.+)", messages[-1].content)
         return {
             "verdicts": [
-                {"fact": i, "rationale": "the evidence states it", "verdict": verdict, "confidence": 0.9}
-                for i in range(1, n + 1)
+                {"fact": int(i), "rationale": f"it says {h} and {t}", "verdict": verdict, "confidence": 0.9}
+                for i, h, t in facts
             ]
         }
 

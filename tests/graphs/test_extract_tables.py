@@ -62,7 +62,8 @@ def _table_facts(messages, output):
 
 def _supported(messages, output):
     n = messages[-1].content.count("Fact:")
-    return {"verdicts": [{"fact": i, "rationale": "r", "verdict": "supported", "confidence": 0.9}
+    why = "Metformin: Diarrhoea in 22"
+    return {"verdicts": [{"fact": i, "rationale": why, "verdict": "supported", "confidence": 0.9}
                          for i in range(1, n + 1)]}  # fmt: skip
 
 

@@ -15,7 +15,8 @@ from tests.extract_fixtures import make_document, mention, runtime
 DOC, CHUNKS = make_document()
 C1 = CHUNKS[1]
 MARY, PARIS = mention(DOC, C1, "Mary Jones", "person"), mention(DOC, C1, "Paris", "location")
-VERDICT = {"verdicts": [{"fact": 1, "rationale": "lives in", "verdict": "supported", "confidence": 0.9}]}
+WHY = "Mary Jones lives in Paris"
+VERDICT = {"verdicts": [{"fact": 1, "rationale": WHY, "verdict": "supported", "confidence": 0.9}]}
 
 
 async def test_the_verifier_calls_go_to_the_verifier_model_and_the_rest_to_the_extraction_model() -> None:
