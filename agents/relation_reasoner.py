@@ -146,25 +146,39 @@ def check_candidates(
     reasoning: str = "",
 ) -> tuple[list[Candidate], Counts]:
     """Turn ``(head text, type, tail text, evidence)`` proposals into candidates; drop and count bad ones."""
-    by_text: dict[str, Mention] = {}
-    for m in mentions:
-        by_text.setdefault(m.text, m)
+    by_text = mentions_by_text(mentions)
     out: dict[tuple[str, str, str], Candidate] = {}
     drops: list[Drop] = []
     for head_text, raw_type, tail_text, quote in items:
-        head, tail = by_text.get(head_text), by_text.get(tail_text)
-        type_ = (
-            raw_type if raw_type in schema.relation_names else normalise_type(raw_type) if schema.open else ""
-        )
-        if head is None or tail is None or not type_ or not schema.allows(head.type, type_, tail.type):
-            drops.append(Drop.RELATION_SCHEMA)
+        resolved = resolve_proposal(head_text, raw_type, tail_text, by_text, schema)
+        if isinstance(resolved, Drop):
+            drops.append(resolved)
             continue
-        if head.text == tail.text:
-            drops.append(Drop.RELATION_SELF)
-            continue
+        head, type_, tail = resolved
         cand = Candidate(head=head, type=type_, tail=tail, quote=quote, reasoning=reasoning)
         out.setdefault(cand.key, cand)
     return list(out.values()), count(drops)
+
+
+def mentions_by_text(mentions: Sequence[Mention]) -> dict[str, Mention]:
+    """Return the first mention of each distinct text (what a proposal's head or tail names)."""
+    by_text: dict[str, Mention] = {}
+    for m in mentions:
+        by_text.setdefault(m.text, m)
+    return by_text
+
+
+def resolve_proposal(
+    head_text: str, raw_type: str, tail_text: str, by_text: dict[str, Mention], schema: Schema
+) -> tuple[Mention, str, Mention] | Drop:
+    """Return a proposal's head, relation type and tail, or why it is dropped (schema or self relation)."""
+    head, tail = by_text.get(head_text), by_text.get(tail_text)
+    type_ = raw_type if raw_type in schema.relation_names else normalise_type(raw_type) if schema.open else ""
+    if head is None or tail is None or not type_ or not schema.allows(head.type, type_, tail.type):
+        return Drop.RELATION_SCHEMA
+    if head.text == tail.text:
+        return Drop.RELATION_SELF
+    return head, type_, tail
 
 
 async def _ask_joint(inp: ReasonerInput, ctx: AgentContext) -> tuple[list[Candidate], Counts, Usage]:

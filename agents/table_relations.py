@@ -18,14 +18,19 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from factloom.agents.context import AgentContext
 from factloom.agents.facts import Counts, Drop, count
-from factloom.agents.relation_reasoner import legal_choices, mention_choices
+from factloom.agents.relation_reasoner import (
+    legal_choices,
+    mention_choices,
+    mentions_by_text,
+    resolve_proposal,
+)
 from factloom.agents.schema_prompt import relation_types_text
 from factloom.agents.table_facts import AGENT, TableCandidate
 from factloom.agents.table_unit import TableUnit
 from factloom.tools.errors import LLMOutputError
 from factloom.tools.extraction.kg import Mention
 from factloom.tools.extraction.output_models import MAX_REASONING_CHARS, MAX_TYPE_CHARS, RelationChoice
-from factloom.tools.extraction.schema import Schema, normalise_type
+from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
 
 log = logging.getLogger(__name__)
@@ -153,22 +158,15 @@ def check_proposals(
     reasoning: str = "",
 ) -> tuple[list[TableCandidate], Counts]:
     """Turn ``(head, type, tail, row, column, value)`` proposals into candidates; drop and count bad ones."""
-    by_text: dict[str, Mention] = {}
-    for m in mentions:
-        by_text.setdefault(m.text, m)
+    by_text = mentions_by_text(mentions)
     out: dict[tuple[str, ...], TableCandidate] = {}
     drops: list[Drop] = []
     for head_text, raw_type, tail_text, row, column, value in items:
-        head, tail = by_text.get(head_text), by_text.get(tail_text)
-        type_ = (
-            raw_type if raw_type in schema.relation_names else normalise_type(raw_type) if schema.open else ""
-        )
-        if head is None or tail is None or not type_ or not schema.allows(head.type, type_, tail.type):
-            drops.append(Drop.RELATION_SCHEMA)
+        resolved = resolve_proposal(head_text, raw_type, tail_text, by_text, schema)
+        if isinstance(resolved, Drop):
+            drops.append(resolved)
             continue
-        if head.text == tail.text:
-            drops.append(Drop.RELATION_SELF)
-            continue
+        head, type_, tail = resolved
         cand = TableCandidate(
             head=head, type=type_, tail=tail, row=row, column=column, value=value, reasoning=reasoning
         )
