@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any, Literal, TypedDict, Union
+from typing import Any, Literal, TypedDict
 
 from langgraph.runtime import Runtime
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -29,7 +29,7 @@ from factloom.agents.table_facts import AGENT, TableCandidate
 from factloom.agents.table_unit import TableUnit
 from factloom.tools.errors import LLMOutputError
 from factloom.tools.extraction.kg import Mention
-from factloom.tools.extraction.output_models import MAX_REASONING_CHARS, MAX_TYPE_CHARS, RelationChoice
+from factloom.tools.extraction.output_models import MAX_REASONING_CHARS, RelationChoice, relation_item_type
 from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
 
@@ -83,26 +83,6 @@ class _Out(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _fact_item(
-    name: str,
-    type_: Any,
-    heads: tuple[str, ...],
-    tails: tuple[str, ...],
-    rows: tuple[str, ...],
-    columns: tuple[str, ...],
-) -> type[BaseModel]:
-    return create_model(
-        name,
-        __base__=_Out,
-        head=(Literal[heads], ...),  # type: ignore[valid-type]
-        type=type_,
-        tail=(Literal[tails], ...),  # type: ignore[valid-type]
-        row=(Literal[rows], ...),  # type: ignore[valid-type]
-        column=(Literal[columns], ...),  # type: ignore[valid-type]
-        value=(str, Field(min_length=1, max_length=MAX_VALUE_CHARS)),
-    )
-
-
 @functools.lru_cache(maxsize=64)
 def table_output_model(
     choices: tuple[RelationChoice, ...] | None,
@@ -121,15 +101,14 @@ def table_output_model(
     """
     if not rows or not columns:
         raise ValueError("a table output model needs at least one row and one column")
-    if choices is None:
-        type_: Any = (str, Field(min_length=1, max_length=MAX_TYPE_CHARS))
-        item: Any = _fact_item("TableFact", type_, mentions, mentions, rows, columns)
-    else:
-        items = [
-            _fact_item(f"TableFact{i}", (Literal[name], ...), heads, tails, rows, columns)  # type: ignore[valid-type]
-            for i, (name, heads, tails) in enumerate(choices)
-        ]
-        item = items[0] if len(items) == 1 else Union[tuple(items)]  # noqa: UP007
+    item = relation_item_type(
+        choices,
+        mentions,
+        "TableFact",
+        row=(Literal[rows], ...),  # type: ignore[valid-type]
+        column=(Literal[columns], ...),  # type: ignore[valid-type]
+        value=(str, Field(min_length=1, max_length=MAX_VALUE_CHARS)),
+    )
     fields: dict[str, Any] = {}
     if cot:
         fields["reasoning"] = (str, Field(default="", max_length=MAX_REASONING_CHARS))

@@ -102,15 +102,35 @@ RelationChoice = tuple[str, tuple[str, ...], tuple[str, ...]]
 """A relation type with the mention texts that may be its head and its tail."""
 
 
-def _relation_item(name: str, type_: Any, heads: tuple[str, ...], tails: tuple[str, ...]) -> type[BaseModel]:
+def _relation_item(
+    name: str, type_: Any, heads: tuple[str, ...], tails: tuple[str, ...], extra: dict[str, Any]
+) -> type[BaseModel]:
     return create_model(
         name,
         __base__=_Out,
         head=(Literal[heads], ...),  # type: ignore[valid-type]
         type=type_,
         tail=(Literal[tails], ...),  # type: ignore[valid-type]
-        evidence=(str, Field(min_length=1, max_length=MAX_EVIDENCE_CHARS)),
+        **extra,
     )
+
+
+def relation_item_type(
+    choices: tuple[RelationChoice, ...] | None, mentions: tuple[str, ...], name: str, **extra: Any
+) -> Any:
+    """Return the type of one relation of an answer: head, type and tail, then the ``extra`` fields.
+
+    With ``choices`` (closed schemas) it is a union with one model per legal relation type (``{name}{i}``),
+    whose head and tail are enums over the mention texts its domain and range allow; without (open schemas)
+    one model (``{name}Item``) with a free type and head and tail over all ``mentions``.
+    """
+    if choices is None:
+        return _relation_item(f"{name}Item", _enum(None, MAX_TYPE_CHARS), mentions, mentions, extra)
+    items = [
+        _relation_item(f"{name}{i}", (Literal[rel], ...), heads, tails, extra)  # type: ignore[valid-type]
+        for i, (rel, heads, tails) in enumerate(choices)
+    ]
+    return items[0] if len(items) == 1 else Union[tuple(items)]  # noqa: UP007
 
 
 @functools.lru_cache(maxsize=256)
@@ -134,18 +154,12 @@ def reasoner_output_model(
         cot: put a short free-text ``reasoning`` field before the relations (chain of thought).
         max_items: the most relations one answer may hold.
     """
-    if choices is None:
-        if not mentions:
-            raise ValueError("a reasoner output model needs at least one mention")
-        item: Any = _relation_item("RelationItem", _enum(None, MAX_TYPE_CHARS), mentions, mentions)
-    elif not choices:
+    if choices is None and not mentions:
+        raise ValueError("a reasoner output model needs at least one mention")
+    if choices == ():
         raise ValueError("a reasoner output model needs at least one legal relation")
-    else:
-        items = [
-            _relation_item(f"Relation{i}", (Literal[name], ...), heads, tails)  # type: ignore[valid-type]
-            for i, (name, heads, tails) in enumerate(choices)
-        ]
-        item = items[0] if len(items) == 1 else Union[tuple(items)]  # noqa: UP007
+    evidence = (str, Field(min_length=1, max_length=MAX_EVIDENCE_CHARS))
+    item = relation_item_type(choices, mentions, "Relation", evidence=evidence)
     fields: dict[str, Any] = {}
     if cot:
         fields["reasoning"] = (str, Field(default="", max_length=MAX_REASONING_CHARS))
