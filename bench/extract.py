@@ -33,7 +33,6 @@ import asyncio
 import json
 import logging
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -43,8 +42,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from extract_figures import OUTCOMES, row
+from extract_figures import agent_totals as agent_totals  # re-exported: tests/bench/test_extract_bench.py
+from extract_figures import proposals as proposals  # re-exported: tests/bench/test_extract_bench.py
+from extract_report import RESULTS, combine, commit, write_result
+
 from factloom.graphs.extract import extract_collection
-from factloom.graphs.extract_options import DocumentGraph, ExtractOptions
+from factloom.graphs.extract_options import ExtractOptions
 from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.store import get_document
 from factloom.ingest.workspace import Workspace
@@ -57,11 +61,6 @@ from factloom.tools.llm.factory import make_llm
 
 ROOT = Path(__file__).resolve().parents[1]
 PDFS = ROOT.parent / "shared" / "data" / "pdfs"
-RESULTS = Path(__file__).parent / "results"
-DEFAULT_MODEL = "SmolLM2-135M-Instruct Q4_1"
-ORIGINS = ("verified", "unverified", "one_sentence", "cross_sentence", "cross_chunk")
-PROPOSAL_KEYS = ("proposed", "grounded", "rejected")
-OUTCOMES = ("ok", "repaired", "invalid", "error")
 # file name prefix -> preset (there is no legal preset: judgements name people, courts and places)
 AUTO_SCHEMA = (
     ("biomedical_", "biomed"),
@@ -129,79 +128,6 @@ def source_tokens(text: str) -> int:
 
     vocab = llama_cpp.Llama(model_path=str(default_model_path()), vocab_only=True, verbose=False)
     return len(vocab.tokenize(text.encode("utf-8"), add_bos=False))
-
-
-def _share(part: float, whole: float) -> float | None:
-    return round(part / whole, 4) if whole else None
-
-
-def row(name: str, schema: str, pages: int, tokens: int, graph: DocumentGraph) -> dict:
-    """Return the benchmark row of one document."""
-    s, u = graph.stats, graph.stats.usage
-    per_k = 1000 / tokens if tokens else 0.0
-    checked = s.drops.get("relation_grounding", 0) + s.drops.get("relation_verifier", 0) + s.facts
-    origins = relation_origins(graph)
-    return {
-        "pdf": name,
-        "schema": schema,
-        "pages": pages,
-        "source_tokens": tokens,
-        "chunks": s.chunks,
-        "wall_s": round(s.seconds, 2),
-        "wall_s_per_page": round(s.seconds / pages, 2) if pages else None,
-        "llm_tokens_per_page": round((u.prompt_tokens + u.completion_tokens) / pages) if pages else None,
-        "llm_calls": u.calls,
-        "llm_calls_per_1k_source_tokens": round(u.calls * per_k, 2),
-        "prompt_tokens_per_1k_source_tokens": round(u.prompt_tokens * per_k, 1),
-        "completion_tokens_per_1k_source_tokens": round(u.completion_tokens * per_k, 1),
-        "prompt_tokens_per_source_token": round(u.prompt_tokens / tokens, 2) if tokens else None,
-        "prefix_cache_share": _share(u.cached_prompt_tokens, u.prompt_tokens),
-        "non_llm_time_share": _share(max(s.seconds - u.seconds, 0.0), s.seconds),
-        "mentions": s.mentions,
-        "entities": s.entities,
-        "relations": s.relations,
-        "relation_proposals_checked": checked,
-        **proposals(s.drops, s.facts, origins["cross_chunk"]),
-        **origins,
-        "dropped_by_grounding_share": _share(s.drops.get("relation_grounding", 0), checked),
-        "dropped_by_verifier_share": _share(s.drops.get("relation_verifier", 0), checked),
-        "drops": s.drops,
-        "prompt_tokens": u.prompt_tokens,
-        "cached_prompt_tokens": u.cached_prompt_tokens,
-        "completion_tokens": u.completion_tokens,
-        "llm_seconds": round(u.seconds, 2),
-    }
-
-
-def proposals(drops: dict[str, int], facts: int, cross_chunk_kept: int) -> dict[str, int]:
-    """Return the relation proposals of a run and what became of them.
-
-    ``proposed``: every relation the reasoner or the consolidator put forward (those dropped as off-schema,
-    self-relations, ungrounded or rejected by the verifier, the chunk facts kept, and the cross-chunk
-    relations kept); ``grounded``: those whose arguments and quote were found in the text and fit the
-    schema; ``rejected``: those the verifier judged unsupported. Cross-chunk proposals the verifier rejected
-    are counted in ``rejected`` (the drop counts do not tell them apart).
-    """
-    off = drops.get("relation_schema", 0) + drops.get("relation_self", 0) + drops.get("relation_grounding", 0)
-    rejected = drops.get("relation_verifier", 0)
-    proposed = off + rejected + facts + cross_chunk_kept
-    return {"proposed": proposed, "grounded": proposed - off, "rejected": rejected}
-
-
-def relation_origins(graph: DocumentGraph) -> dict[str, int]:
-    """Count the relations by status and by where their evidence lies (one sentence, sentences, chunks)."""
-    from factloom.ingest.sentences import sentence_bounds
-
-    out = {"verified": 0, "unverified": 0, "one_sentence": 0, "cross_sentence": 0, "cross_chunk": 0}
-    for rel in graph.relations:
-        out[rel.status] += 1
-        if rel.agent == "consolidator":
-            out["cross_chunk"] += 1
-        elif all(len(sentence_bounds(ev.quote)) <= 1 for ev in rel.evidence):
-            out["one_sentence"] += 1
-        else:
-            out["cross_sentence"] += 1
-    return out
 
 
 def start_server(model: Path, threads: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -276,282 +202,6 @@ def backend_config(args: argparse.Namespace) -> BackendConfig:
         timeout=600.0,
         profile=args.profile,
     )
-
-
-def agent_totals(rows: list[dict]) -> dict[str, dict[str, Any]]:
-    """Return the call outcomes per agent over ``rows``, with the share valid after at most one repair."""
-    out: dict[str, Counter[str]] = {}
-    for r in rows:
-        for agent, counts in r.get("calls_by_agent", {}).items():
-            out.setdefault(agent, Counter()).update(counts)
-    result: dict[str, dict[str, Any]] = {}
-    for agent, c in sorted(out.items()):
-        calls = sum(c[k] for k in OUTCOMES)
-        result[agent] = {"calls": calls, **{k: c[k] for k in OUTCOMES}}
-        result[agent]["valid_share"] = round((c["ok"] + c["repaired"]) / calls, 4) if calls else None
-    calls = sum(a["calls"] for a in result.values())
-    valid = sum(a["ok"] + a["repaired"] for a in result.values())
-    result["all"] = {
-        "calls": calls,
-        **{k: sum(a[k] for a in result.values()) for k in OUTCOMES},
-        "valid_share": round(valid / calls, 4) if calls else None,
-    }
-    return result
-
-
-def totals(rows: list[dict]) -> dict:
-    """Return the corpus-level figures (token-weighted, not means of ratios)."""
-    ok = [r for r in rows if "error" not in r]
-    tokens = sum(r["source_tokens"] for r in ok)
-    pages = sum(r["pages"] for r in ok)
-    wall = sum(r["wall_s"] for r in ok)
-    prompt = sum(r["prompt_tokens"] for r in ok)
-    checked = sum(r["relation_proposals_checked"] for r in ok)
-    return {
-        "documents": len(ok),
-        "pages": pages,
-        "source_tokens": tokens,
-        "wall_s": round(wall, 1),
-        "wall_s_per_page": round(wall / pages, 2) if pages else None,
-        "llm_calls_per_1k_source_tokens": round(1000 * sum(r["llm_calls"] for r in ok) / tokens, 2)
-        if tokens
-        else None,
-        "prompt_tokens_per_source_token": round(prompt / tokens, 2) if tokens else None,
-        "completion_tokens_per_1k_source_tokens": round(
-            1000 * sum(r["completion_tokens"] for r in ok) / tokens, 1
-        )
-        if tokens
-        else None,
-        "prefix_cache_share": _share(sum(r["cached_prompt_tokens"] for r in ok), prompt),
-        "non_llm_time_share": _share(wall - sum(r["llm_seconds"] for r in ok), wall),
-        "entities": sum(r["entities"] for r in ok),
-        "relations": sum(r["relations"] for r in ok),
-        "dropped_by_grounding_share": _share(
-            sum(r["drops"].get("relation_grounding", 0) for r in ok), checked
-        ),
-        "dropped_by_verifier_share": _share(sum(r["drops"].get("relation_verifier", 0) for r in ok), checked),
-        **{k: sum(r.get(k, 0) for r in ok) for k in (*ORIGINS, *PROPOSAL_KEYS)},
-        "llm_tokens_per_page": round((prompt + sum(r["completion_tokens"] for r in ok)) / pages)
-        if pages
-        else None,
-        "cross_sentence_share": _share(sum(r["cross_sentence"] for r in ok), sum(r["relations"] for r in ok)),
-        "cross_chunk_share": _share(sum(r["cross_chunk"] for r in ok), sum(r["relations"] for r in ok)),
-        "calls_by_agent": agent_totals(rows),
-    }
-
-
-def _settings(options: ExtractOptions) -> dict[str, object]:
-    s = options.settings()
-    return {k: getattr(s, k) for k in ("profile", "unit", "relation_mode", "cot", "verify", "k_demos")}
-
-
-def markdown(result: dict) -> str:
-    """Return the results as a Markdown report."""
-    cols = [
-        ("pdf", "pdf"),
-        ("schema", "schema"),
-        ("pages", "pages"),
-        ("source_tokens", "src tok"),
-        ("chunks", "chunks"),
-        ("wall_s_per_page", "s/page"),
-        ("llm_tokens_per_page", "LLM tok/page"),
-        ("llm_calls_per_1k_source_tokens", "calls/1k"),
-        ("prompt_tokens_per_source_token", "prompt/src"),
-        ("completion_tokens_per_1k_source_tokens", "compl/1k"),
-        ("prefix_cache_share", "prefix cache"),
-        ("non_llm_time_share", "non-LLM time"),
-        ("entities", "entities"),
-        ("relations", "relations"),
-        ("proposed", "proposed"),
-        ("grounded", "grounded"),
-        ("rejected", "rejected"),
-        ("verified", "verified"),
-        ("unverified", "unverified"),
-        ("one_sentence", "1 sentence"),
-        ("cross_sentence", "cross-sentence"),
-        ("cross_chunk", "cross-chunk"),
-    ]
-    lines = [
-        "# Extraction benchmark",
-        "",
-        f"Command: `{result['command']}`; {result.get('date', '')}; commit {result.get('commit', '?')}  ",
-        f"Backend: {result['backend']}; schema `{result['schema']}`; options {result['options']}  ",
-        f"Pages: {'first ' + str(result['max_pages']) + ' of each PDF' if result.get('max_pages') else 'all'}"
-        "; demonstrations: none stored (fresh workspaces), so the agents ran zero-shot  ",
-        f"Machine: {result['machine']}; load average at start {result['loadavg_start']}, at end "
-        f"{result['loadavg_end']} (shared by other engineers: timings are disturbed)  ",
-        f"Workspaces: {result.get('workspaces', 'not kept')}",
-        *(["", result["note"]] if result.get("note") else []),
-        *(
-            ["", f"**Partial: {len(result['documents'])} of {len(result['pdfs_planned'])} PDFs done.**"]
-            if result.get("complete") is False
-            else []
-        ),
-        "",
-        "| " + " | ".join(h for _, h in cols) + " |",
-        "|" + "---|" * len(cols),
-    ]
-    for r in [*result["documents"], {"pdf": "**all**", **result["totals"]}]:
-        if "error" in r:
-            lines.append(f"| {r['pdf']} | error: {r['error']} |")
-            continue
-        lines.append("| " + " | ".join(str(r.get(k, "")) for k, _ in cols) + " |")
-    lines += ["", *agent_table(result["totals"].get("calls_by_agent", {}))]
-    return "\n".join(lines) + "\n"
-
-
-def agent_table(per_agent: dict[str, dict[str, Any]]) -> list[str]:
-    """Return the per-agent call outcomes as Markdown lines."""
-    if not per_agent:
-        return []
-    lines = [
-        "Model calls per agent (valid: at once; repaired: valid after the one repair; invalid: still invalid "
-        "after it; error: the backend failed):",
-        "",
-        "| agent | calls | valid | repaired | invalid | error | valid share (after at most one repair) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for agent, a in per_agent.items():
-        name = f"**{agent}**" if agent == "all" else agent
-        lines.append(
-            f"| {name} | {a['calls']} | {a['ok']} | {a['repaired']} | {a['invalid']} | {a['error']} "
-            f"| {a['valid_share']} |"
-        )
-    return lines
-
-
-COMBINED = [
-    ("documents", "docs"),
-    ("pages", "pages"),
-    ("wall_s", "wall s"),
-    ("wall_s_per_page", "s/page"),
-    ("llm_tokens_per_page", "LLM tok/page"),
-    ("entities", "entities"),
-    ("relations", "relations"),
-    ("proposed", "proposed"),
-    ("grounded", "grounded"),
-    ("rejected", "rejected"),
-    ("verified", "verified"),
-    ("unverified", "unverified"),
-    ("cross_sentence_share", "cross-sentence share"),
-    ("cross_chunk_share", "cross-chunk share"),
-]
-
-
-def combine(stems: list[str], out: str, title: str, note: str | None = None) -> dict[str, Any]:
-    """Write one table of the result files ``bench/results/<stem>.json`` (runs on the same PDFs)."""
-    runs = []
-    for stem in stems:
-        path = RESULTS / f"{stem}.json"
-        if not path.exists():
-            sys.exit(f"error: {path}: no such result file; run bench/extract.py --out {stem} first")
-        runs.append({"stem": stem, **json.loads(path.read_text())})
-    result = {"title": title, "command": "python " + " ".join(sys.argv), "note": note, "runs": runs}
-    lines = [f"# {title}", "", f"Command: `{result['command']}`", "", *([note, ""] if note else [])]
-    for run in runs:
-        lines.append(
-            f"- **{run['stem']}**: `{run['command']}` ({run.get('date', '')}, "
-            f"commit {run.get('commit', '?')}); "
-            f"{run['backend']}; schema `{run['schema']}`; options {run['options']}; pages: first "
-            f"{run.get('max_pages') or 'all'} of each PDF; load average {run['loadavg_start']} at start, "
-            f"{run['loadavg_end']} at end; workspaces {run.get('workspaces', 'not kept')}"
-            + (f"; {run['note']}" if run.get("note") else "")
-        )
-    lines += ["", "| run | " + " | ".join(h for _, h in COMBINED) + " |", "|---|" + "---|" * len(COMBINED)]
-    for run in runs:
-        t = run["totals"]
-        lines.append(f"| {run['stem']} | " + " | ".join(str(t.get(k, "")) for k, _ in COMBINED) + " |")
-    lines += [
-        "",
-        "Valid-output share per agent (after at most one repair; valid / repaired / invalid / error):",
-        "",
-    ]
-    agents = sorted({a for run in runs for a in run["totals"].get("calls_by_agent", {}) if a != "all"})
-    lines += ["| agent | " + " | ".join(run["stem"] for run in runs) + " |", "|---|" + "---|" * len(runs)]
-    for agent in [*agents, "all"]:
-        cells = []
-        for run in runs:
-            a = run["totals"].get("calls_by_agent", {}).get(agent)
-            cells.append(
-                "–"
-                if a is None
-                else f"{a['valid_share']} ({a['calls']} calls: {a['ok']} / {a['repaired']} / "
-                f"{a['invalid']} / {a['error']})"
-            )
-        lines.append(f"| {'**all**' if agent == 'all' else agent} | " + " | ".join(cells) + " |")
-    lines += ["", "Per PDF (entities / relations / verified):", ""]
-    pdfs = [d["pdf"] for d in runs[0]["documents"]]
-    lines += ["| pdf | " + " | ".join(run["stem"] for run in runs) + " |", "|---|" + "---|" * len(runs)]
-    for pdf in pdfs:
-        cells = []
-        for run in runs:
-            d = next((d for d in run["documents"] if d["pdf"] == pdf), None)
-            if d is None or "error" in d:
-                cells.append("error" if d else "–")
-            else:
-                cells.append(f"{d['entities']} / {d['relations']} / {d['verified']}")
-        lines.append(f"| {pdf} | " + " | ".join(cells) + " |")
-    (RESULTS / f"{out}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / f"{out}.md").write_text("\n".join(lines) + "\n")
-    return result
-
-
-def commit() -> str:
-    """Return the commit the run started from, flagged when agents/graphs/tools had uncommitted changes."""
-    head = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    )
-    dirty = subprocess.run(
-        ["git", "-C", str(ROOT), "status", "--porcelain", "--", "agents", "graphs", "tools", "ingest"],
-        capture_output=True,
-        text=True,
-    )
-    changed = [line[3:] for line in dirty.stdout.splitlines() if line.strip()]
-    return head.stdout.strip() + (f" + uncommitted changes in {', '.join(changed)}" if changed else "")
-
-
-def write_result(
-    args: argparse.Namespace,
-    options: ExtractOptions,
-    rows: list[dict],
-    load_start: tuple[float, float, float],
-    started_at: str,
-    threads: int,
-    pdfs: list[Path],
-) -> dict[str, Any]:
-    """Write bench/results/<out>.json and .md for the PDFs done so far (``complete`` once all are)."""
-    model = args.model_path.name if args.model_path else DEFAULT_MODEL
-    result = {
-        "command": "python " + " ".join(sys.argv),
-        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "commit": started_at,
-        "backend": (
-            f"openai: python -m llama_cpp.server ({threads} decoding threads, {cpu_threads()} for "
-            f"prompts, n_ctx 4096) serving {model}"
-            if args.serve
-            else f"openai ({args.base_url}, model {args.served_model})"
-            if args.base_url
-            else f"embedded (llama.cpp, {model}, {args.threads or 'default'} decoding threads, n_ctx 4096)"
-        ),
-        "model": model,
-        "schema": args.schema,
-        "schemas": {r["pdf"]: r.get("schema") for r in rows},
-        "max_pages": args.max_pages,
-        "options": {"concurrency": options.concurrency, **_settings(options)},
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "loadavg_start": [round(x, 2) for x in load_start],
-        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-        "workspaces": str(args.workspaces) if args.workspaces else None,
-        "note": args.note,
-        "complete": len(rows) == len(pdfs),
-        "pdfs_planned": [p.name for p in pdfs],
-        "documents": rows,
-        "totals": totals(rows),
-    }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{args.out}.json").write_text(json.dumps(result, indent=2) + "\n")
-    (RESULTS / f"{args.out}.md").write_text(markdown(result))
-    return result
 
 
 def main() -> None:
