@@ -3,7 +3,9 @@
 A table is read in one call, whatever the profile's reading unit: cut into sentence windows, its rows
 would lose their header. The prompt shows the table as the document text writes it (cells joined by
 `` | ``, one row a line); quotes are grounded and type-checked as the entity finder does
-(``agents.entity_finder.check_mentions``), in the table's chunk.
+(``agents.entity_finder.check_mentions``), in the table's chunk. The prompt points at the header line and
+the caption: without it models list the row headers only and miss the groups the columns compare (a
+drug per arm), which leaves the reasoner nothing to relate (bench/results/table_facts.md, run 1).
 """
 
 from __future__ import annotations
@@ -38,8 +40,12 @@ You find named entities in a table. Rows are lines; cells are separated by " | "
 the header.
 Entity types:
 {entity_types}
-Rules: copy each entity exactly as it is written in a cell or in the caption; list each distinct entity \
-once; use only the types above; skip numbers, units, statistics and generic words.
+Entities stand in three places; read all three: the caption, the header line (column headers often \
+name the groups compared: drugs, treatment arms, methods, datasets, parties) and the first cell of each \
+row.
+Rules: copy each entity exactly as it is written, without counts or units in brackets (for \
+"Aspirin (n = 40)" write "Aspirin"); list each distinct entity once; use only the types above; skip \
+numbers, units, statistics and generic words.
 Reply with JSON: {{"entities": [{{"text": "...", "type": "..."}}]}}"""
 
 USER_TEMPLATE = "Table:\n{table}"
