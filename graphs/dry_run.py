@@ -5,6 +5,8 @@ new files are parsed and chunked in memory as ``extract`` would, and nothing is 
 come from the agents' own prompt builders with the schema; tokens are counted as characters / 4.
 Calls and tokens are a range: the low end assumes no reflection round and no verifier retry, the high
 end one reflection round per chunk, every cross-chunk pair judged, and every answer at its token limit.
+A chunk that is a table goes to the table agents, as ``extract`` sends it: one entity call, one reasoner
+call and one verifier call (no reflection round), priced with the table prompts.
 """
 
 from __future__ import annotations
@@ -14,17 +16,18 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from factloom.agents import entity_finder, relation_reasoner, verifier
+from factloom.agents import entity_finder, relation_reasoner, table_entities, table_relations, verifier
 from factloom.agents.relation_reasoner import ReasonerInput
 from factloom.agents.schema_prompt import relation_types_text
+from factloom.agents.table_unit import TableUnit, table_unit
 from factloom.graphs import extract_jobs
 from factloom.graphs.extract_options import ExtractOptions, run_version
 from factloom.ingest.chunking import chunk_document
 from factloom.ingest.errors import FactloomError
-from factloom.ingest.models import Chunk
+from factloom.ingest.models import Chunk, Document
 from factloom.ingest.pipeline import ingest_paths
 from factloom.ingest.sources import expand_paths, file_hash, read_document
-from factloom.ingest.store import find_document_by_hash, get_chunks
+from factloom.ingest.store import find_document_by_hash, get_chunks, get_document
 from factloom.ingest.workspace import DB_NAME, Workspace
 from factloom.tools.extraction.demos import fingerprint as demo_fingerprint
 from factloom.tools.extraction.schema import Schema
@@ -51,6 +54,8 @@ class DocumentPlan:
     entities_todo: list[Chunk]
     relations_todo: list[Chunk]
     ingested: bool
+    tables: dict[str, TableUnit] = field(default_factory=dict)
+    """The chunks that are tables (by chunk id), read by the table agents."""
 
 
 @dataclass
@@ -118,55 +123,88 @@ def _plan_document(ws: Workspace | None, path: Path, version: str) -> DocumentPl
         chunks = chunk_document(
             doc, _INGEST_DEFAULTS["chunk_tokens"].default, _INGEST_DEFAULTS["overlap_tokens"].default
         )
-        return DocumentPlan(str(path), doc.doc_id, len(doc.pages), chunks, chunks, chunks, False)
+        tables = _tables(doc, chunks)
+        return DocumentPlan(str(path), doc.doc_id, len(doc.pages), chunks, chunks, chunks, False, tables)
     assert ws is not None
     chunks = get_chunks(ws, stored.doc_id)
+    tables = _tables(get_document(ws, stored.doc_id), chunks)
     jobs = JobTable(ws)
     mentions, entity_ids = extract_jobs.stored_mentions(jobs, chunks, version)
     _, relation_ids = extract_jobs.stored_facts(jobs, chunks, mentions, version)
     entities_todo = [c for c in chunks if c.chunk_id in set(entity_ids)]
     relations_todo = [c for c in chunks if c.chunk_id in set(entity_ids) | set(relation_ids)]
-    return DocumentPlan(str(path), stored.doc_id, stored.pages, chunks, entities_todo, relations_todo, True)
+    return DocumentPlan(
+        str(path), stored.doc_id, stored.pages, chunks, entities_todo, relations_todo, True, tables
+    )
+
+
+def _tables(doc: Document, chunks: list[Chunk]) -> dict[str, TableUnit]:
+    if not doc.tables:
+        return {}
+    units = {c.chunk_id: table_unit(doc, c) for c in chunks}
+    return {chunk_id: unit for chunk_id, unit in units.items() if unit is not None}
+
+
+Range = tuple[int, int, int, int]
+"""Calls (low, high) and tokens (low, high)."""
 
 
 def _estimate(run: DryRun, schema: Schema, options: ExtractOptions) -> None:
     """Fill the call and token ranges of ``run`` from the agents' prompt sizes."""
     settings = options.settings()
-    demo_tokens = settings.demo_token_budget if settings.k_demos > 0 else 0
     verifier_prompt = (
-        _tokens(verifier.build_messages([], relation_types_text(schema)))
-        + settings.max_relations * 60
+        _tokens(verifier.build_messages([], relation_types_text(schema))) + settings.max_relations * 60
     )
-    calls_low = calls_high = tokens_low = tokens_high = 0
+    total = [0, 0, 0, 0]
     for doc in run.documents:
-        for chunk in doc.entities_todo:
-            units = [chunk]
-            if settings.unit == "sentences":
-                units = entity_finder.reading_windows(chunk, settings.window_chars) or units
-            for unit in units:
-                prompt = _tokens(entity_finder.build_messages(unit, schema, [])) + demo_tokens
-                calls_low, calls_high = calls_low + 1, calls_high + 1
-                tokens_low += prompt + entity_finder.SAMPLING.max_tokens // 4
-                tokens_high += prompt + entity_finder.SAMPLING.max_tokens
-        for chunk in doc.relations_todo:
-            inp = ReasonerInput(chunk=chunk, mentions=[])
-            prompt = _tokens(relation_reasoner.build_messages(inp, schema, cot=settings.cot))
-            prompt += demo_tokens + settings.context_token_budget
-            rounds = (1, verifier.MAX_ATTEMPTS)
-            per_round_low = prompt + relation_reasoner.SAMPLING.max_tokens // 4
-            per_round_high = prompt + relation_reasoner.SAMPLING.max_tokens
-            if settings.verify:
-                per_round_low += verifier_prompt + verifier.SAMPLING.max_tokens // 4
-                per_round_high += verifier_prompt + verifier.SAMPLING.max_tokens
-            calls_per_round = 2 if settings.verify else 1
-            calls_low += rounds[0] * calls_per_round
-            calls_high += rounds[1] * calls_per_round
-            tokens_low += rounds[0] * per_round_low
-            tokens_high += rounds[1] * per_round_high
+        parts = [_entities(c, doc.tables.get(c.chunk_id), schema, options) for c in doc.entities_todo]
+        parts += [
+            _relations(c, doc.tables.get(c.chunk_id), schema, options, verifier_prompt)
+            for c in doc.relations_todo
+        ]
         if doc.relations_todo:
-            calls_high += settings.cross_chunk_pairs
-            tokens_high += settings.cross_chunk_pairs * (verifier_prompt + CONSOLIDATION_MAX_TOKENS)
-    run.calls, run.tokens = (calls_low, calls_high), (tokens_low, tokens_high)
+            judged = settings.cross_chunk_pairs
+            parts.append((0, judged, 0, judged * (verifier_prompt + CONSOLIDATION_MAX_TOKENS)))
+        for part in parts:
+            total = [t + p for t, p in zip(total, part, strict=True)]
+    run.calls, run.tokens = (total[0], total[1]), (total[2], total[3])
+
+
+def _entities(chunk: Chunk, table: TableUnit | None, schema: Schema, options: ExtractOptions) -> Range:
+    """Return the range of one chunk's entity calls (one per reading unit; one for a table)."""
+    settings = options.settings()
+    if table is not None:
+        prompt = _tokens(table_entities.build_messages(table, schema))
+        limit = table_entities.SAMPLING.max_tokens
+        return 1, 1, prompt + limit // 4, prompt + limit
+    demo_tokens = settings.demo_token_budget if settings.k_demos > 0 else 0
+    units = [chunk]
+    if settings.unit == "sentences":
+        units = entity_finder.reading_windows(chunk, settings.window_chars) or units
+    prompts = [_tokens(entity_finder.build_messages(u, schema, [])) + demo_tokens for u in units]
+    limit = entity_finder.SAMPLING.max_tokens
+    return len(units), len(units), sum(prompts) + len(units) * limit // 4, sum(prompts) + len(units) * limit
+
+
+def _relations(
+    chunk: Chunk, table: TableUnit | None, schema: Schema, options: ExtractOptions, verifier_prompt: int
+) -> Range:
+    """Return the range of one chunk's reasoner and verifier calls (a table has no reflection round)."""
+    settings = options.settings()
+    if table is not None:
+        prompt = _tokens(table_relations.build_messages(table, [], schema, cot=settings.cot))
+        sampling, rounds = table_relations.SAMPLING, (1, 1)
+    else:
+        inp = ReasonerInput(chunk=chunk, mentions=[])
+        prompt = _tokens(relation_reasoner.build_messages(inp, schema, cot=settings.cot))
+        prompt += (settings.demo_token_budget if settings.k_demos > 0 else 0) + settings.context_token_budget
+        sampling, rounds = relation_reasoner.SAMPLING, (1, verifier.MAX_ATTEMPTS)
+    low, high = prompt + sampling.max_tokens // 4, prompt + sampling.max_tokens
+    if settings.verify:
+        low += verifier_prompt + verifier.SAMPLING.max_tokens // 4
+        high += verifier_prompt + verifier.SAMPLING.max_tokens
+    calls = 2 if settings.verify else 1
+    return rounds[0] * calls, rounds[1] * calls, rounds[0] * low, rounds[1] * high
 
 
 def llm_name(config: BackendConfig) -> str:

@@ -200,3 +200,21 @@ def test_evidence_without_a_cell_reads_as_before() -> None:
     assert Evidence.model_validate(old).cell is None
     rel = Relation(relation_id="r", head="a", type="t", tail="b", evidence=[Evidence.model_validate(old)])
     assert Relation.model_validate_json(rel.model_dump_json()) == rel
+
+
+def test_a_dry_run_prices_table_chunks_with_the_table_agents(tmp_path: Path) -> None:
+    """A table chunk was priced as prose (entity windows, reflection rounds); ``extract`` sends it to the
+    table agents: one entity, one reasoner and one verifier call."""
+    from factloom.graphs.dry_run import plan_extraction
+
+    pdf = table_pdf(tmp_path / "trial.pdf")
+    run = plan_extraction(tmp_path / "ws", [str(pdf)], BIOMED, OPTIONS, "scripted")
+    (plan,) = run.documents
+    assert len(plan.tables) == 2  # the adverse-events table and the dosing table
+    prose = len(plan.chunks) - len(plan.tables)
+    settings = OPTIONS.settings()
+    assert settings.verify and settings.unit == "chunk"
+    table_calls = 3 * len(plan.tables)  # entities, reasoner, verifier; no reflection round for a table
+    assert run.calls[0] == table_calls + 3 * prose
+    assert run.calls[1] == table_calls + prose * (1 + 2 * 2) + settings.cross_chunk_pairs
+    assert not (tmp_path / "ws").exists()
