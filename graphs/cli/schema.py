@@ -1,13 +1,20 @@
-"""``factloom schema induce``: learn a schema (entity and relation types) from a sample of the collection."""
+"""``factloom schema induce | canonicalise``: learn a schema from a sample of the collection, and map an open
+extraction's types to a schema's."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from factloom.graphs.cli.shared import backend_config_from_options, backend_options, user_errors, wait_option
 from factloom.ingest.errors import FactloomError
+from factloom.tools.extraction.canonicalise import THRESHOLD
+
+if TYPE_CHECKING:
+    from factloom.tools.extraction.canonicalise import Canonicalisation
 
 
 class InduceError(FactloomError):
@@ -16,7 +23,7 @@ class InduceError(FactloomError):
 
 @click.group("schema")
 def schema() -> None:
-    """Learn an extraction schema from the collection."""
+    """Learn an extraction schema from the collection; map open extraction to one."""
 
 
 @schema.command("induce")
@@ -117,3 +124,88 @@ def induce(
         f"from {len(chosen)} chunks; {usage.calls} LLM calls, "
         f"{usage.prompt_tokens} prompt + {usage.completion_tokens} completion tokens"
     )
+
+
+class CanonicaliseError(FactloomError):
+    """Nothing to canonicalise: no open extraction in the workspace, or a schema without fixed types."""
+
+
+@schema.command("canonicalise")
+@click.argument("schema_file", metavar="SCHEMA")
+@click.option(
+    "-w", "--workspace", "workspace", required=True, type=click.Path(path_type=Path), help="Workspace folder."
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=THRESHOLD,
+    show_default=True,
+    help="Lowest similarity at which a phrase is taken as a schema type; phrases under it stay as extracted.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the mapping; store nothing.")
+@wait_option
+@user_errors
+def canonicalise(schema_file: str, workspace: Path, threshold: float, dry_run: bool, wait: float) -> None:
+    """Map the open extraction's relation phrases and entity types to SCHEMA's types, without extracting.
+
+    SCHEMA is a YAML file (e.g. one `schema induce` wrote and you edited) or a preset. Each phrase takes
+    the schema type whose name, description and aliases are the most similar by the local MiniLM, when
+    that similarity reaches --threshold; a relation keeps its phrase where the type's domain/range refuse
+    its head or tail. Exports, questions, the web page and `stats` then show the schema types (JSONL keeps
+    each phrase as `phrase`); a second run replaces the mapping.
+    """
+    from contextlib import nullcontext
+
+    from factloom.ingest.embed import get_embedder
+    from factloom.ingest.lock import workspace_lock
+    from factloom.ingest.workspace import Workspace
+    from factloom.tools.extraction.canonicalise import apply_mapping, refused
+    from factloom.tools.extraction.canonicalise import canonicalise as match_types
+    from factloom.tools.extraction.schema import load_schema
+    from factloom.tools.store import canonical
+    from factloom.tools.store.view import load_graph
+
+    target = load_schema(schema_file)
+    if target.open:
+        raise CanonicaliseError(
+            f"{schema_file}: an open schema has no fixed types to map to; pass a closed one"
+        )
+    with (
+        Workspace(workspace, create=False) as ws,
+        nullcontext() if dry_run else workspace_lock(ws, wait=wait),
+    ):
+        if not canonical.open_extraction(ws):
+            raise CanonicaliseError(
+                f"{workspace}: no open extraction to canonicalise; run `factloom extract --schema open` first"
+            )
+        entities, relations = load_graph(ws, raw=True)
+        if not entities:
+            raise CanonicaliseError(f"{workspace}: the open extraction found nothing yet; nothing to map")
+        canon = match_types(entities, relations, target, get_embedder().embed, threshold)
+        blocked = refused(relations, apply_mapping(entities, relations, canon)[1], canon)
+        if not dry_run:
+            canonical.save(ws, canon, schema_file)
+    for line in _report(canon, blocked):
+        click.echo(line)
+    click.echo(
+        "dry run: nothing stored" if dry_run else f"{workspace}: mapping stored (replaces any earlier one)"
+    )
+
+
+def _report(canon: Canonicalisation, blocked: Mapping[str, int]) -> list[str]:
+    """Return the report's lines: per kind, the labels mapped (with similarity), then the unmapped ones."""
+    lines = []
+    for kind, unit, title in (
+        ("entity", "entities", "entity types"),
+        ("relation", "facts", "relation phrases"),
+    ):
+        matches = [m for m in canon.matches if m.kind == kind]
+        mapped = [m for m in matches if m.mapped]
+        lines.append(f"{title}: {len(mapped)} of {len(matches)} mapped (threshold {canon.threshold:.2f})")
+        for m in mapped:
+            kept = f"; {blocked[m.label]} kept as extracted (domain/range)" if blocked.get(m.label) else ""
+            lines.append(f"  {m.label} -> {m.closest} ({m.similarity:.2f}), {m.count} {unit}{kept}")
+        for m in (m for m in matches if not m.mapped):
+            closest = f"; closest {m.closest} ({m.similarity:.2f})" if m.closest else ""
+            lines.append(f"  unmapped: {m.label}, {m.count} {unit}{closest}")
+    return lines

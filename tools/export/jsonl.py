@@ -9,7 +9,8 @@ proposed the relation; ``rationale`` is the verifier's; ``method`` and ``score``
 found in the text (``exact`` / ``normalised`` / ``fuzzy``). Offsets index the document text, so
 ``text[start:end]`` is the mention or the quote. Evidence read from a table also has ``cell``: ``{"table",
 "row", "col", "row_header", "column_header", "value", "unit", "boxes"}``
-(``tools.extraction.kg.CellCitation``).
+(``tools.extraction.kg.CellCitation``). A relation whose open phrase ``factloom schema canonicalise``
+mapped to a schema type also has ``phrase``: the phrase as extracted (``type`` is the schema type).
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ def entity_record(e: Entity) -> dict[str, Any]:
 
 
 def relation_record(r: Relation) -> dict[str, Any]:
-    """Return the JSON object of one relation."""
-    return {
+    """Return the JSON object of one relation (with ``phrase`` when its type was canonicalised)."""
+    record: dict[str, Any] = {
         "kind": "relation",
         "id": r.relation_id,
         "head": r.head,
@@ -52,6 +53,9 @@ def relation_record(r: Relation) -> dict[str, Any]:
         "rationale": r.rationale,
         "evidence": [evidence_record(ev) for ev in r.evidence],
     }
+    if r.phrase:
+        record["phrase"] = r.phrase
+    return record
 
 
 def evidence_record(ev: Evidence) -> dict[str, Any]:

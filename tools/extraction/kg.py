@@ -120,6 +120,9 @@ class Relation(BaseModel):
     status: Status = "unverified"
     agent: str = ""
     rationale: str = ""
+    phrase: str = ""
+    """The relation phrase an open extraction stated, when ``type`` is the schema type it was canonicalised
+    to (``factloom schema canonicalise``, applied on read); empty when ``type`` is as extracted."""
 
     @staticmethod
     def make_id(head: str, type_: str, tail: str) -> str:

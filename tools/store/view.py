@@ -1,5 +1,6 @@
 """The graph users see, above both stores: the collection graph when it is fresh, else the union of the
-document graphs; without the facts a person rejected (``store.review``).
+document graphs; with the canonical types of an open extraction (``store.canonical``), without the facts a
+person rejected (``store.review``).
 
 Exports, questions, the web page and ``factloom stats`` read the graph through here.
 """
@@ -10,7 +11,7 @@ from collections.abc import Sequence
 
 from factloom.ingest.workspace import Workspace
 from factloom.tools.extraction.kg import Entity, Relation
-from factloom.tools.store import collection, documents, review
+from factloom.tools.store import canonical, collection, documents, review
 from factloom.tools.store.models import Stats
 
 GRAPH_TABLES = (
@@ -20,24 +21,28 @@ GRAPH_TABLES = (
     collection.ENTITY_TABLE,
     collection.RELATION_TABLE,
     review.TABLE,
+    canonical.TABLE,
 )
 """Tables whose content ``load_graph`` reads; a change in any of them changes the graph users see."""
 
 
-def load_graph(ws: Workspace) -> tuple[list[Entity], list[Relation]]:
+def load_graph(ws: Workspace, *, raw: bool = False) -> tuple[list[Entity], list[Relation]]:
     """Return the graph users see: the union of the document graphs, without the facts a person rejected.
 
-    The collection-merge step replaces this with the resolved collection graph once it exists.
+    The collection-merge step replaces this with the resolved collection graph once it exists. Types are
+    canonical where ``factloom schema canonicalise`` mapped them (before rejected facts are left out, so a
+    fact's key is the one the person saw); ``raw``: the types as extracted.
     """
     built = collection.load_collection_graph(ws)
     if built is not None:  # facts a person rejected stay out of everything built from here
         entities, relations = built
-        return entities, review.without_rejected(ws, relations)
-    entities = []
-    relations = []
-    for _doc_id, ents, rels in documents.iter_document_graphs(ws):
-        entities.extend(ents)
-        relations.extend(rels)
+    else:
+        entities, relations = [], []
+        for _doc_id, ents, rels in documents.iter_document_graphs(ws):
+            entities.extend(ents)
+            relations.extend(rels)
+    if not raw:
+        entities, relations = canonical.apply(ws, entities, relations)
     return entities, review.without_rejected(ws, relations)
 
 
@@ -55,12 +60,16 @@ def stats(ws: Workspace) -> Stats:
     """Return counts of documents, entities and relations by type, merges and conflicts.
 
     Entities and relations are those of the collection graph when it is fresh, else of the union of
-    the document graphs.
+    the document graphs; by canonical type where ``factloom schema canonicalise`` mapped them.
     """
     collection.ensure(ws)
     state = collection.freshness(ws)
     store = collection if state == "fresh" else documents
-    entities, relations = _counts(ws, store.ENTITY_TABLE), _counts(ws, store.RELATION_TABLE)
+    canonical_counts = canonical.type_counts(ws, store.ENTITY_TABLE, store.RELATION_TABLE)
+    entities, relations = canonical_counts or (
+        _counts(ws, store.ENTITY_TABLE),
+        _counts(ws, store.RELATION_TABLE),
+    )
     statuses = ws.db.execute(
         f"SELECT status, count(*) FROM {store.RELATION_TABLE} GROUP BY status ORDER BY 1"
     )
