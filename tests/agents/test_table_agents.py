@@ -18,7 +18,7 @@ from factloom.tools.extraction.schema import load_schema
 
 TEMPLATES = [
     (table_entities.SYSTEM_TEMPLATE, {"entity_types"}),
-    (table_entities.USER_TEMPLATE, {"table"}),
+    (table_entities.USER_TEMPLATE, {"table", "columns", "rows"}),
     (table_relations.SYSTEM_TEMPLATE, {"relation_types", "answer_format"}),
     (table_relations.USER_TEMPLATE, {"table", "mentions"}),
 ]
@@ -91,3 +91,20 @@ def test_every_table_of_a_shared_pdf_is_a_unit_with_its_caption() -> None:
     assert doc.tables and {u.index for u in units} == set(range(len(doc.tables)))
     first = next(u for u in units if u.index == 0)
     assert first.caption.startswith("Table") and "Yes (%)" in first.column_labels()
+
+
+def test_the_entity_prompt_lists_the_headers_where_the_compared_groups_are_named(doc) -> None:
+    """Qwen2.5-1.5B listed only the row headers of the adverse-events table, missing the drugs named in
+    its column headers, so the reasoner had nothing to relate; the headers are now listed below the table."""
+    unit = next(u for c in chunk_document(doc) if (u := table_unit(doc, c)) is not None and u.index == 0)
+    user = table_entities.build_messages(unit, load_schema("biomed"))[1].content
+    columns = next(line for line in user.splitlines() if line.startswith("Column headers: "))
+    rows = next(line for line in user.splitlines() if line.startswith("Row headers: "))
+    assert columns.removeprefix("Column headers: ").split(" | ") == ADVERSE_EVENTS[0][1:]
+    assert rows.removeprefix("Row headers: ").split(" | ") == [r[0] for r in ADVERSE_EVENTS[1:]]
+
+
+def test_headers_listed_once_without_the_numbers_labels_add() -> None:
+    labels = {"x": 1, "row 2": 2, "x (row 3)": 3, "Dose (mg)": 4}
+    assert table_entities._listed(labels) == "x | Dose (mg)"
+    assert table_entities._listed({"column 1": 1}) == "none"
