@@ -20,11 +20,11 @@ from langgraph.runtime import Runtime
 from pydantic import BaseModel, ConfigDict, Field
 
 from factloom.agents.context import AgentContext
-from factloom.agents.entity_merge import build_entities, entity_index
+from factloom.agents.entity_merge import alias_pairs, build_entities, entity_index
 from factloom.agents.facts import Counts, Drop, Fact, add_counts, count
 from factloom.agents.relation_pairs import legal_options
 from factloom.agents.schema_prompt import relation_types_text
-from factloom.agents.verifier import Statement, judge
+from factloom.agents.verifier import Statement, judge, unanswered_drops
 from factloom.ingest.models import Document, Page, page_at
 from factloom.ingest.sentences import sentence_span
 from factloom.tools.errors import LLMOutputError
@@ -72,9 +72,15 @@ class ConsolidatorUpdate(TypedDict):
 
 
 def merge_facts(
-    facts: Sequence[Fact], entity_of: dict[str, str], symmetric: frozenset[str] = frozenset()
+    facts: Sequence[Fact],
+    entity_of: dict[str, str],
+    symmetric: frozenset[str] = frozenset(),
+    aliased: set[frozenset[str]] | None = None,
 ) -> tuple[list[Relation], Counts]:
     """Merge facts into relations between entities, keeping all evidence; drop self-relations.
+
+    A self-relation relates an entity to itself, or to an entity of another type that shares a name, an
+    alias or an acronym with it (``aliased``, from ``entity_merge.alias_pairs``).
 
     A relation is verified when any of its facts was; its confidence, rationale and proposing agent
     come from the best verified fact (``tools.resolution.relation_merge``).
@@ -83,7 +89,7 @@ def merge_facts(
     drops: list[Drop] = []
     for fact in facts:
         head, tail = entity_of.get(fact.head.mention_id), entity_of.get(fact.tail.mention_id)
-        if head is None or tail is None or head == tail:
+        if head is None or tail is None or head == tail or frozenset((head, tail)) in (aliased or set()):
             drops.append(Drop.RELATION_SELF)
             continue
         if fact.type in symmetric:
@@ -118,7 +124,10 @@ def _relation(key: tuple[str, str, str], facts: list[Fact]) -> Relation:
 def cross_chunk_pairs(
     entities: Sequence[Entity], ctx: AgentContext, related: set[frozenset[str]]
 ) -> list[tuple[Entity, Entity]]:
-    """Return up to ``cross_chunk_pairs`` pairs of frequent entities that never share a chunk."""
+    """Return up to ``cross_chunk_pairs`` pairs of frequent entities that never share a chunk.
+
+    ``related`` holds the pairs to skip: those already related, and those that name one thing.
+    """
     limit = ctx.settings.cross_chunk_pairs
     if limit <= 0:
         return []
@@ -214,8 +223,8 @@ async def cross_chunk_relations(
     proposed = [relation for relation, _ in answers if relation is not None]
     if not proposed or not ctx.settings.verify:
         return proposed, {}, usage
-    names = {e.entity_id: e.name for e in entities}
-    statements = [_statement(r, names) for r in proposed]
+    by_id = {e.entity_id: e for e in entities}
+    statements = [_statement(r, by_id) for r in proposed]
     try:
         judgements, cost = await judge(statements, ctx, inp.doc.doc_id)
     except LLMOutputError as e:
@@ -223,7 +232,7 @@ async def cross_chunk_relations(
             "%s: %s: unusable verdicts, cross-chunk relations unverified: %s", AGENT, inp.doc.doc_id, e
         )
         return proposed, count([Drop.INVALID_OUTPUT]), usage + e.usage
-    kept, drops = [], []
+    kept, drops = [], unanswered_drops(judgements)
     for relation, j in zip(proposed, judgements, strict=True):
         if j.reason is None:
             verified = {"status": j.status, "confidence": j.confidence, "rationale": j.rationale}
@@ -233,9 +242,12 @@ async def cross_chunk_relations(
     return kept, count(drops), usage + cost
 
 
-def _statement(relation: Relation, names: dict[str, str]) -> Statement:
+def _statement(relation: Relation, by_id: dict[str, Entity]) -> Statement:
     passages = " [...] ".join(ev.quote for ev in relation.evidence)
-    return Statement(names[relation.head], relation.type, names[relation.tail], passages, passages)
+    head, tail = by_id[relation.head], by_id[relation.tail]
+    return Statement(
+        head.name, relation.type, tail.name, passages, passages, head_type=head.type, tail_type=tail.type
+    )
 
 
 async def _ask_cross_chunk(
@@ -253,10 +265,11 @@ async def consolidate(inp: ConsolidatorInput, runtime: Runtime[AgentContext]) ->
     ctx = runtime.context
     entities = build_entities(inp.doc.doc_id, inp.mentions, inp.doc.text, merge=ctx.settings.consolidate)
     symmetric = frozenset(r.name for r in ctx.schema.relation_types if r.symmetric)
-    relations, drops = merge_facts(inp.accepted, entity_index(entities), symmetric)
+    aliased = alias_pairs(entities)
+    relations, drops = merge_facts(inp.accepted, entity_index(entities), symmetric, aliased)
     usage = Usage()
     if ctx.settings.consolidate:
-        related = {frozenset((r.head, r.tail)) for r in relations}
+        related = {frozenset((r.head, r.tail)) for r in relations} | aliased
         found, cross_drops, usage = await cross_chunk_relations(inp, entities, related, ctx)
         relations += found
         drops = add_counts(drops, cross_drops)

@@ -12,7 +12,7 @@ from factloom.tools.llm.base import Usage
 from factloom.tools.llm.profile import PROFILES, Profile
 from factloom.tools.store.jobs import JobTable
 
-PROMPT_VERSION = "extract-v3"
+PROMPT_VERSION = "extract-v4"
 """Bump when a prompt template or a check changes, so finished chunks are extracted again."""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 from factloom.agents.consolidator import ConsolidatorInput, consolidate, merge_facts
-from factloom.agents.entity_merge import build_entities, entity_id, entity_index
+from factloom.agents.entity_merge import acronym, alias_pairs, build_entities, entity_id, entity_index
 from factloom.agents.facts import Fact
 from factloom.tools.extraction.kg import Evidence
 from factloom.tools.llm.scripted import ScriptedLLM
@@ -191,3 +191,36 @@ async def test_a_cross_chunk_proposal_the_verifier_rejects_is_dropped() -> None:
     inp = ConsolidatorInput(doc=DOC, mentions=[MARY, PARIS, ACME_LATER, MASS], accepted=[])
     out = await consolidate(inp, runtime(llm, cross_chunk_pairs=1))
     assert out["relations"] == [] and out["drops"] == {"relation_verifier": 1}
+
+
+BOSTON_AS_ORG = mention(DOC, C2, "Boston", "organization")
+
+
+def test_entities_of_two_types_that_share_a_name_or_alias_are_paired() -> None:
+    acme_as_person = mention(DOC, C2, "ACME", "person")
+    entities = _by_name(build_entities(DOC.doc_id, [ACME, ACME_ABBR, acme_as_person, BOSTON, MASS], DOC.text))
+    assert len(entities) == 4  # "ACME" typed person stays its own entity: merging is within a type
+    people = build_entities(DOC.doc_id, [acme_as_person], DOC.text)
+    others = [entities["Boston"], entities["Massachusetts"]]
+    pairs = alias_pairs([entities["Acme Corporation"], *people, *others])
+    assert pairs == {frozenset((entities["Acme Corporation"].entity_id, people[0].entity_id))}
+
+
+def test_an_acronym_skips_numbers_so_an_expansion_with_digits_matches_its_abbreviation() -> None:
+    assert acronym("angiotensin-1-converting enzyme") == "ace" and acronym("Acme Widget Corp") == "awc"
+
+
+def test_a_fact_between_two_entities_that_share_a_name_is_a_self_relation() -> None:
+    """Regression: Qwen2.5-1.5B verified "ACE (chemical) bind ACE (disease)" (verified_sample_qwen-1.5b)."""
+    entities = build_entities(DOC.doc_id, [BOSTON, BOSTON_AS_ORG], DOC.text)
+    fact = _fact(BOSTON_AS_ORG, "orgbased_in", BOSTON, C2, "ACME is based in Boston")
+    relations, drops = merge_facts([fact], entity_index(entities), aliased=alias_pairs(entities))
+    assert relations == [] and drops == {"relation_self": 1}
+    assert len(merge_facts([fact], entity_index(entities))[0]) == 1  # without the pairs it would be kept
+
+
+async def test_entities_that_share_a_name_are_never_asked_about_across_chunks() -> None:
+    llm = ScriptedLLM({"consolidator": {"answer": "A"}})
+    inp = ConsolidatorInput(doc=DOC, mentions=[BOSTON, BOSTON_AS_ORG])
+    out = await consolidate(inp, runtime(llm, cross_chunk_pairs=5, verify=False))
+    assert out["relations"] == [] and llm.calls == []

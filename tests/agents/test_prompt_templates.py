@@ -22,6 +22,7 @@ TEMPLATES = [
     (verifier.SYSTEM_TEMPLATE, {"relation_types"}),
     (verifier.USER_TEMPLATE, {"facts"}),
     (verifier.FACT_TEMPLATE, {"number", "head", "type", "tail", "evidence", "context"}),
+    (verifier.TYPED_TEMPLATE, {"name", "type"}),
     (consolidator.SYSTEM_TEMPLATE, {"relation_types"}),
     (consolidator.USER_TEMPLATE, {"first", "second", "options"}),
 ]

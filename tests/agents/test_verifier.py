@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from factloom.agents.facts import Candidate
+from factloom.agents.facts import Candidate, Drop
 from factloom.agents.verifier import (
+    BATCH,
     REASON_UNGROUNDED,
     UNVERIFIED_CONFIDENCE,
+    Statement,
     VerifierInput,
+    judge,
     names_entity,
+    unanswered_drops,
     verify,
 )
 from factloom.tools.llm.scripted import ScriptedLLM
@@ -173,3 +177,49 @@ def test_an_entity_is_named_by_its_whole_name_or_a_long_word_of_it() -> None:
     assert names_entity("Jones moved there", "Mary Jones") and names_entity("lives in PARIS", "Paris")
     assert not names_entity("the person lives there", "Mary Jones")
     assert not names_entity("in 2014", "2014 Act")
+
+
+def _numbered_verdicts(messages, output) -> dict:
+    """Answer 'supported' for every numbered fact of a verifier prompt, naming both entities."""
+    facts = [line for line in messages[-1].content.splitlines() if ". Fact: " in line]
+    return _verdicts(*[("supported", 0.9)] * len(facts), rationale="Mary Jones lives in Paris")
+
+
+async def test_many_facts_are_judged_in_calls_of_at_most_a_batch_in_order() -> None:
+    """Regression: one call for 30+ facts overflowed a 4,096-token context through llama_cpp.server."""
+    quote = "Mary Jones lives in Paris"
+    statements = [Statement(f"Mary Jones {i}", "live_in", "Paris", quote, "ctx") for i in range(19)]
+    llm = ScriptedLLM({"verifier": _numbered_verdicts})
+    judgements, usage = await judge(statements, runtime(llm).context, DOC.doc_id)
+    sizes = [c.messages[-1].content.count(". Fact: ") for c in llm.calls]
+    assert sorted(sizes) == [3, BATCH, BATCH] and usage.calls == 3
+    assert len(judgements) == 19 and all(j.status == "verified" for j in judgements)
+    first_prompt = next(c for c in llm.calls if "Mary Jones 0 " in c.messages[-1].content)
+    assert "1. Fact: Mary Jones 0 --live_in--> Paris" in first_prompt.messages[-1].content
+
+
+async def test_a_batch_with_unusable_verdicts_leaves_only_its_facts_unverified() -> None:
+    statements = [
+        Statement(f"Mary Jones {i}", "live_in", "Paris", "Mary Jones lives in Paris", "ctx")
+        for i in range(BATCH + 2)
+    ]
+
+    def script(messages, output) -> dict:
+        if "Mary Jones 0 " in messages[-1].content:
+            return {"verdicts": "not a list"}
+        return _numbered_verdicts(messages, output)
+
+    judgements, usage = await judge(statements, runtime(ScriptedLLM({"verifier": script})).context, "d")
+    assert [j.status for j in judgements] == ["unverified"] * BATCH + ["verified"] * 2
+    assert not any(j.answered for j in judgements[:BATCH]) and judgements[0].confidence == 0.0
+    assert unanswered_drops(judgements) == [Drop.INVALID_OUTPUT]
+    assert unanswered_drops(judgements[BATCH:]) == []
+    assert usage.calls >= 2  # the failed call's tokens count too
+
+
+async def test_the_verifier_is_shown_the_types_of_both_entities() -> None:
+    cand = _cand(MARY, "live_in", PARIS, "Mary Jones lives in Paris")
+    llm = ScriptedLLM({"verifier": _verdicts(("supported", 0.8))})
+    await verify(VerifierInput(chunk=C1, mentions=MENTIONS, candidates=[cand]), runtime(llm))
+    prompt = llm.calls[0].messages[-1].content
+    assert "1. Fact: Mary Jones [person] --live_in--> Paris [location]" in prompt
