@@ -24,7 +24,7 @@ from factloom.agents.entity_merge import alias_pairs, build_entities, entity_ind
 from factloom.agents.facts import Counts, Drop, Fact, add_counts, count
 from factloom.agents.relation_pairs import legal_options
 from factloom.agents.schema_prompt import relation_types_text
-from factloom.agents.verifier import Statement, judge, unanswered_drops
+from factloom.agents.verifier_judge import Statement, judge, unanswered_drops
 from factloom.ingest.models import Document, Page, page_at
 from factloom.ingest.sentences import sentence_span
 from factloom.tools.errors import LLMOutputError

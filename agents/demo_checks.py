@@ -25,7 +25,8 @@ from typing import Any, Literal
 from factloom.agents.entity_finder import check_mentions
 from factloom.agents.facts import Rejection
 from factloom.agents.relation_reasoner import check_candidates
-from factloom.agents.verifier import Statement, check_evidence
+from factloom.agents.verifier import check_evidence
+from factloom.agents.verifier_judge import Statement
 from factloom.ingest.chunking import sentence_bounds as chunk_sentences
 from factloom.ingest.models import Chunk
 from factloom.ingest.sentences import sentence_span

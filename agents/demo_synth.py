@@ -4,7 +4,7 @@ For a schema without annotated examples, each attempt takes a target in turn (a 
 domain and range, or an entity type): the model invents new names for it (without seeing the collection,
 whose names small models copy), then writes one sentence stating the chosen fact in the style of a few real
 chunks of the collection, listing the entities it names. The chosen fact is the annotation; the passage is
-checked by ``agents.demo_checks`` and its relation judged by the verifier (``agents.verifier.judge``, at
+checked by ``agents.demo_checks`` and its relation judged by the verifier (``agents.verifier_judge.judge``, at
 least ``min_confidence``); only passages that pass everything are kept.
 
 Passages are sampled (``temperature``, one seed per attempt) so that the set is varied; each attempt has a
@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from factloom.agents.context import AgentContext
 from factloom.agents.demo_checks import DOC_ID, Reason, Target, check_names, check_passage, targets
 from factloom.agents.schema_prompt import entity_types_text, relation_types_text
-from factloom.agents.verifier import judge
+from factloom.agents.verifier_judge import judge
 from factloom.ingest.sentences import sentence_bounds
 from factloom.tools.errors import LLMOutputError
 from factloom.tools.extraction.demos import Demonstration

@@ -16,7 +16,14 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from factloom.agents import entity_finder, relation_reasoner, table_entities, table_relations, verifier
+from factloom.agents import (
+    entity_finder,
+    relation_reasoner,
+    table_entities,
+    table_relations,
+    verifier,
+    verifier_judge,
+)
 from factloom.agents.relation_reasoner import ReasonerInput
 from factloom.agents.schema_prompt import relation_types_text
 from factloom.agents.table_unit import TableUnit, table_unit
@@ -153,7 +160,7 @@ def _estimate(run: DryRun, schema: Schema, options: ExtractOptions) -> None:
     """Fill the call and token ranges of ``run`` from the agents' prompt sizes."""
     settings = options.settings()
     verifier_prompt = (
-        _tokens(verifier.build_messages([], relation_types_text(schema))) + settings.max_relations * 60
+        _tokens(verifier_judge.build_messages([], relation_types_text(schema))) + settings.max_relations * 60
     )
     total = [0, 0, 0, 0]
     for doc in run.documents:
@@ -201,8 +208,8 @@ def _relations(
         sampling, rounds = relation_reasoner.SAMPLING, (1, verifier.MAX_ATTEMPTS)
     low, high = prompt + sampling.max_tokens // 4, prompt + sampling.max_tokens
     if settings.verify:
-        low += verifier_prompt + verifier.SAMPLING.max_tokens // 4
-        high += verifier_prompt + verifier.SAMPLING.max_tokens
+        low += verifier_prompt + verifier_judge.SAMPLING.max_tokens // 4
+        high += verifier_prompt + verifier_judge.SAMPLING.max_tokens
     calls = 2 if settings.verify else 1
     return rounds[0] * calls, rounds[1] * calls, rounds[0] * low, rounds[1] * high
 

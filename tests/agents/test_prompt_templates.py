@@ -6,7 +6,7 @@ import string
 
 import pytest
 
-from factloom.agents import consolidator, entity_finder, relation_pairs, relation_reasoner, verifier
+from factloom.agents import consolidator, entity_finder, relation_pairs, relation_reasoner, verifier_judge
 
 TEMPLATES = [
     (entity_finder.SYSTEM_TEMPLATE, {"entity_types"}),
@@ -19,10 +19,10 @@ TEMPLATES = [
     (relation_pairs.SYSTEM_TEMPLATE, {"relation_types"}),
     (relation_pairs.USER_TEMPLATE, {"sentence", "note", "options"}),
     (relation_pairs.NOTE_TEMPLATE, {"reason"}),
-    (verifier.SYSTEM_TEMPLATE, {"relation_types"}),
-    (verifier.USER_TEMPLATE, {"facts"}),
-    (verifier.FACT_TEMPLATE, {"number", "head", "type", "tail", "evidence", "context"}),
-    (verifier.TYPED_TEMPLATE, {"name", "type"}),
+    (verifier_judge.SYSTEM_TEMPLATE, {"relation_types"}),
+    (verifier_judge.USER_TEMPLATE, {"facts"}),
+    (verifier_judge.FACT_TEMPLATE, {"number", "head", "type", "tail", "evidence", "context"}),
+    (verifier_judge.TYPED_TEMPLATE, {"name", "type"}),
     (consolidator.SYSTEM_TEMPLATE, {"relation_types"}),
     (consolidator.USER_TEMPLATE, {"first", "second", "options"}),
 ]

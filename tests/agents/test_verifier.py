@@ -5,16 +5,14 @@ from __future__ import annotations
 import pytest
 
 from factloom.agents.facts import Candidate, Drop
-from factloom.agents.verifier import (
+from factloom.agents.verifier import REASON_UNGROUNDED, VerifierInput, verify
+from factloom.agents.verifier_judge import (
     BATCH,
-    REASON_UNGROUNDED,
     UNVERIFIED_CONFIDENCE,
     Statement,
-    VerifierInput,
     judge,
     names_entity,
     unanswered_drops,
-    verify,
 )
 from factloom.tools.llm.scripted import ScriptedLLM
 from tests.extract_fixtures import make_document, mention, runtime
