@@ -15,6 +15,7 @@ from factloom.tools.llm.base import LLM
 
 RelationMode = Literal["joint", "pairs"]
 ReadingUnit = Literal["chunk", "sentences"]
+VerifierStyle = Literal["verdicts", "choice"]
 
 
 class DemoSource(Protocol):
@@ -39,6 +40,9 @@ class AgentSettings:
         max_relations: the most relations one ``joint`` reasoner answer may list.
         cot: the relation reasoner writes a short reasoning before its relations.
         verify: the verifier asks the LLM to judge support (deterministic checks always run).
+        verifier_style: ``verdicts`` (up to 8 facts a call, each answered supported / wrong type /
+            unsupported) or ``choice`` (one call per fact: which of the fact, its reverse, the other legal
+            types and "none" the evidence states; the fact is supported only when picked).
         relation_mode: ``joint`` (one call per chunk lists all relations) or ``pairs`` (one multiple-choice
             call per candidate mention pair, the QA4RE formulation that suits small models).
         k_demos: demonstrations per prompt (0 = zero-shot).
@@ -57,6 +61,7 @@ class AgentSettings:
     max_relations: int = 6
     cot: bool = True
     verify: bool = True
+    verifier_style: VerifierStyle = "verdicts"
     relation_mode: RelationMode = "joint"
     k_demos: int = 4
     demo_token_budget: int = 600

@@ -24,6 +24,7 @@ from factloom.agents import (
     verifier,
     verifier_judge,
 )
+from factloom.agents.context import AgentSettings
 from factloom.agents.relation_reasoner import ReasonerInput
 from factloom.agents.schema_prompt import relation_types_text
 from factloom.agents.table_unit import TableUnit, table_unit
@@ -159,19 +160,17 @@ Range = tuple[int, int, int, int]
 def _estimate(run: DryRun, schema: Schema, options: ExtractOptions) -> None:
     """Fill the call and token ranges of ``run`` from the agents' prompt sizes."""
     settings = options.settings()
-    verifier_prompt = (
-        _tokens(verifier_judge.build_messages([], relation_types_text(schema))) + settings.max_relations * 60
-    )
+    verifier_cost = _verifier_cost(schema, settings)
     total = [0, 0, 0, 0]
     for doc in run.documents:
         parts = [_entities(c, doc.tables.get(c.chunk_id), schema, options) for c in doc.entities_todo]
         parts += [
-            _relations(c, doc.tables.get(c.chunk_id), schema, options, verifier_prompt)
+            _relations(c, doc.tables.get(c.chunk_id), schema, options, verifier_cost)
             for c in doc.relations_todo
         ]
         if doc.relations_todo:
             judged = settings.cross_chunk_pairs
-            parts.append((0, judged, 0, judged * (verifier_prompt + CONSOLIDATION_MAX_TOKENS)))
+            parts.append((0, judged, 0, judged * (verifier_cost[1] + CONSOLIDATION_MAX_TOKENS)))
         for part in parts:
             total = [t + p for t, p in zip(total, part, strict=True)]
     run.calls, run.tokens = (total[0], total[1]), (total[2], total[3])
@@ -193,8 +192,29 @@ def _entities(chunk: Chunk, table: TableUnit | None, schema: Schema, options: Ex
     return len(units), len(units), sum(prompts) + len(units) * limit // 4, sum(prompts) + len(units) * limit
 
 
+def _verifier_cost(schema: Schema, settings: AgentSettings) -> tuple[int, int, int]:
+    """Return the verifier's (low tokens, high tokens, most calls) for one round of a chunk's facts.
+
+    ``verdicts`` judges a chunk's facts in one call; ``choice`` asks one call per fact (at most
+    ``max_relations``), each with the evidence and about a dozen options.
+    """
+    relation_types = relation_types_text(schema)
+    if settings.verifier_style == "choice":
+        s = verifier_judge.Statement("", "", "", "", "")
+        prompt = _tokens(verifier_judge.choice_messages(s, [], relation_types)) + 160
+        sampling = verifier_judge.CHOICE_SAMPLING.max_tokens
+        return prompt + sampling // 4, settings.max_relations * (prompt + sampling), settings.max_relations
+    prompt = _tokens(verifier_judge.build_messages([], relation_types)) + settings.max_relations * 60
+    sampling = verifier_judge.SAMPLING.max_tokens
+    return prompt + sampling // 4, prompt + sampling, 1
+
+
 def _relations(
-    chunk: Chunk, table: TableUnit | None, schema: Schema, options: ExtractOptions, verifier_prompt: int
+    chunk: Chunk,
+    table: TableUnit | None,
+    schema: Schema,
+    options: ExtractOptions,
+    verifier_cost: tuple[int, int, int],
 ) -> Range:
     """Return the range of one chunk's reasoner and verifier calls (a table has no reflection round)."""
     settings = options.settings()
@@ -207,11 +227,12 @@ def _relations(
         prompt += (settings.demo_token_budget if settings.k_demos > 0 else 0) + settings.context_token_budget
         sampling, rounds = relation_reasoner.SAMPLING, (1, verifier.MAX_ATTEMPTS)
     low, high = prompt + sampling.max_tokens // 4, prompt + sampling.max_tokens
+    low_calls = high_calls = 1
     if settings.verify:
-        low += verifier_prompt + verifier_judge.SAMPLING.max_tokens // 4
-        high += verifier_prompt + verifier_judge.SAMPLING.max_tokens
-    calls = 2 if settings.verify else 1
-    return rounds[0] * calls, rounds[1] * calls, rounds[0] * low, rounds[1] * high
+        verifier_low, verifier_high, verifier_calls = verifier_cost
+        low, high = low + verifier_low, high + verifier_high
+        low_calls, high_calls = 2, 1 + verifier_calls
+    return rounds[0] * low_calls, rounds[1] * high_calls, rounds[0] * low, rounds[1] * high
 
 
 def llm_name(config: BackendConfig) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+from typing import get_args
 
-from factloom.agents.context import AgentContext, AgentSettings, ReadingUnit, RelationMode
+from factloom.agents.context import AgentContext, AgentSettings, ReadingUnit, RelationMode, VerifierStyle
 from factloom.agents.profiles import profile_settings
 from factloom.ingest.errors import FactloomError
 from factloom.tools.extraction.kg import Entity, Mention, Relation, stable_id
@@ -34,6 +35,7 @@ class ExtractOptions:
         k_demos: demonstrations per prompt.
         cot: the relation reasoner writes a short reasoning first.
         verify: the LLM judges each fact's support (deterministic checks always run).
+        verifier_style: ``verdicts`` (facts judged 8 a call) or ``choice`` (one contrastive choice per fact).
         consolidate: merge aliases/abbreviations and judge cross-chunk pairs.
         concurrency: model calls in flight at once (bounded at the LLM, ``tools.llm.limit``).
         self_annotation: store verified high-confidence facts as demonstrations for later documents.
@@ -48,6 +50,7 @@ class ExtractOptions:
     k_demos: int | None = None
     cot: bool | None = None
     verify: bool | None = None
+    verifier_style: VerifierStyle | None = None
     consolidate: bool = True
     concurrency: int = 4
     self_annotation: bool = False
@@ -63,6 +66,9 @@ class ExtractOptions:
             raise ExtractOptionsError("k_demos and cross_chunk_pairs cannot be negative")
         if self.relation_mode not in (None, "joint", "pairs"):
             raise ExtractOptionsError(f"relation_mode must be joint or pairs, not {self.relation_mode!r}")
+        if self.verifier_style not in (None, *get_args(VerifierStyle)):
+            style = self.verifier_style
+            raise ExtractOptionsError(f"verifier_style must be verdicts or choice, not {style!r}")
         if self.profile not in (None, *PROFILES):
             raise ExtractOptionsError(f"profile must be one of {', '.join(PROFILES)}, not {self.profile!r}")
 

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, get_args
 
 import click
 
-from factloom.agents.context import ReadingUnit, RelationMode
+from factloom.agents.context import ReadingUnit, RelationMode, VerifierStyle
 from factloom.agents.profiles import PROFILE_SETTINGS
 from factloom.ingest.chroma_http import ChromaServerError, parse_chroma_url
 from factloom.ingest.corpora import FORMATS as CORPUS_FORMATS
@@ -280,6 +280,15 @@ SETTING_FLAGS: dict[str, Callable[[F], F]] = {
         default=None,
         help="The LLM judges each fact; without it relations are kept and labelled unverified "
         f"[default: {_profiles_default('verify')}].",
+    ),
+    "verifier_style": click.option(
+        "--verifier-style",
+        "verifier_style",
+        type=click.Choice(get_args(VerifierStyle)),
+        default=None,
+        help="How the verifier asks: verdicts on up to 8 facts a call, or one multiple choice per fact (the "
+        "fact against its reverse, the other relation types and none; kept only when picked) "
+        f"[default: {_profiles_default('verifier_style')}].",
     ),
     "consolidate": click.option(
         "--consolidation/--no-consolidation",

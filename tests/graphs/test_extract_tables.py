@@ -218,3 +218,19 @@ def test_a_dry_run_prices_table_chunks_with_the_table_agents(tmp_path: Path) -> 
     assert run.calls[0] == table_calls + 3 * prose
     assert run.calls[1] == table_calls + prose * (1 + 2 * 2) + settings.cross_chunk_pairs
     assert not (tmp_path / "ws").exists()
+
+
+def test_a_dry_run_prices_the_choice_verifier_at_one_call_per_fact(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from factloom.graphs.dry_run import plan_extraction
+
+    pdf = table_pdf(tmp_path / "trial.pdf")
+    verdicts = plan_extraction(tmp_path / "ws", [str(pdf)], BIOMED, OPTIONS, "scripted")
+    choice_options = replace(OPTIONS, verifier_style="choice")
+    choice = plan_extraction(tmp_path / "ws", [str(pdf)], BIOMED, choice_options, "scripted")
+    chunks = len(verdicts.documents[0].chunks)
+    extra = choice_options.settings().max_relations - 1  # calls beyond the one a verdicts round makes
+    assert choice.calls[0] == verdicts.calls[0]  # at least one fact, one call
+    assert choice.calls[1] > verdicts.calls[1] + chunks * extra - 1
+    assert choice.tokens[1] > verdicts.tokens[1]

@@ -1,0 +1,267 @@
+"""How well does the verifier tell true facts from false ones? Gold-labelled statements from a dev split.
+
+Every statement is what the relation reasoner could propose on one sentence of the dev file (the first
+``--limit``), with the sentence as its evidence:
+- **true**: each gold relation, between its gold entities' first mentions;
+- **reversed**: a gold relation the other way round, where the schema allows it (``kill``, ``located_in``);
+- **wrong type**: a gold pair with another relation type the schema allows for their types;
+- **unrelated**: two gold entities with no gold relation, under a type the schema allows.
+There are as many false statements as true ones (where the sentences allow): reversed and wrong-type ones
+first (a seeded sample when there are more), then unrelated ones (seeded). ADE has no false statements to
+offer (every pair in its sentences is related); use CoNLL04 or SciERC. Each verifier style judges each
+sentence's statements as the pipeline would (``agents.verifier_judge.judge``: ``verdicts`` 8 a call,
+``choice`` one call per fact), and a statement counts as kept only when it comes out ``verified``.
+Scores treat the kept set as predictions of the true set: precision, recall and F1 with bootstrap 95%
+intervals over sentences (``tools.eval.bootstrap``), paired differences between the styles and against
+keeping everything (no verifier), and the share of each kind of false statement rejected. Model calls go
+through a workspace call cache (``--workspace``).
+
+    python bench/verifier.py --model qwen-1.5b --corpus conll04 --limit 60
+    python bench/verifier.py --model qwen-0.5b --corpus scierc --limit 40 --styles verdicts choice
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import platform
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+from quality import CORPORA, DATA, model_path
+from verified_sample import wilson
+
+from factloom.agents.context import AgentContext, AgentSettings
+from factloom.agents.verifier_judge import Statement, judge
+from factloom.ingest.corpora import read_corpus
+from factloom.ingest.corpora.models import GoldDoc
+from factloom.ingest.workspace import Workspace
+from factloom.tools.eval.bootstrap import Counts, f1_interval, paired_difference
+from factloom.tools.extraction.gold import restrict_to_gold, to_schema
+from factloom.tools.extraction.schema import Schema, load_schema
+from factloom.tools.llm.base import Usage
+from factloom.tools.llm.config import BackendConfig
+from factloom.tools.llm.factory import make_llm
+
+RESULTS = Path(__file__).parent / "results"
+SEED = 13
+KINDS = ("true", "reversed", "wrong_type", "unrelated")
+Item = tuple[int, Statement, str]
+"""(sentence index, statement, kind)."""
+
+
+def statements(docs: list[GoldDoc], schema: Schema, seed: int = SEED) -> list[Item]:
+    """Return the labelled statements of ``docs`` (true ones, then as many false ones, see the module).
+
+    Entities are compared by name: two gold entities with one surface form (a corpus may list a name
+    twice) are one, so a false statement is never a true one under another id.
+    """
+    true: list[Item] = []
+    hard: list[Item] = []
+    unrelated: list[Item] = []
+    for i, doc in enumerate(docs):
+        types = {e.mentions[0].text: e.type for e in doc.entities if e.mentions}
+        names = {e.id: e.mentions[0].text for e in doc.entities if e.mentions}
+        gold = {
+            (names[r.head], r.type, names[r.tail]) for r in doc.relations if {r.head, r.tail} <= set(names)
+        }
+        related = {frozenset((h, t)) for h, _, t in gold}
+        found: list[tuple[str, str, str, str]] = []
+        for h, type_, t in sorted(gold):
+            found.append((h, type_, t, "true"))
+            if h == t:
+                continue
+            if (t, type_, h) not in gold and schema.allows(types[t], type_, types[h]):
+                found.append((t, type_, h, "reversed"))
+            for rel in schema.relation_types:
+                legal = schema.allows(types[h], rel.name, types[t])
+                if legal and rel.name != type_ and (h, rel.name, t) not in gold:
+                    found.append((h, rel.name, t, "wrong_type"))
+        for h, t in itertools.permutations(sorted(types), 2):
+            if frozenset((h, t)) not in related:
+                found += [
+                    (h, rel.name, t, "unrelated")
+                    for rel in schema.relation_types
+                    if schema.allows(types[h], rel.name, types[t])
+                ]
+        for h, type_, t, kind in found:
+            s = Statement(h, type_, t, doc.text, doc.text, head_type=types[h], tail_type=types[t])
+            {"true": true, "unrelated": unrelated}.get(kind, hard).append((i, s, kind))
+    rng = random.Random(seed)
+    hard = rng.sample(hard, min(len(hard), len(true)))
+    fill = rng.sample(unrelated, min(len(unrelated), len(true) - len(hard)))
+    return sorted(true + hard + fill, key=lambda x: (x[0], KINDS.index(x[2]), x[1].head, x[1].type))
+
+
+async def run_style(
+    items: list[Item], style: str, llm: Any, schema: Schema
+) -> tuple[list[str], Usage, float]:
+    """Judge each sentence's statements with one verifier style; return each statement's status."""
+    ctx = AgentContext(llm=llm, schema=schema, settings=AgentSettings(verifier_style=style))  # type: ignore[arg-type]
+    status: list[str] = []
+    usage = Usage()
+    start = time.perf_counter()
+    for i, group in itertools.groupby(items, key=lambda x: x[0]):
+        batch = [s for _, s, _ in group]
+        try:
+            judgements, cost = await judge(batch, ctx, f"sentence-{i}")
+        except Exception as e:
+            status += ["unusable"] * len(batch)
+            usage = usage + getattr(e, "usage", Usage())
+            continue
+        usage = usage + cost
+        status += ["rejected" if j.reason else j.status for j in judgements]
+        print(f"  {style}: sentence {i}: {Counter(status)}", flush=True)
+    return status, usage, time.perf_counter() - start
+
+
+def per_sentence(items: list[Item], kept: list[bool]) -> list[Counts]:
+    """Return per sentence (true statements kept, statements kept, true statements)."""
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for (i, _, kind), k in zip(items, kept, strict=True):
+        c = counts[i]
+        c[0] += int(k and kind == "true")
+        c[1] += int(k)
+        c[2] += int(kind == "true")
+    return [tuple(counts[i]) for i in sorted(counts)]  # type: ignore[misc]
+
+
+def score(items: list[Item], status: list[str]) -> dict[str, Any]:
+    """Return precision, recall, F1 (with intervals) of the verified set, and rejections per false kind."""
+    kept = [s == "verified" for s in status]
+    counts = per_sentence(items, kept)
+    tp, pred, gold = (sum(c[j] for c in counts) for j in range(3))
+    f1 = f1_interval(counts)
+    rejected = {}
+    for kind in KINDS[1:]:
+        of_kind = [s for (_, _, k), s in zip(items, status, strict=True) if k == kind]
+        n = len(of_kind)
+        r = sum(s != "verified" for s in of_kind)
+        rejected[kind] = {"n": n, "not_verified": r, "share": round(r / n, 4) if n else None}
+    return {
+        "statuses": dict(Counter(status)),
+        "kept": pred,
+        "true_kept": tp,
+        "true": gold,
+        "precision": round(tp / pred, 4) if pred else None,
+        "precision_ci": wilson(tp, pred),
+        "recall": round(tp / gold, 4) if gold else None,
+        "recall_ci": wilson(tp, gold),
+        "f1": round(f1.value, 4),
+        "f1_ci": f1.as_list(),
+        "false_rejected": rejected,
+        "per_sentence": counts,
+    }
+
+
+def _ci(interval: Any) -> str:
+    return f"[{interval[0]}, {interval[1]}]" if interval else "-"
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """Return the report as Markdown."""
+    head = (
+        f"# Verifier discrimination: {report['model']} on {report['corpus']} dev[:{report['limit']}]\n\n"
+        f"`{report['command']}` ({report['date']}, commit {report['commit']}, load {report['loadavg']}).  \n"
+        f"{report['n']} statements: {report['kinds']}. A statement counts as kept when it comes out "
+        "`verified`; scores treat the kept set as predictions of the true statements (95% intervals: "
+        "Wilson for precision and recall, bootstrap over sentences for F1 and differences).\n\n"
+        "| verifier | kept | precision [95% CI] | recall [95% CI] | F1 [95% CI] | reversed rejected | "
+        "wrong type rejected | unrelated rejected | calls | prompt + completion tokens | s |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+    )
+    rows = []
+    for name, r in report["styles"].items():
+        rej = r["false_rejected"]
+        cells = [f"{rej[k]['not_verified']}/{rej[k]['n']}" if rej[k]["n"] else "-" for k in KINDS[1:]]
+        usage = r.get("usage", {})
+        rows.append(
+            f"| {name} | {r['kept']} | {r['precision']} {_ci(r['precision_ci'])} | {r['recall']} "
+            f"{_ci(r['recall_ci'])} "
+            f"| {r['f1']} {r['f1_ci']} | {' | '.join(cells)} | {usage.get('calls', '-')} | "
+            f"{usage.get('prompt_tokens', '-')} + {usage.get('completion_tokens', '-')} | "
+            f"{r.get('seconds', '-')} |"
+        )
+    diffs = [f"| {d['a']} − {d['b']} | {d['value']} | {d['ci']} |" for d in report["differences"]]
+    return (
+        head
+        + "\n".join(rows)
+        + "\n\n| paired F1 difference | value | 95% CI |\n|---|---|---|\n"
+        + "\n".join(diffs)
+        + "\n"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default="qwen-1.5b", help="smollm2, qwen-0.5b or qwen-1.5b")
+    parser.add_argument("--model-path", type=Path, default=None)
+    parser.add_argument("--corpus", default="conll04", choices=["conll04", "scierc"])
+    parser.add_argument("--limit", type=int, default=60, help="the first N sentences of the dev file")
+    parser.add_argument("--styles", nargs="+", default=["verdicts", "choice"], choices=["verdicts", "choice"])
+    parser.add_argument("--workspace", type=Path, default=Path("/tmp/verifier-bench-ws"))
+    parser.add_argument("--out", default=None, help="result stem (default verifier-<model>-<corpus>)")
+    args = parser.parse_args()
+
+    corpus = CORPORA[args.corpus]
+    docs, _ = to_schema(read_corpus(DATA / corpus.path, corpus.fmt), load_schema(corpus.schema))
+    docs = docs[: args.limit]
+    schema = restrict_to_gold(load_schema(corpus.schema), docs)
+    items = statements(docs, schema)
+    path = model_path(args.model, args.model_path)
+    report: dict[str, Any] = {
+        "command": "python bench/verifier.py " + " ".join(sys.argv[1:]),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "commit": os.popen("git rev-parse --short HEAD").read().strip(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
+        "model": args.model,
+        "corpus": args.corpus,
+        "limit": args.limit,
+        "n": len(items),
+        "kinds": dict(Counter(k for _, _, k in items)),
+        "styles": {},
+    }
+    keep_all = score(items, ["verified"] * len(items))
+    report["styles"]["none (keep every statement)"] = keep_all
+    with Workspace(args.workspace) as ws:
+        llm = make_llm(BackendConfig(model_path=path), ws)
+        for style in args.styles:
+            status, usage, seconds = asyncio.run(run_style(items, style, llm, schema))
+            report["styles"][style] = {
+                **score(items, status),
+                "usage": {
+                    "calls": usage.calls,
+                    "prompt_tokens": usage.prompt_tokens,
+                    "completion_tokens": usage.completion_tokens,
+                },
+                "seconds": round(seconds, 1),
+                "status_by_kind": {
+                    kind: dict(Counter(s for (_, _, k), s in zip(items, status, strict=True) if k == kind))
+                    for kind in KINDS
+                },
+            }
+    names = list(report["styles"])
+    report["differences"] = []
+    for a, b in itertools.combinations(names[::-1], 2):
+        d = paired_difference(report["styles"][a]["per_sentence"], report["styles"][b]["per_sentence"])
+        report["differences"].append({"a": a, "b": b, "value": round(d.value, 4), "ci": d.as_list()})
+    report["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+    stem = args.out or f"verifier-{args.model}-{args.corpus}"
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{stem}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / f"{stem}.md").write_text(markdown(report))
+    print(markdown(report))
+
+
+if __name__ == "__main__":
+    main()
