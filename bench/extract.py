@@ -224,6 +224,9 @@ def main() -> None:
     parser.add_argument(
         "--relation-mode", choices=["joint", "pairs"], default=None, help="default: the profile's"
     )
+    parser.add_argument(
+        "--verifier-style", choices=["verdicts", "choice"], default=None, help="default: the profile's"
+    )
     parser.add_argument("--model-path", type=Path, default=None, help="a GGUF file (default: SmolLM2)")
     parser.add_argument("--profile", choices=["tiny", "small", "large"], default=None)
     parser.add_argument("--threads", type=int, default=None, help="decoding threads (embedded, --serve)")
@@ -265,6 +268,7 @@ def main() -> None:
         profile=resolve_profile(embedded),
         concurrency=args.concurrency,
         relation_mode=args.relation_mode,
+        verifier_style=args.verifier_style,
         resume=False,
     )
     load_start, started_at = os.getloadavg(), commit()

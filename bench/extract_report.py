@@ -26,7 +26,8 @@ DEFAULT_MODEL = "SmolLM2-135M-Instruct Q4_1"
 
 def _settings(options: ExtractOptions) -> dict[str, object]:
     s = options.settings()
-    return {k: getattr(s, k) for k in ("profile", "unit", "relation_mode", "cot", "verify", "k_demos")}
+    keys = ("profile", "unit", "relation_mode", "cot", "verify", "verifier_style", "k_demos")
+    return {k: getattr(s, k) for k in keys}
 
 
 def markdown(result: dict) -> str:
