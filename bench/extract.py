@@ -171,9 +171,9 @@ async def bench_pdf(pdf: Path, args: argparse.Namespace, options: ExtractOptions
         doc_id = report.ingested[0].doc_id
         doc = get_document(ws, doc_id)
         tokens = source_tokens(doc.text)
-        # the cache is never read (a cold run), but every answer is stored in the workspace for re-scoring
+        # the cache is read only with --reuse-cache (else a cold run); every answer is stored for re-scoring
         backend = make_llm(backend_config(args))
-        llm = Recorder(CachedLLM(backend, ws, no_cache=True))
+        llm = Recorder(CachedLLM(backend, ws, no_cache=not args.reuse_cache))
         try:
             done = await extract_collection(ws, [doc_id], load_schema(schema), llm, options)
         finally:
@@ -226,6 +226,12 @@ def main() -> None:
     )
     parser.add_argument(
         "--verifier-style", choices=["verdicts", "choice"], default=None, help="default: the profile's"
+    )
+    parser.add_argument(
+        "--reuse-cache",
+        action="store_true",
+        help="answer calls from the call cache of existing --workspaces (to re-run a changed later stage on "
+        "the same proposals; the timings are then not those of a cold run)",
     )
     parser.add_argument("--model-path", type=Path, default=None, help="a GGUF file (default: SmolLM2)")
     parser.add_argument("--profile", choices=["tiny", "small", "large"], default=None)
