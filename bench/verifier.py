@@ -111,7 +111,7 @@ async def run_style(
     for i, group in itertools.groupby(items, key=lambda x: x[0]):
         batch = [s for _, s, _ in group]
         try:
-            judgements, cost = await judge(batch, ctx, f"sentence-{i}")
+            judgements, cost = await judge(batch, ctx, f"{style}/sentence-{i}")
         except Exception as e:
             status += ["unusable"] * len(batch)
             usage = usage + getattr(e, "usage", Usage())
@@ -131,6 +131,54 @@ def per_sentence(items: list[Item], kept: list[bool]) -> list[Counts]:
         c[1] += int(k)
         c[2] += int(kind == "true")
     return [tuple(counts[i]) for i in sorted(counts)]  # type: ignore[misc]
+
+
+def paired_ratio(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> dict[str, Any]:
+    """Return sum(num)/sum(den) of ``a`` minus that of ``b``, with a paired bootstrap 95% interval.
+
+    ``a`` and ``b`` hold per sentence (numerator, denominator); sentences are resampled with replacement,
+    the same ones for both (as ``tools.eval.bootstrap.paired_difference`` does for F1).
+    """
+
+    def ratio(xs: list[tuple[int, int]], picks: list[int]) -> float:
+        den = sum(xs[i][1] for i in picks)
+        return sum(xs[i][0] for i in picks) / den if den else 0.0
+
+    every = list(range(len(a)))
+    rng = random.Random(SEED)
+    stats = sorted(ratio(a, p) - ratio(b, p) for p in (rng.choices(every, k=len(every)) for _ in range(1000)))
+    return {
+        "value": round(ratio(a, every) - ratio(b, every), 4),
+        "ci": [round(stats[25], 4), round(stats[974], 4)],
+    }
+
+
+def cold_cost(ws: Workspace, style: str) -> dict[str, Any]:
+    """Return what the answers of ``style`` cost when they were first computed (cache misses in llm_usage).
+
+    A re-run answered from the call cache costs nothing itself; the workspace's usage table keeps the cost of
+    the call that produced each cached answer, under the style's document ids (``<style>/sentence-<i>``).
+    """
+    row = ws.db.execute(
+        "SELECT COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(seconds) FROM llm_usage "
+        "WHERE cache_hit = 0 AND doc_id LIKE ?",
+        (f"{style}/%",),
+    ).fetchone()
+    return {
+        "calls": row[0],
+        "prompt_tokens": row[1] or 0,
+        "completion_tokens": row[2] or 0,
+        "seconds": round(row[3] or 0.0, 1),
+    }
+
+
+def false_per_sentence(items: list[Item], status: list[str]) -> list[tuple[int, int]]:
+    """Return per sentence (false statements not verified, false statements)."""
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for (i, _, kind), s in zip(items, status, strict=True):
+        counts[i][0] += int(kind != "true" and s != "verified")
+        counts[i][1] += int(kind != "true")
+    return [(counts[i][0], counts[i][1]) for i in sorted(counts)]
 
 
 def score(items: list[Item], status: list[str]) -> dict[str, Any]:
@@ -157,7 +205,10 @@ def score(items: list[Item], status: list[str]) -> dict[str, Any]:
         "f1": round(f1.value, 4),
         "f1_ci": f1.as_list(),
         "false_rejected": rejected,
+        "false_not_verified": sum(n for n, _ in false_per_sentence(items, status)),
+        "false": sum(d for _, d in false_per_sentence(items, status)),
         "per_sentence": counts,
+        "false_per_sentence": false_per_sentence(items, status),
     }
 
 
@@ -170,7 +221,9 @@ def markdown(report: dict[str, Any]) -> str:
     head = (
         f"# Verifier discrimination: {report['model']} on {report['corpus']} dev[:{report['limit']}]\n\n"
         f"`{report['command']}` ({report['date']}, commit {report['commit']}, load {report['loadavg']}).  \n"
-        f"{report['n']} statements: {report['kinds']}. A statement counts as kept when it comes out "
+        f"{report['n']} statements: {report['kinds']}. Calls, tokens and seconds are those of the model "
+        "calls that produced the answers (cache misses in the workspace's usage table), also when this run "
+        "read them from the call cache. A statement counts as kept when it comes out "
         "`verified`; scores treat the kept set as predictions of the true statements (95% intervals: "
         "Wilson for precision and recall, bootstrap over sentences for F1 and differences).\n\n"
         "| verifier | kept | precision [95% CI] | recall [95% CI] | F1 [95% CI] | reversed rejected | "
@@ -189,13 +242,16 @@ def markdown(report: dict[str, Any]) -> str:
             f"{usage.get('prompt_tokens', '-')} + {usage.get('completion_tokens', '-')} | "
             f"{r.get('seconds', '-')} |"
         )
-    diffs = [f"| {d['a']} − {d['b']} | {d['value']} | {d['ci']} |" for d in report["differences"]]
+    diffs = [
+        f"| {d['a']} − {d['b']} | {d['value']} {d['ci']} | {d['precision']['value']} "
+        f"{d['precision']['ci']} | {d['false_rejected']['value']} {d['false_rejected']['ci']} |"
+        for d in report["differences"]
+    ]
     return (
         head
         + "\n".join(rows)
-        + "\n\n| paired F1 difference | value | 95% CI |\n|---|---|---|\n"
-        + "\n".join(diffs)
-        + "\n"
+        + "\n\n| paired difference (95% CI) | F1 | precision | share of false statements not verified |"
+        "\n|---|---|---|---|\n" + "\n".join(diffs) + "\n"
     )
 
 
@@ -237,14 +293,16 @@ def main() -> None:
         llm = make_llm(BackendConfig(model_path=path), ws)
         for style in args.styles:
             status, usage, seconds = asyncio.run(run_style(items, style, llm, schema))
+            cold = cold_cost(ws, style)
             report["styles"][style] = {
                 **score(items, status),
-                "usage": {
+                "usage": cold,
+                "seconds": cold["seconds"],
+                "this_run": {
                     "calls": usage.calls,
-                    "prompt_tokens": usage.prompt_tokens,
-                    "completion_tokens": usage.completion_tokens,
+                    "cache_hits": usage.cache_hits,
+                    "seconds": round(seconds, 1),
                 },
-                "seconds": round(seconds, 1),
                 "status_by_kind": {
                     kind: dict(Counter(s for (_, _, k), s in zip(items, status, strict=True) if k == kind))
                     for kind in KINDS
@@ -254,7 +312,21 @@ def main() -> None:
     report["differences"] = []
     for a, b in itertools.combinations(names[::-1], 2):
         d = paired_difference(report["styles"][a]["per_sentence"], report["styles"][b]["per_sentence"])
-        report["differences"].append({"a": a, "b": b, "value": round(d.value, 4), "ci": d.as_list()})
+        ra, rb = report["styles"][a], report["styles"][b]
+        precision = paired_ratio(
+            [(c[0], c[1]) for c in ra["per_sentence"]], [(c[0], c[1]) for c in rb["per_sentence"]]
+        )
+        rejected = paired_ratio(ra["false_per_sentence"], rb["false_per_sentence"])
+        report["differences"].append(
+            {
+                "a": a,
+                "b": b,
+                "value": round(d.value, 4),
+                "ci": d.as_list(),
+                "precision": precision,
+                "false_rejected": rejected,
+            }
+        )
     report["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     stem = args.out or f"verifier-{args.model}-{args.corpus}"
     RESULTS.mkdir(exist_ok=True)
