@@ -106,16 +106,22 @@ class Recorder:
 
 
 def cut_pdf(src: Path, max_pages: int | None, folder: Path) -> Path:
-    """Return ``src``, or a copy holding only its first ``max_pages`` pages."""
+    """Return ``src``, or a copy holding only its first ``max_pages`` pages.
+
+    A copy already in ``folder`` is used as it is: saved again, its bytes (and so its document id) would
+    differ, and a re-run in the same workspace would add a second document instead of replacing the graph.
+    """
     if max_pages is None:
         return src
     import pymupdf
 
+    out = folder / src.name
+    if out.is_file():
+        return out
     with pymupdf.open(src) as doc:
         if doc.page_count <= max_pages:
             return src
         doc.select(list(range(max_pages)))
-        out = folder / src.name
         doc.save(out)
     return out
 
