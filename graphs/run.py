@@ -192,7 +192,7 @@ def run_extraction(
 def profile_line(options: ExtractOptions) -> str:
     """Return the one line that says which profile runs and what it sets."""
     s = options.settings()
-    verifier = "verifier" if s.verify else "no verifier (relations unverified)"
+    verifier = f"verifier ({s.verifier_style})" if s.verify else "no verifier (relations unverified)"
     return (
         f"profile {s.profile}: reads {s.unit}, relations {s.relation_mode}, "
         f"{'CoT' if s.cot else 'no CoT'}, {verifier}, "

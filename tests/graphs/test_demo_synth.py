@@ -27,7 +27,7 @@ from tests.extract_fixtures import make_document
 from tests.graphs.test_extract import _llm
 
 NEWS = load_schema("news")
-OPTIONS = ExtractOptions(profile="large", cross_chunk_pairs=0, resume=False)
+OPTIONS = ExtractOptions(profile="large", cross_chunk_pairs=0, resume=False, verifier_style="verdicts")
 WRITTEN = {
     "text": "Maria Keller, a spokeswoman for Dunmore Steel, said the plant would reopen.",
     "entities": [

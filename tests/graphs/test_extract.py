@@ -38,7 +38,7 @@ RELATIONS = [
     ("Mary Jones", "live_in", "Paris", "Mary Jones lives in Paris."),
     ("ACME", "orgbased_in", "Boston", "ACME is based in Boston"),
 ]
-OPTIONS = ExtractOptions(cross_chunk_pairs=0)
+OPTIONS = ExtractOptions(cross_chunk_pairs=0, verifier_style="verdicts")  # the scripted verifier's format
 
 
 def _entities(messages, output):

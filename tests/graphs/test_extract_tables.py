@@ -32,7 +32,7 @@ from factloom.tools.store.documents import save_document_graph
 from factloom.tools.store.view import load_graph
 
 BIOMED = load_schema("biomed")
-OPTIONS = ExtractOptions(cross_chunk_pairs=0, demos=False)
+OPTIONS = ExtractOptions(cross_chunk_pairs=0, demos=False, verifier_style="verdicts")  # as scripted
 NAMES = {"Metformin": "chemical", "Placebo": "chemical", "Nausea": "disease", "Diarrhoea": "disease"}
 RIGHT = {"head": "Metformin", "type": "cid", "tail": "Diarrhoea", "row": "Diarrhoea",
          "column": "Metformin (n = 120)", "value": "22 (18.3%)"}  # fmt: skip
@@ -74,7 +74,9 @@ def _llm() -> ScriptedLLM:
 
 async def _extract(ws_root: Path, doc, llm: ScriptedLLM, **options):
     with Workspace(ws_root, create=False) as ws:
-        opts = ExtractOptions(cross_chunk_pairs=0, demos=False, resume=False, **options)
+        opts = ExtractOptions(
+            cross_chunk_pairs=0, demos=False, resume=False, verifier_style="verdicts", **options
+        )
         return await extract_document(ws, doc.doc_id, BIOMED, llm, opts)
 
 
