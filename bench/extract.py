@@ -172,9 +172,10 @@ async def bench_pdf(pdf: Path, args: argparse.Namespace, options: ExtractOptions
     schema = schema_for(pdf, args.schema)
     with Workspace(work / "ws") as ws:
         report = ingest_paths(ws, [str(path)])
-        if not report.ingested:
+        done_before = [r for r in report.skipped if r.doc_id]  # a re-run in the same workspace
+        if not report.ingested and not done_before:
             return {"pdf": pdf.name, "error": "; ".join(r.message for r in report.failed)}
-        doc_id = report.ingested[0].doc_id
+        doc_id = (report.ingested or done_before)[0].doc_id
         doc = get_document(ws, doc_id)
         tokens = source_tokens(doc.text)
         # the cache is read only with --reuse-cache (else a cold run); every answer is stored for re-scoring
