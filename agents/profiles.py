@@ -36,7 +36,10 @@ PROFILE_SETTINGS: dict[Profile, AgentSettings] = {
     # The verifier picks among rival statements (``choice``): on 120 gold-labelled CoNLL04 dev[:40] statements
     # its precision was 0.69 against 0.54 for ``verdicts``, +0.14 [0.03, 0.26] paired, recall 0.80 vs 0.88
     # (verifier-qwen-1.5b-conll04.md).
-    "large": AgentSettings(profile="large", verifier_style="choice"),
+    # No cross-chunk pairs by default: of the cross-chunk relations Qwen2.5-1.5B verified on the shared PDFs,
+    # none was correct in three hand-checked samples (9, 16 and 5 relations, verified_sample_qwen-1.5b*.md);
+    # ``--cross-chunk-pairs N`` asks again.
+    "large": AgentSettings(profile="large", verifier_style="choice", cross_chunk_pairs=0),
 }
 
 

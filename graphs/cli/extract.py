@@ -44,7 +44,9 @@ if TYPE_CHECKING:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Annotated examples to add as demonstrations first (repeatable; any `demos add` format).",
 )
-@setting_options("k_demos", "cot", "verify", "verifier_style", "consolidate", "relation_mode", "unit")
+@setting_options(
+    "k_demos", "cot", "verify", "verifier_style", "consolidate", "cross_chunk_pairs", "relation_mode", "unit"
+)
 @click.option(
     "--verifier-model",
     default=None,

@@ -297,6 +297,14 @@ SETTING_FLAGS: dict[str, Callable[[F], F]] = {
         show_default=True,
         help="Merge aliases and judge cross-chunk pairs.",
     ),
+    "cross_chunk_pairs": click.option(
+        "--cross-chunk-pairs",
+        "cross_chunk_pairs",
+        default=None,
+        type=click.IntRange(min=0),
+        help="Entity pairs that never share a chunk asked about per document (one passage from each place, "
+        f"then the verifier) [default: {_profiles_default('cross_chunk_pairs')}].",
+    ),
     "relation_mode": click.option(
         "--relation-mode",
         "relation_mode",

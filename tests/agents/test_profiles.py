@@ -23,9 +23,7 @@ def test_each_profile_sets_the_knobs_that_depend_on_model_size() -> None:
 
 
 def test_options_given_explicitly_override_the_profile() -> None:
-    s = ExtractOptions(
-        profile="tiny", cot=True, verify=True, relation_mode="joint", unit="chunk"
-    ).settings()
+    s = ExtractOptions(profile="tiny", cot=True, verify=True, relation_mode="joint", unit="chunk").settings()
     assert (s.cot, s.verify, s.relation_mode, s.unit, s.profile) == (True, True, "joint", "chunk", "tiny")
     assert ExtractOptions(profile="large", demos=False).settings().k_demos == 0
     assert ExtractOptions(profile="large", consolidate=False).settings().cross_chunk_pairs == 0
@@ -57,3 +55,25 @@ async def test_a_small_model_reads_each_sentence_window_in_its_own_call() -> Non
     ]
     [mary] = out["mentions"]
     assert DOC.text[mary.start : mary.end] == "Mary Jones" and out["usage"].calls == 2
+
+
+def test_the_large_profile_asks_no_cross_chunk_pairs_unless_told() -> None:
+    """Cross-chunk relations verified by Qwen-1.5B were all wrong in three hand-checked samples."""
+    large = ExtractOptions(profile="large").settings()
+    assert (large.cross_chunk_pairs, large.verifier_style) == (0, "choice")
+    assert ExtractOptions(profile="large", cross_chunk_pairs=3).settings().cross_chunk_pairs == 3
+    assert ExtractOptions(profile="small").settings().verifier_style == "verdicts"
+
+
+def test_the_cross_chunk_pairs_and_verifier_style_flags_reach_the_run(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from factloom.graphs.cli import main
+
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Mary Jones lives in Paris. Smith met Jones in Paris last year.\n")
+    args = ["extract", str(doc), "-w", str(tmp_path / "ws"), "--dry-run", "--profile", "large"]
+    out = CliRunner().invoke(main, [*args, "--cross-chunk-pairs", "3", "--verifier-style", "verdicts"]).output
+    assert "verifier (verdicts)" in out and "3 cross-chunk pairs" in out, out
+    out = CliRunner().invoke(main, args).output
+    assert "verifier (choice)" in out and "0 cross-chunk pairs" in out, out
