@@ -14,6 +14,7 @@ import itertools
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import TypedDict
 
 from langgraph.runtime import Runtime
@@ -22,14 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from factloom.agents.context import AgentContext
 from factloom.agents.entity_merge import alias_pairs, build_entities, entity_index
 from factloom.agents.facts import Counts, Drop, Fact, add_counts, count
-from factloom.agents.relation_pairs import legal_options
+from factloom.agents.relation_pairs import legal_options, option_lines
 from factloom.agents.schema_prompt import relation_types_text
 from factloom.agents.verifier_judge import Statement, judge, unanswered_drops
 from factloom.ingest.models import Document, Page, page_at
 from factloom.ingest.sentences import sentence_span
 from factloom.tools.errors import LLMOutputError
 from factloom.tools.extraction.kg import Entity, Evidence, Mention, Relation
-from factloom.tools.extraction.output_models import NONE_CHOICE, choice_output_model
+from factloom.tools.extraction.output_models import choice_output_model
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
 from factloom.tools.resolution.relation_merge import merge_statements
 
@@ -75,7 +76,7 @@ def merge_facts(
     facts: Sequence[Fact],
     entity_of: dict[str, str],
     symmetric: frozenset[str] = frozenset(),
-    aliased: set[frozenset[str]] | None = None,
+    aliased: AbstractSet[frozenset[str]] = frozenset(),
 ) -> tuple[list[Relation], Counts]:
     """Merge facts into relations between entities, keeping all evidence; drop self-relations.
 
@@ -89,7 +90,7 @@ def merge_facts(
     drops: list[Drop] = []
     for fact in facts:
         head, tail = entity_of.get(fact.head.mention_id), entity_of.get(fact.tail.mention_id)
-        if head is None or tail is None or head == tail or frozenset((head, tail)) in (aliased or set()):
+        if head is None or tail is None or head == tail or frozenset((head, tail)) in aliased:
             drops.append(Drop.RELATION_SELF)
             continue
         if fact.type in symmetric:
@@ -171,24 +172,19 @@ async def judge_cross_chunk(
     options = legal_options(a.mentions[0], b.mentions[0], ctx.schema)
     first, second = (_passage(inp.doc.text, inp.doc.pages, e.mentions[0], inp.doc.doc_id) for e in (a, b))
     names = {a.mentions[0].mention_id: a, b.mentions[0].mention_id: b}
-    letters = [chr(ord("A") + i) for i in range(len(options) + 1)]
-    lines = [
-        f"{x}. {h.text} {t.replace('_', ' ')} {tl.text}"
-        for x, (t, h, tl) in zip(letters, options, strict=False)
-    ]
-    lines.append(f"{letters[-1]}. {NONE_CHOICE} of these")
+    lines = option_lines([(h.text, t, tl.text) for t, h, tl in options])
     messages = [
         Message(
             role="system", content=SYSTEM_TEMPLATE.format(relation_types=relation_types_text(ctx.schema))
         ),
         Message(
             role="user",
-            content=USER_TEMPLATE.format(first=first.quote, second=second.quote, options="\n".join(lines)),
+            content=USER_TEMPLATE.format(first=first.quote, second=second.quote, options=lines),
         ),
     ]
     tag = CallTag(agent=AGENT, doc_id=inp.doc.doc_id)
     completion = await ctx.llm.complete(
-        messages, choice_output_model(len(letters)), sampling=SAMPLING, tag=tag
+        messages, choice_output_model(len(options) + 1), sampling=SAMPLING, tag=tag
     )
     index = ord(completion.value.answer) - ord("A")
     if index >= len(options):

@@ -102,15 +102,20 @@ def _retry_questions(chunk: Chunk, feedback: Sequence[Rejection], ctx: AgentCont
     return out
 
 
+def option_lines(statements: Sequence[tuple[str, str, str]]) -> str:
+    """Return lettered (head name, relation type, tail name) statements, then "none of these" last."""
+    lines = [
+        f"{chr(ord('A') + i)}. {head} {type_.replace('_', ' ')} {tail}"
+        for i, (head, type_, tail) in enumerate(statements)
+    ]
+    lines.append(f"{chr(ord('A') + len(statements))}. {NONE_CHOICE} of these")
+    return "\n".join(lines)
+
+
 def build_messages(q: _Question, relation_types: str) -> list[Message]:
     """Return the prompt of one question; the system prefix is shared by every question."""
-    letters = [chr(ord("A") + i) for i in range(len(q.options) + 1)]
-    lines = [
-        f"{x}. {h.text} {t.replace('_', ' ')} {tl.text}"
-        for x, (t, h, tl) in zip(letters, q.options, strict=False)
-    ]
-    lines.append(f"{letters[-1]}. {NONE_CHOICE} of these")
-    user = USER_TEMPLATE.format(sentence=q.sentence, note=q.note, options="\n".join(lines))
+    options = option_lines([(h.text, t, tl.text) for t, h, tl in q.options])
+    user = USER_TEMPLATE.format(sentence=q.sentence, note=q.note, options=options)
     return [
         Message(role="system", content=SYSTEM_TEMPLATE.format(relation_types=relation_types)),
         Message(role="user", content=user),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TypedDict
 
 from langgraph.runtime import Runtime
@@ -25,7 +26,6 @@ from factloom.agents.table_facts import TableCandidate, TableRejection, cell_sta
 from factloom.agents.table_unit import TableUnit
 from factloom.agents.verifier_judge import (
     UNVERIFIED_CONFIDENCE,
-    Statement,
     judge,
     statement_of,
     unanswered_drops,
@@ -210,17 +210,7 @@ async def verify_table(inp: TableVerifierInput, runtime: Runtime[AgentContext]) 
         statements = []
         for fact in passed:
             evidence, context = cell_statement(fact, inp.unit)
-            statements.append(
-                Statement(
-                    fact.head.text,
-                    fact.type,
-                    fact.tail.text,
-                    evidence,
-                    context,
-                    head_type=fact.head.type,
-                    tail_type=fact.tail.type,
-                )
-            )
+            statements.append(replace(statement_of(fact), evidence=evidence, context=context))
         try:
             judgements, usage = await judge(statements, ctx, inp.unit.chunk.doc_id)
         except LLMOutputError as e:

@@ -15,13 +15,10 @@ from dataclasses import dataclass
 
 from factloom.agents.context import AgentContext
 from factloom.agents.facts import Drop, Fact
+from factloom.agents.relation_pairs import option_lines
 from factloom.agents.schema_prompt import relation_types_text
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.extraction.output_models import (
-    NONE_CHOICE,
-    reasoned_choice_output_model,
-    verifier_output_model,
-)
+from factloom.tools.extraction.output_models import reasoned_choice_output_model, verifier_output_model
 from factloom.tools.extraction.schema import Schema
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
 
@@ -69,7 +66,6 @@ Reply with JSON: {{"rationale": "...", "answer": "<letter>", "confidence": 0.9}}
 CHOICE_USER_TEMPLATE = (
     'Evidence: "{evidence}"\nContext: "{context}"\nWhich statement does the evidence make?\n{options}'
 )
-OPTION_TEMPLATE = "{letter}. {head} {relation} {tail}"
 
 
 @dataclass(frozen=True)
@@ -84,9 +80,10 @@ class Statement:
     head_type: str = ""
     tail_type: str = ""
 
-    def named(self, name: str, type_: str) -> str:
-        """Return an argument as the prompt shows it: its name, with its entity type when known."""
-        return TYPED_TEMPLATE.format(name=name, type=type_) if type_ else name
+
+def _typed(name: str, type_: str) -> str:
+    """Return an argument as the verdicts prompt shows it: its name, with its entity type when known."""
+    return TYPED_TEMPLATE.format(name=name, type=type_) if type_ else name
 
 
 def statement_of(fact: Fact, context: str | None = None) -> Statement:
@@ -108,9 +105,9 @@ def build_messages(statements: Sequence[Statement], relation_types: str) -> list
     lines = [
         FACT_TEMPLATE.format(
             number=i,
-            head=s.named(s.head, s.head_type),
+            head=_typed(s.head, s.head_type),
             type=s.type,
-            tail=s.named(s.tail, s.tail_type),
+            tail=_typed(s.tail, s.tail_type),
             evidence=s.evidence,
             context=s.context,
         )
@@ -167,9 +164,9 @@ async def judge(
     """Ask the LLM to judge the support of ``statements``, ``BATCH`` per call; return one judgement each.
 
     With ``verifier_style`` ``choice`` each statement is one call (``_judge_choice``). A statement the model
-    gives no verdict for is rejected as unsupported. The statements of a call whose
-    output is unusable are ``UNANSWERED`` when another call answered. Calls are tagged ``verifier``, so a run
-    may route them to a model of its own (``tools.llm.routing``).
+    gives no verdict for is rejected as unsupported. The statements of a call whose output is unusable are
+    ``UNANSWERED`` when another call answered. Calls are tagged ``verifier``, so a run may route them to a
+    model of its own (``tools.llm.routing``).
 
     Raises:
         LLMOutputError: no call gave usable verdicts (the caller keeps the facts ``unverified``); its
@@ -257,13 +254,8 @@ def choice_options(s: Statement, schema: Schema) -> list[Option]:
 
 def choice_messages(s: Statement, options: Sequence[Option], relation_types: str) -> list[Message]:
     """Return the prompt of one contrastive check: the evidence in context, then the lettered statements."""
-    letters = [chr(ord("A") + i) for i in range(len(options) + 1)]
-    lines = [
-        OPTION_TEMPLATE.format(letter=x, head=h, relation=t.replace("_", " "), tail=tl)
-        for x, (h, t, tl) in zip(letters, options, strict=False)
-    ]
-    lines.append(f"{letters[-1]}. {NONE_CHOICE} of these")
-    user = CHOICE_USER_TEMPLATE.format(evidence=s.evidence, context=s.context, options="\n".join(lines))
+    lines = option_lines(options)
+    user = CHOICE_USER_TEMPLATE.format(evidence=s.evidence, context=s.context, options=lines)
     return [
         Message(role="system", content=CHOICE_SYSTEM_TEMPLATE.format(relation_types=relation_types)),
         Message(role="user", content=user),

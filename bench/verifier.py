@@ -43,6 +43,7 @@ from factloom.agents.verifier_judge import Statement, judge
 from factloom.ingest.corpora import read_corpus
 from factloom.ingest.corpora.models import GoldDoc
 from factloom.ingest.workspace import Workspace
+from factloom.tools.errors import LLMOutputError
 from factloom.tools.eval.bootstrap import Counts, f1_interval, paired_difference
 from factloom.tools.extraction.gold import restrict_to_gold, to_schema
 from factloom.tools.extraction.schema import Schema, load_schema
@@ -112,9 +113,9 @@ async def run_style(
         batch = [s for _, s, _ in group]
         try:
             judgements, cost = await judge(batch, ctx, f"{style}/sentence-{i}")
-        except Exception as e:
+        except LLMOutputError as e:  # no usable answer: the facts stay unverified, as in the pipeline
             status += ["unusable"] * len(batch)
-            usage = usage + getattr(e, "usage", Usage())
+            usage = usage + e.usage
             continue
         usage = usage + cost
         status += ["rejected" if j.reason else j.status for j in judgements]

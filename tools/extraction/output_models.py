@@ -193,17 +193,21 @@ def verifier_output_model(n_facts: int) -> type[BaseModel]:
     )
 
 
+def _letters(n_options: int) -> tuple[str, ...]:
+    """Return the answer letters of a choice among ``n_options`` (A, B, ...)."""
+    if not 1 <= n_options <= 26:
+        raise ValueError("a choice needs between 1 and 26 options")
+    return tuple(chr(ord("A") + i) for i in range(n_options))
+
+
 @functools.lru_cache(maxsize=64)
 def reasoned_choice_output_model(n_options: int) -> type[BaseModel]:
     """Return a multiple choice with a short rationale first: ``{"rationale", "answer", "confidence"}``."""
-    letters = tuple(chr(ord("A") + i) for i in range(n_options))
-    if not 1 <= n_options <= 26:
-        raise ValueError("a choice needs between 1 and 26 options")
     return create_model(
         "ReasonedChoice",
         __base__=_Out,
         rationale=(str, Field(min_length=1, max_length=MAX_RATIONALE_CHARS)),
-        answer=(Literal[letters], ...),  # type: ignore[valid-type]
+        answer=(Literal[_letters(n_options)], ...),  # type: ignore[valid-type]
         confidence=(float, Field(ge=0.0, le=1.0)),
     )
 
@@ -211,7 +215,5 @@ def reasoned_choice_output_model(n_options: int) -> type[BaseModel]:
 @functools.lru_cache(maxsize=64)
 def choice_output_model(n_options: int) -> type[BaseModel]:
     """Return a multiple-choice output model: ``{"answer": "A" | "B" | ...}`` over ``n_options`` letters."""
-    if not 1 <= n_options <= 26:
-        raise ValueError("a choice needs between 1 and 26 options")
-    letters = tuple(chr(ord("A") + i) for i in range(n_options))
+    letters = _letters(n_options)
     return create_model("Choice", __base__=_Out, answer=(Literal[letters], ...))  # type: ignore[valid-type]
