@@ -43,6 +43,9 @@ class AgentSettings:
         verifier_style: ``verdicts`` (up to 8 facts a call, each answered supported / wrong type /
             unsupported) or ``choice`` (one call per fact: which of the fact, its reverse, the other legal
             types and "none" the evidence states; the fact is supported only when picked).
+        check_types: before its relation is judged, each argument's entity type is checked by a multiple
+            choice among the schema's types and "none" (``agents.type_check``); a fact with a wrongly typed
+            argument is rejected.
         relation_mode: ``joint`` (one call per chunk lists all relations) or ``pairs`` (one multiple-choice
             call per candidate mention pair, the QA4RE formulation that suits small models).
         k_demos: demonstrations per prompt (0 = zero-shot).
@@ -62,6 +65,7 @@ class AgentSettings:
     cot: bool = True
     verify: bool = True
     verifier_style: VerifierStyle = "verdicts"
+    check_types: bool = False
     relation_mode: RelationMode = "joint"
     k_demos: int = 4
     demo_token_budget: int = 600

@@ -17,6 +17,7 @@ from factloom.agents.context import AgentContext
 from factloom.agents.facts import Drop, Fact
 from factloom.agents.relation_pairs import option_lines
 from factloom.agents.schema_prompt import relation_types_text
+from factloom.agents.type_check import Argument, check_types
 from factloom.tools.errors import LLMOutputError
 from factloom.tools.extraction.output_models import reasoned_choice_output_model, verifier_output_model
 from factloom.tools.extraction.schema import Schema
@@ -163,22 +164,42 @@ async def judge(
 ) -> tuple[list[Judgement], Usage]:
     """Ask the LLM to judge the support of ``statements``, ``BATCH`` per call; return one judgement each.
 
-    With ``verifier_style`` ``choice`` each statement is one call (``_judge_choice``). A statement the model
-    gives no verdict for is rejected as unsupported. The statements of a call whose output is unusable are
-    ``UNANSWERED`` when another call answered. Calls are tagged ``verifier``, so a run may route them to a
-    model of its own (``tools.llm.routing``).
+    With ``check_types`` the arguments' types are checked first (``agents.type_check``) and a fact with a
+    wrongly typed argument is rejected without a relation question. With ``verifier_style`` ``choice`` each
+    statement is one call (``_judge_choice``). A statement the model gives no verdict for is rejected as
+    unsupported. The statements of a call whose output is unusable are ``UNANSWERED`` when another call
+    answered. Calls are tagged ``verifier``, so a run may route them to a model of its own
+    (``tools.llm.routing``).
 
     Raises:
         LLMOutputError: no call gave usable verdicts (the caller keeps the facts ``unverified``); its
             ``usage`` counts every call.
     """
+    typed: list[str | None] = [None] * len(statements)
+    usage = Usage()
+    if ctx.settings.check_types:
+        arguments = [
+            (Argument(s.head, s.head_type, s.context), Argument(s.tail, s.tail_type, s.context))
+            for s in statements
+        ]
+        typed, usage = await check_types(arguments, ctx, doc_id)
+    to_judge = [s for s, reason in zip(statements, typed, strict=True) if reason is None]
+    judged, judge_usage = await _judge_relations(to_judge, ctx, doc_id, usage) if to_judge else ([], usage)
+    answers = iter(judged)
+    judgements = [Judgement(0.0, reason) if reason else next(answers) for reason in typed]
+    return judgements, judge_usage
+
+
+async def _judge_relations(
+    statements: Sequence[Statement], ctx: AgentContext, doc_id: str, usage: Usage
+) -> tuple[list[Judgement], Usage]:
+    """Judge the relations of ``statements`` in batches; ``usage`` is what was spent before (type checks)."""
     size = BATCH if ctx.settings.verifier_style == "verdicts" else 1
     batches = [statements[i : i + size] for i in range(0, len(statements), size)]
     results = await asyncio.gather(
         *(_judge_batch(batch, ctx, doc_id) for batch in batches), return_exceptions=True
     )
     judgements: list[Judgement] = []
-    usage = Usage()
     failures: list[tuple[int, LLMOutputError]] = []
     for batch, result in zip(batches, results, strict=True):
         if isinstance(result, LLMOutputError):

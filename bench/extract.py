@@ -235,6 +235,12 @@ def main() -> None:
         "--verifier-style", choices=["verdicts", "choice"], default=None, help="default: the profile's"
     )
     parser.add_argument(
+        "--check-types",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the verifier checks argument types first (default: the profile's)",
+    )
+    parser.add_argument(
         "--reuse-cache",
         action="store_true",
         help="answer calls from the call cache of existing --workspaces (to re-run a changed later stage on "
@@ -282,6 +288,7 @@ def main() -> None:
         concurrency=args.concurrency,
         relation_mode=args.relation_mode,
         verifier_style=args.verifier_style,
+        check_types=args.check_types,
         resume=False,
     )
     load_start, started_at = os.getloadavg(), commit()

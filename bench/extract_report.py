@@ -26,7 +26,7 @@ DEFAULT_MODEL = "SmolLM2-135M-Instruct Q4_1"
 
 def _settings(options: ExtractOptions) -> dict[str, object]:
     s = options.settings()
-    keys = ("profile", "unit", "relation_mode", "cot", "verify", "verifier_style", "k_demos")
+    keys = ("profile", "unit", "relation_mode", "cot", "verify", "verifier_style", "check_types", "k_demos")
     return {k: getattr(s, k) for k in keys}
 
 

@@ -108,6 +108,8 @@ def _runs() -> list[Run]:
             Run(f"{corpus}-factloom-no-consolidation", corpus, switches={"consolidate": False}),
             Run(f"{corpus}-factloom-joint", corpus, switches={"relation_mode": "joint"}),
             Run(f"{corpus}-factloom-pairs", corpus, switches={"relation_mode": "pairs"}),
+            Run(f"{corpus}-factloom-types", corpus, switches={"check_types": True}),
+            Run(f"{corpus}-factloom-no-types", corpus, switches={"check_types": False}),
         ]
     for corpus in ("biored", "redocred", "bc5cdr"):
         runs += [Run(f"{corpus}-factloom", corpus), Run(f"{corpus}-single-prompt", corpus, "single-prompt")]

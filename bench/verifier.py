@@ -5,12 +5,15 @@ Every statement is what the relation reasoner could propose on one sentence of t
 - **true**: each gold relation, between its gold entities' first mentions;
 - **reversed**: a gold relation the other way round, where the schema allows it (``kill``, ``located_in``);
 - **wrong type**: a gold pair with another relation type the schema allows for their types;
-- **unrelated**: two gold entities with no gold relation, under a type the schema allows.
+- **unrelated**: two gold entities with no gold relation, under a type the schema allows;
+- **mistyped** (with ``--mistyped``): each true statement once more, with one argument (head and tail in
+  turn) given another entity type of the schema, as when the entity finder mistypes a name.
 There are as many false statements as true ones (where the sentences allow): reversed and wrong-type ones
 first (a seeded sample when there are more), then unrelated ones (seeded). ADE has no false statements to
 offer (every pair in its sentences is related); use CoNLL04 or SciERC. Each verifier style judges each
 sentence's statements as the pipeline would (``agents.verifier_judge.judge``: ``verdicts`` 8 a call,
-``choice`` one call per fact), and a statement counts as kept only when it comes out ``verified``.
+``choice`` one call per fact; ``choice+types`` first checks the arguments' types, ``check_types``), and a
+statement counts as kept only when it comes out ``verified``.
 Scores treat the kept set as predictions of the true set: precision, recall and F1 with bootstrap 95%
 intervals over sentences (``tools.eval.bootstrap``), paired differences between the styles and against
 keeping everything (no verifier), and the share of each kind of false statement rejected. Model calls go
@@ -18,6 +21,7 @@ through a workspace call cache (``--workspace``).
 
     python bench/verifier.py --model qwen-1.5b --corpus conll04 --limit 60
     python bench/verifier.py --model qwen-0.5b --corpus scierc --limit 40 --styles verdicts choice
+    python bench/verifier.py --model qwen-1.5b --limit 40 --mistyped --styles choice choice+types
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import random
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +58,10 @@ from factloom.tools.llm.factory import make_llm
 
 RESULTS = Path(__file__).parent / "results"
 SEED = 13
-KINDS = ("true", "reversed", "wrong_type", "unrelated")
+KINDS = ("true", "reversed", "wrong_type", "unrelated", "mistyped")
+STYLES = {"verdicts": {}, "choice": {"verifier_style": "choice"}}
+STYLES["choice+types"] = {**STYLES["choice"], "check_types": True}
+STYLES["verdicts+types"] = {"check_types": True}
 Item = tuple[int, Statement, str]
 """(sentence index, statement, kind)."""
 
@@ -101,11 +109,25 @@ def statements(docs: list[GoldDoc], schema: Schema, seed: int = SEED) -> list[It
     return sorted(true + hard + fill, key=lambda x: (x[0], KINDS.index(x[2]), x[1].head, x[1].type))
 
 
+def mistyped(items: list[Item], schema: Schema, seed: int = SEED) -> list[Item]:
+    """Return ``items`` and, per true statement, a copy whose head or tail (in turn) has another type."""
+    rng = random.Random(seed + 1)
+    types = [t.name for t in schema.entity_types]
+    extra: list[Item] = []
+    for n, (i, s, _) in enumerate(x for x in items if x[2] == "true"):
+        if n % 2 == 0:
+            s = replace(s, head_type=rng.choice([t for t in types if t != s.head_type]))
+        else:
+            s = replace(s, tail_type=rng.choice([t for t in types if t != s.tail_type]))
+        extra.append((i, s, "mistyped"))
+    return sorted(items + extra, key=lambda x: (x[0], KINDS.index(x[2]), x[1].head, x[1].type))
+
+
 async def run_style(
     items: list[Item], style: str, llm: Any, schema: Schema
 ) -> tuple[list[str], Usage, float]:
     """Judge each sentence's statements with one verifier style; return each statement's status."""
-    ctx = AgentContext(llm=llm, schema=schema, settings=AgentSettings(verifier_style=style))  # type: ignore[arg-type]
+    ctx = AgentContext(llm=llm, schema=schema, settings=AgentSettings(**STYLES[style]))
     status: list[str] = []
     usage = Usage()
     start = time.perf_counter()
@@ -219,22 +241,27 @@ def _ci(interval: Any) -> str:
 
 def markdown(report: dict[str, Any]) -> str:
     """Return the report as Markdown."""
+    kinds = [k for k in KINDS[1:] if k in report["kinds"]]
     head = (
         f"# Verifier discrimination: {report['model']} on {report['corpus']} dev[:{report['limit']}]\n\n"
         f"`{report['command']}` ({report['date']}, commit {report['commit']}, load {report['loadavg']}).  \n"
         f"{report['n']} statements: {report['kinds']}. Calls, tokens and seconds are those of the model "
         "calls that produced the answers (cache misses in the workspace's usage table), also when this run "
-        "read them from the call cache. A statement counts as kept when it comes out "
+        "read them from the call cache; a `+types` row counts its type questions and the relation questions "
+        "first asked in it (those it shares with the row without `+types` are counted there). "
+        "A statement counts as kept when it comes out "
         "`verified`; scores treat the kept set as predictions of the true statements (95% intervals: "
         "Wilson for precision and recall, bootstrap over sentences for F1 and differences).\n\n"
-        "| verifier | kept | precision [95% CI] | recall [95% CI] | F1 [95% CI] | reversed rejected | "
-        "wrong type rejected | unrelated rejected | calls | prompt + completion tokens | s |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|\n"
+        "| verifier | kept | precision [95% CI] | recall [95% CI] | F1 [95% CI] | "
+        + "".join(f"{k.replace('_', ' ')} rejected | " for k in kinds)
+        + "calls | prompt + completion tokens | s |\n|"
+        + "---|" * (8 + len(kinds))
+        + "\n"
     )
     rows = []
     for name, r in report["styles"].items():
         rej = r["false_rejected"]
-        cells = [f"{rej[k]['not_verified']}/{rej[k]['n']}" if rej[k]["n"] else "-" for k in KINDS[1:]]
+        cells = [f"{rej[k]['not_verified']}/{rej[k]['n']}" if rej[k]["n"] else "-" for k in kinds]
         usage = r.get("usage", {})
         rows.append(
             f"| {name} | {r['kept']} | {r['precision']} {_ci(r['precision_ci'])} | {r['recall']} "
@@ -264,7 +291,8 @@ def main() -> None:
     parser.add_argument("--model-path", type=Path, default=None)
     parser.add_argument("--corpus", default="conll04", choices=["conll04", "scierc"])
     parser.add_argument("--limit", type=int, default=60, help="the first N sentences of the dev file")
-    parser.add_argument("--styles", nargs="+", default=["verdicts", "choice"], choices=["verdicts", "choice"])
+    parser.add_argument("--styles", nargs="+", default=["verdicts", "choice"], choices=list(STYLES))
+    parser.add_argument("--mistyped", action="store_true", help="add mistyped copies of the true statements")
     parser.add_argument("--workspace", type=Path, default=Path("/tmp/verifier-bench-ws"))
     parser.add_argument("--out", default=None, help="result stem (default verifier-<model>-<corpus>)")
     args = parser.parse_args()
@@ -274,6 +302,8 @@ def main() -> None:
     docs = docs[: args.limit]
     schema = restrict_to_gold(load_schema(corpus.schema), docs)
     items = statements(docs, schema)
+    if args.mistyped:
+        items = mistyped(items, schema)
     path = model_path(args.model, args.model_path)
     report: dict[str, Any] = {
         "command": "python bench/verifier.py " + " ".join(sys.argv[1:]),

@@ -21,12 +21,13 @@ from factloom.agents import (
     relation_reasoner,
     table_entities,
     table_relations,
+    type_check,
     verifier,
     verifier_judge,
 )
 from factloom.agents.context import AgentSettings
 from factloom.agents.relation_reasoner import ReasonerInput
-from factloom.agents.schema_prompt import relation_types_text
+from factloom.agents.schema_prompt import entity_types_text, relation_types_text
 from factloom.agents.table_unit import TableUnit, table_unit
 from factloom.graphs import extract_jobs
 from factloom.graphs.extract_options import ExtractOptions, run_version
@@ -196,9 +197,23 @@ def _verifier_cost(schema: Schema, settings: AgentSettings) -> tuple[int, int, i
     """Return the verifier's (low tokens, high tokens, most calls) for one round of a chunk's facts.
 
     ``verdicts`` judges a chunk's facts in one call; ``choice`` asks one call per fact (at most
-    ``max_relations``), each with the evidence and about a dozen options.
+    ``max_relations``), each with the evidence and about a dozen options. ``check_types`` adds up to one
+    type question per argument (two per fact) before them.
     """
     relation_types = relation_types_text(schema)
+    low, high, calls = _relation_check_cost(relation_types, settings)
+    if not settings.check_types:
+        return low, high, calls
+    arg = type_check.Argument("", "", "")
+    names = [t.name for t in schema.entity_types]
+    prompt = _tokens(type_check.build_messages(arg, names, entity_types_text(schema))) + 80
+    per_question = prompt + type_check.SAMPLING.max_tokens
+    most = 2 * settings.max_relations
+    return low + prompt, high + most * per_question, calls + most
+
+
+def _relation_check_cost(relation_types: str, settings: AgentSettings) -> tuple[int, int, int]:
+    """Return the (low tokens, high tokens, most calls) of the relation questions of one round."""
     if settings.verifier_style == "choice":
         s = verifier_judge.Statement("", "", "", "", "")
         prompt = _tokens(verifier_judge.choice_messages(s, [], relation_types)) + 160

@@ -36,6 +36,7 @@ class ExtractOptions:
         cot: the relation reasoner writes a short reasoning first.
         verify: the LLM judges each fact's support (deterministic checks always run).
         verifier_style: ``verdicts`` (facts judged 8 a call) or ``choice`` (one contrastive choice per fact).
+        check_types: the verifier checks each argument's entity type before the relation.
         consolidate: merge aliases/abbreviations and judge cross-chunk pairs.
         concurrency: model calls in flight at once (bounded at the LLM, ``tools.llm.limit``).
         self_annotation: store verified high-confidence facts as demonstrations for later documents.
@@ -51,6 +52,7 @@ class ExtractOptions:
     cot: bool | None = None
     verify: bool | None = None
     verifier_style: VerifierStyle | None = None
+    check_types: bool | None = None
     consolidate: bool = True
     concurrency: int = 4
     self_annotation: bool = False

@@ -192,7 +192,8 @@ def run_extraction(
 def profile_line(options: ExtractOptions) -> str:
     """Return the one line that says which profile runs and what it sets."""
     s = options.settings()
-    verifier = f"verifier ({s.verifier_style})" if s.verify else "no verifier (relations unverified)"
+    style = f"{s.verifier_style}, types checked" if s.check_types else s.verifier_style
+    verifier = f"verifier ({style})" if s.verify else "no verifier (relations unverified)"
     return (
         f"profile {s.profile}: reads {s.unit}, relations {s.relation_mode}, "
         f"{'CoT' if s.cot else 'no CoT'}, {verifier}, "

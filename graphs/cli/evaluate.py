@@ -68,7 +68,7 @@ if TYPE_CHECKING:
     help="Retrieved demonstrations, the same for every system (langextract cannot run without an "
     "example: it falls back to an invented one).",
 )
-@setting_options("k_demos", "relation_mode", "cot", "verify", "verifier_style", "consolidate")
+@setting_options("k_demos", "relation_mode", "cot", "verify", "verifier_style", "check_types", "consolidate")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option(
     "-w",

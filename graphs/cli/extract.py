@@ -45,7 +45,15 @@ if TYPE_CHECKING:
     help="Annotated examples to add as demonstrations first (repeatable; any `demos add` format).",
 )
 @setting_options(
-    "k_demos", "cot", "verify", "verifier_style", "consolidate", "cross_chunk_pairs", "relation_mode", "unit"
+    "k_demos",
+    "cot",
+    "verify",
+    "verifier_style",
+    "check_types",
+    "consolidate",
+    "cross_chunk_pairs",
+    "relation_mode",
+    "unit",
 )
 @click.option(
     "--verifier-model",

@@ -290,6 +290,14 @@ SETTING_FLAGS: dict[str, Callable[[F], F]] = {
         "fact against its reverse, the other relation types and none; kept only when picked) "
         f"[default: {_profiles_default('verifier_style')}].",
     ),
+    "check_types": click.option(
+        "--check-types/--no-check-types",
+        "check_types",
+        default=None,
+        help="The verifier first asks what each argument of a fact is (one multiple choice among the entity "
+        "types and none per name) and rejects the fact when an argument is not of its stated type "
+        f"[default: {_profiles_default('check_types')}].",
+    ),
     "consolidate": click.option(
         "--consolidation/--no-consolidation",
         "consolidate",

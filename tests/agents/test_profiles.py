@@ -77,3 +77,18 @@ def test_the_cross_chunk_pairs_and_verifier_style_flags_reach_the_run(tmp_path) 
     assert "verifier (verdicts)" in out and "3 cross-chunk pairs" in out, out
     out = CliRunner().invoke(main, args).output
     assert "verifier (choice)" in out and "0 cross-chunk pairs" in out, out
+
+
+def test_the_check_types_flag_reaches_the_run(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from factloom.graphs.cli import main
+
+    doc = tmp_path / "doc.txt"
+    doc.write_text("Mary Jones lives in Paris.\n")
+    args = ["extract", str(doc), "-w", str(tmp_path / "ws"), "--dry-run", "--profile", "large"]
+    out = CliRunner().invoke(main, [*args, "--check-types"]).output
+    assert "verifier (choice, types checked)" in out, out
+    out = CliRunner().invoke(main, [*args, "--no-check-types"]).output
+    assert "verifier (choice)," in out, out
+    assert "--check-types / --no-check-types" in CliRunner().invoke(main, ["extract", "--help"]).output

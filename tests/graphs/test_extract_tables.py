@@ -236,3 +236,18 @@ def test_a_dry_run_prices_the_choice_verifier_at_one_call_per_fact(tmp_path: Pat
     assert choice.calls[0] == verdicts.calls[0]  # at least one fact, one call
     assert choice.calls[1] > verdicts.calls[1] + chunks * extra - 1
     assert choice.tokens[1] > verdicts.tokens[1]
+
+
+def test_a_dry_run_prices_the_type_check_at_two_questions_per_fact(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from factloom.graphs.dry_run import plan_extraction
+
+    pdf = table_pdf(tmp_path / "trial.pdf")
+    plain = plan_extraction(tmp_path / "ws", [str(pdf)], BIOMED, OPTIONS, "scripted")
+    typed_options = replace(OPTIONS, check_types=True)
+    typed = plan_extraction(tmp_path / "ws", [str(pdf)], BIOMED, typed_options, "scripted")
+    chunks = len(plain.documents[0].chunks)
+    most = 2 * typed_options.settings().max_relations  # two arguments per fact
+    assert typed.calls[1] >= plain.calls[1] + chunks * most
+    assert typed.tokens[0] > plain.tokens[0] and typed.tokens[1] > plain.tokens[1]
