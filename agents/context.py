@@ -52,6 +52,9 @@ class AgentSettings:
         demo_token_budget: most tokens the demonstrations of one prompt may take.
         context_token_budget: most tokens of retrieved context (other chunks) given to the reasoner.
         fuzzy_threshold: minimum rapidfuzz score for a fuzzily grounded quote.
+        evidence_reach: a grounded relation quote that does not name an argument is widened to the whole
+            sentences that take in its nearest mention, when at most this many characters away (0 = never;
+            ``agents.verifier.check_evidence``).
         consolidate: merge aliases, abbreviations and repeated names into one entity per document.
         cross_chunk_pairs: most cross-chunk entity pairs judged per document (0 = none).
         max_pairs_per_chunk: most mention pairs asked about per chunk in ``pairs`` mode.
@@ -71,6 +74,7 @@ class AgentSettings:
     demo_token_budget: int = 600
     context_token_budget: int = 160
     fuzzy_threshold: float = 90.0
+    evidence_reach: int = 0
     consolidate: bool = True
     cross_chunk_pairs: int = 4
     max_pairs_per_chunk: int = 12

@@ -80,14 +80,57 @@ def _nearest(mentions: Sequence[Mention], text: str, span: Span) -> Mention | No
     )
 
 
+def _widened(span: Span, names: Sequence[str], chunk: Chunk, mentions: Sequence[Mention], reach: int) -> Span:
+    """Return ``span`` widened to whole sentences that take in a mention of each name it lacks.
+
+    A quote that grounds but says "he" or "the drug" for one argument is stated across sentences: the
+    evidence becomes the sentences from the nearest mention of that name (at most ``reach`` characters
+    away) to the quote, and the verifier judges that passage. Names with no mention that near stay lacking.
+    """
+    start, end = span.start, span.end
+    for name in names:
+        near = [
+            m
+            for m in mentions
+            if m.text.casefold() == name.casefold()
+            and chunk.start <= m.start
+            and m.end <= chunk.end
+            and max(m.start - end, start - m.end) <= reach
+        ]
+        if near:
+            m = min(near, key=lambda m: max(m.start - span.end, span.start - m.end))
+            start, end = min(start, m.start), max(end, m.end)
+    if (start, end) == (span.start, span.end):
+        return span
+    left, right = sentence_span(chunk.text, start - chunk.start, end - chunk.start, reach)
+    return replace(
+        span,
+        start=chunk.start + min(left, start - chunk.start),
+        end=chunk.start + max(right, end - chunk.start),
+    )
+
+
 def check_evidence(
-    cand: Candidate, chunk: Chunk, pages: Sequence[Page], mentions: Sequence[Mention], threshold: float
+    cand: Candidate,
+    chunk: Chunk,
+    pages: Sequence[Page],
+    mentions: Sequence[Mention],
+    threshold: float,
+    reach: int = 0,
 ) -> Fact | Rejection:
-    """Ground a candidate's evidence and check that it names head and tail; return a fact or a rejection."""
+    """Ground a candidate's evidence and check that it names head and tail; return a fact or a rejection.
+
+    With ``reach`` > 0 a grounded quote that lacks a name is widened to the sentences that name it
+    (``_widened``).
+    """
     span = ground(chunk.text, chunk.start, cand.quote, threshold=threshold)
     if span is None:
         return Rejection(candidate=cand, reason=REASON_UNGROUNDED)
     quote = chunk.text[span.start - chunk.start : span.end - chunk.start]
+    lacking = [n for n in (cand.head.text, cand.tail.text) if n.casefold() not in quote.casefold()]
+    if lacking and reach:
+        span = _widened(span, lacking, chunk, mentions, reach)
+        quote = chunk.text[span.start - chunk.start : span.end - chunk.start]
     for name in (cand.head.text, cand.tail.text):
         if name.casefold() not in quote.casefold():
             return Rejection(candidate=cand, reason=REASON_UNNAMED.format(name=name))
@@ -123,7 +166,7 @@ def evidence_context(chunk: Chunk, evidence: Evidence, max_chars: int = CONTEXT_
 
 
 def _deterministic(
-    inp: VerifierInput, threshold: float
+    inp: VerifierInput, threshold: float, reach: int
 ) -> tuple[list[tuple[Candidate, Fact]], list[Rejection]]:
     """Run the checks that need no LLM on the candidates not accepted yet."""
     done = {(f.head.text, f.type, f.tail.text) for f in inp.accepted}
@@ -132,7 +175,7 @@ def _deterministic(
     for cand in inp.candidates:
         if cand.key in done:
             continue
-        result = check_evidence(cand, inp.chunk, inp.pages, inp.mentions, threshold)
+        result = check_evidence(cand, inp.chunk, inp.pages, inp.mentions, threshold, reach)
         if isinstance(result, Rejection):
             rejected.append(result)
         else:
@@ -143,7 +186,7 @@ def _deterministic(
 async def verify(inp: VerifierInput, runtime: Runtime[AgentContext]) -> VerifierUpdate:
     """Check one chunk's candidates (a LangGraph node); rejections go back to the reasoner once."""
     ctx = runtime.context
-    passed, rejected = _deterministic(inp, ctx.settings.fuzzy_threshold)
+    passed, rejected = _deterministic(inp, ctx.settings.fuzzy_threshold, ctx.settings.evidence_reach)
     drops = [Drop.RELATION_GROUNDING] * len(rejected)
     accepted = [fact for _, fact in passed]  # unverified until the LLM finds them supported
     usage = Usage()

@@ -110,9 +110,12 @@ def _runs() -> list[Run]:
             Run(f"{corpus}-factloom-pairs", corpus, switches={"relation_mode": "pairs"}),
             Run(f"{corpus}-factloom-types", corpus, switches={"check_types": True}),
             Run(f"{corpus}-factloom-no-types", corpus, switches={"check_types": False}),
+            Run(f"{corpus}-factloom-reach", corpus, switches={"evidence_reach": 400}),
         ]
     for corpus in ("biored", "redocred", "bc5cdr"):
         runs += [Run(f"{corpus}-factloom", corpus), Run(f"{corpus}-single-prompt", corpus, "single-prompt")]
+    for corpus in ("biored", "redocred"):
+        runs.append(Run(f"{corpus}-factloom-reach", corpus, switches={"evidence_reach": 400}))
     runs.append(Run("conll04-langextract", "conll04", "langextract"))
     return runs
 

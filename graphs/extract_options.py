@@ -43,6 +43,7 @@ class ExtractOptions:
         relation_mode: ``joint`` (one call per chunk) or ``pairs`` (QA4RE multiple choice per mention pair).
         unit: what the entity finder reads per call: the ``chunk`` or ``sentences`` windows.
         cross_chunk_pairs: most cross-chunk entity pairs judged per document.
+        evidence_reach: how far (characters) a relation quote may be widened to take in an argument it lacks.
         resume: reuse finished chunk results from the job table.
     """
 
@@ -59,13 +60,14 @@ class ExtractOptions:
     relation_mode: RelationMode | None = None
     unit: ReadingUnit | None = None
     cross_chunk_pairs: int | None = None
+    evidence_reach: int | None = None
     resume: bool = True
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
             raise ExtractOptionsError(f"concurrency must be at least 1, not {self.concurrency}")
-        if (self.k_demos or 0) < 0 or (self.cross_chunk_pairs or 0) < 0:
-            raise ExtractOptionsError("k_demos and cross_chunk_pairs cannot be negative")
+        if min(self.k_demos or 0, self.cross_chunk_pairs or 0, self.evidence_reach or 0) < 0:
+            raise ExtractOptionsError("k_demos, cross_chunk_pairs and evidence_reach cannot be negative")
         if self.relation_mode not in (None, "joint", "pairs"):
             raise ExtractOptionsError(f"relation_mode must be joint or pairs, not {self.relation_mode!r}")
         if self.verifier_style not in (None, *get_args(VerifierStyle)):

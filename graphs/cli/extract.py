@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     "check_types",
     "consolidate",
     "cross_chunk_pairs",
+    "evidence_reach",
     "relation_mode",
     "unit",
 )

@@ -313,6 +313,16 @@ SETTING_FLAGS: dict[str, Callable[[F], F]] = {
         help="Entity pairs that never share a chunk asked about per document (one passage from each place, "
         f"then the verifier) [default: {_profiles_default('cross_chunk_pairs')}].",
     ),
+    "evidence_reach": click.option(
+        "--evidence-reach",
+        "evidence_reach",
+        default=None,
+        type=click.IntRange(min=0),
+        metavar="CHARS",
+        help="Widen a relation quote that does not name one of its arguments to the whole sentences that do, "
+        "when that argument's nearest mention is at most CHARS away; the verifier then judges the wider "
+        f"passage (0 = reject such quotes) [default: {_profiles_default('evidence_reach')}].",
+    ),
     "relation_mode": click.option(
         "--relation-mode",
         "relation_mode",

@@ -91,4 +91,7 @@ def test_the_check_types_flag_reaches_the_run(tmp_path) -> None:
     assert "verifier (choice, types checked)" in out, out
     out = CliRunner().invoke(main, [*args, "--no-check-types"]).output
     assert "verifier (choice)," in out, out
-    assert "--check-types / --no-check-types" in CliRunner().invoke(main, ["extract", "--help"]).output
+    help_text = CliRunner().invoke(main, ["extract", "--help"]).output
+    assert "--check-types / --no-check-types" in help_text and "--evidence-reach CHARS" in help_text
+    out = CliRunner().invoke(main, [*args, "--evidence-reach", "-1"]).output
+    assert "Invalid value for '--evidence-reach'" in out, out
