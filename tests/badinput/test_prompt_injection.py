@@ -72,7 +72,9 @@ def test_an_obeyed_injection_adds_no_ungrounded_or_out_of_schema_fact(tmp_path: 
     with Workspace(tmp_path / "ws") as ws:
         doc, chunks = make_document(TEXT, doc_id="doc_injection")
         save_document(ws, doc, chunks)
-        options = ExtractOptions(demos=False, k_demos=0, concurrency=2, verifier_style="verdicts")
+        options = ExtractOptions(
+            demos=False, k_demos=0, concurrency=2, verifier_style="verdicts", check_types=False
+        )
         report = asyncio.run(extract_collection(ws, [doc.doc_id], NEWS, llm, options))
         entities, relations = load_graph(ws)
     assert llm.calls_of("relation_reasoner"), "the injected model was never asked for relations"

@@ -32,7 +32,9 @@ from factloom.tools.store.documents import save_document_graph
 from factloom.tools.store.view import load_graph
 
 BIOMED = load_schema("biomed")
-OPTIONS = ExtractOptions(cross_chunk_pairs=0, demos=False, verifier_style="verdicts")  # as scripted
+OPTIONS = ExtractOptions(
+    cross_chunk_pairs=0, demos=False, verifier_style="verdicts", check_types=False
+)  # scripted
 NAMES = {"Metformin": "chemical", "Placebo": "chemical", "Nausea": "disease", "Diarrhoea": "disease"}
 RIGHT = {"head": "Metformin", "type": "cid", "tail": "Diarrhoea", "row": "Diarrhoea",
          "column": "Metformin (n = 120)", "value": "22 (18.3%)"}  # fmt: skip
