@@ -291,7 +291,8 @@ def main() -> None:
             else:
                 keep = args.workspaces / args.model if args.workspaces else None
                 report = run_one(run, limit, config, keep)
-            results["runs"] = [r for r in results["runs"] if r["run"] != run.name] + [report]
+            kept = [r for r in results["runs"] if (r["run"], r["limit"]) != (run.name, limit)]
+            results["runs"] = [*kept, report]
             save(path, results)
             print(f"{run.name}: {time.perf_counter() - started:.0f}s", flush=True)
     save(path, results)

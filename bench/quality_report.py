@@ -33,22 +33,33 @@ def relation_key(record: dict[str, Any]) -> str:
     return "relation_doc" if "relation_doc" in record else "relation_strict"
 
 
+def label(record: dict[str, Any], results: dict[str, Any]) -> str:
+    """Return a record's row label: its run name, with its n when the run was also scored at another n."""
+    same = sum(r["run"] == record["run"] for r in results["runs"])
+    return record["run"] if same == 1 else f"{record['run']} (n={record['limit']})"
+
+
 def comparisons(results: dict[str, Any], runs: list[RunLike]) -> dict[str, dict[str, Any]]:
-    """Return, per run, its paired differences (entity and relation F1) to its baseline and its base."""
-    by_name = {r["run"]: r for r in results["runs"] if "same_as" not in r}
+    """Return, per record, its paired differences (entity and relation F1) to its baseline and its base.
+
+    A record is compared only with records of the same n (the same documents); the keys are row labels.
+    """
+    by_key = {(r["run"], r["limit"]): r for r in results["runs"] if "same_as" not in r}
+    specs = {run.name: run for run in runs}
     out: dict[str, dict[str, Any]] = {}
-    for run in runs:
-        record = by_name.get(run.name)
-        if record is None:
+    for record in results["runs"]:
+        run = specs.get(record["run"])
+        if run is None or "same_as" in record:
             continue
         found = {}
-        for label, other in (("vs_single_prompt", run.baseline), ("vs_base", run.base)):
-            if other in by_name:
+        for name, other in (("vs_single_prompt", run.baseline), ("vs_base", run.base)):
+            match = by_key.get((other, record["limit"]))
+            if match is not None:
                 key = relation_key(record)
-                pair = {k: compare(record, by_name[other], k) for k in ("entity", key)}
-                found[label] = {"against": other, **{k: v for k, v in pair.items() if v is not None}}
+                pair = {k: compare(record, match, k) for k in ("entity", key)}
+                found[name] = {"against": other, **{k: v for k, v in pair.items() if v is not None}}
         if found:
-            out[run.name] = found
+            out[label(record, results)] = found
     return out
 
 
@@ -92,13 +103,13 @@ def _main_table(results: dict[str, Any], found: dict[str, dict[str, Any]]) -> li
     for r in results["runs"]:
         if "same_as" in r:
             same = f"= {r['same_as']} (the profile's own setting)"
-            lines.append(f"| {r['run']} | {r['limit']} | {same} |" + " |" * 7)
+            lines.append(f"| {label(r, results)} | {r['limit']} | {same} |" + " |" * 7)
             continue
-        key, cmp = relation_key(r), found.get(r["run"], {})
+        key, cmp = relation_key(r), found.get(label(r, results), {})
         vs_sp = cmp.get("vs_single_prompt", {})
         vs_base = cmp.get("vs_base", {})
         lines.append(
-            f"| {r['run']} | {r['n_docs']} | {_score(r, 'entity')} | {_score(r, key)} | "
+            f"| {label(r, results)} | {r['n_docs']} | {_score(r, 'entity')} | {_score(r, key)} | "
             f"{_diff(vs_sp, key)} | {_diff(vs_base, key)} | {_calls(r)} | "
             f"{_per_doc(r, 'prompt_tokens')} | {_per_doc(r, 'completion_tokens')} | "
             f"{_per_doc(r, 'seconds', 1)} |"
@@ -118,7 +129,8 @@ def _drops_table(results: dict[str, Any]) -> list[str]:
         d, c = r.get("drop_stages", {}), r.get("relation_confusion", {})
         pairs = ", ".join(f"{k} ({v})" for k, v in list(c.get("pairs", {}).items())[:2]) or "-"
         lines.append(
-            f"| {r['run']} | {d.get('grounding', 0)} | {d.get('schema', 0)} | {d.get('verifier', 0)} | "
+            f"| {label(r, results)} | {d.get('grounding', 0)} | {d.get('schema', 0)} | "
+            f"{d.get('verifier', 0)} | "
             f"{d.get('invalid_output', 0)} | {c.get('other_type', '-')} | {c.get('reversed', '-')} | "
             f"{c.get('reversed_other_type', '-')} | {c.get('wrong_arguments', '-')} | {pairs} |"
         )
@@ -134,7 +146,7 @@ def _agents_table(results: dict[str, Any]) -> list[str]:
         cells = "; ".join(
             f"{a} {u['calls']} ({u['prompt_tokens']} + {u['completion_tokens']})" for a, u in agents.items()
         )
-        lines.append(f"| {r['run']} | {cells} |")
+        lines.append(f"| {label(r, results)} | {cells} |")
     return lines
 
 
