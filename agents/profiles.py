@@ -31,22 +31,23 @@ PROFILE_SETTINGS: dict[Profile, AgentSettings] = {
     # (verifier-qwen-0.5b-conll04.md).
     "small": AgentSettings(profile="small", unit="sentences", relation_mode="pairs", cot=False),
     # Whole chunks, joint relations with reasoning, the verifier. Qwen2.5-1.5B, CoNLL04 dev[:50]: 36.8 vs
-    # 38.2 single prompt, -1.3 [-13.4, 11.0]: no measured gain yet. Pair questions instead of the joint
+    # 38.2 single prompt, -1.3 [-13.4, 11.0] with the verdicts verifier; with choice (below), dev[:30]: 51.7
+    # vs 29.5, +22.2 [3.6, 41.7] (quality-qwen-1.5b.md). Pair questions instead of the joint
     # answer: 41.5, +4.7 [-4.6, 15.0] (recall up, precision down; not significant, ADE not run): joint stays.
     # The verifier picks among rival statements (``choice``): on 120 gold-labelled CoNLL04 dev[:40] statements
     # its precision was 0.69 against 0.54 for ``verdicts``, +0.14 [0.03, 0.26] paired, recall 0.80 vs 0.88
     # (verifier-qwen-1.5b-conll04.md).
-    # It checks the arguments' entity types first (``check_types``): on those 120 statements plus 60 copies
-    # of the true ones with one argument mistyped, choice+types kept 62 (precision 0.69, recall 0.72)
-    # against choice's 114 (0.42, 0.80); F1 +0.15 [0.08, 0.21], 59 of the 60 mistyped rejected against 16
-    # (verifier-qwen-1.5b-conll04-types.md). Wrong entity types were what most wrongly verified relations
-    # on the shared PDFs rested on.
+    # No argument type check by default (``check_types``). On 120 CoNLL04 dev[:40] statements plus 60 copies
+    # of the true ones with one argument mistyped it rejected 59 of the 60 (choice: 16), F1 +0.15 [0.08, 0.21]
+    # (verifier-qwen-1.5b-conll04-types.md); but in the pipeline on CoNLL04 dev[:30] it lowered relation
+    # F1 from 51.7 to 43.6, -8.1 [-18.6, 0.0] (precision 0.75 -> 0.71, recall 0.39 -> 0.32;
+    # quality-qwen-1.5b.md): the entity finder's types there are mostly right, and the check costs true facts.
     # No cross-chunk pairs by default: of the cross-chunk relations Qwen2.5-1.5B verified on the shared PDFs,
     # none was correct in three hand-checked samples (9, 16 and 5 relations, verified_sample_qwen-1.5b*.md);
     # ``--cross-chunk-pairs N`` asks again.
     # Quotes are not widened to take in a lacking argument (``evidence_reach`` 0): on BioRED and Re-DocRED
     # dev[:10], widening by 400 characters changed relation F1 by +0.0 and +0.5 [-0.0, 2.1].
-    "large": AgentSettings(profile="large", verifier_style="choice", check_types=True, cross_chunk_pairs=0),
+    "large": AgentSettings(profile="large", verifier_style="choice", cross_chunk_pairs=0),
 }
 
 

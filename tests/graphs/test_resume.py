@@ -212,7 +212,7 @@ def test_the_dry_run_says_which_profile_runs_and_what_it_sets(
     doc, _ = corpus
     dead = "http://127.0.0.1:9/v1"
     code, out = run_cli(extract_args(tmp_path / "ws", doc, dead, "--dry-run"))
-    expected = "profile large: reads chunk, relations joint, CoT, verifier (choice, types checked)"
+    expected = "profile large: reads chunk, relations joint, CoT, verifier (choice),"
     assert code == 0 and expected in out, out
     code, out = run_cli(extract_args(tmp_path / "ws", doc, dead, "--dry-run", "--profile", "tiny"))
     assert "profile tiny: reads sentences, relations joint, no CoT, no verifier (relations unverified)" in out
