@@ -102,14 +102,17 @@ def _retry_questions(chunk: Chunk, feedback: Sequence[Rejection], ctx: AgentCont
     return out
 
 
+def lettered(options: Sequence[str]) -> str:
+    """Return ``options`` as lettered lines (A. B. ...), then "none of these" last."""
+    lines = [
+        f"{chr(ord('A') + i)}. {option}" for i, option in enumerate([*options, f"{NONE_CHOICE} of these"])
+    ]
+    return "\n".join(lines)
+
+
 def option_lines(statements: Sequence[tuple[str, str, str]]) -> str:
     """Return lettered (head name, relation type, tail name) statements, then "none of these" last."""
-    lines = [
-        f"{chr(ord('A') + i)}. {head} {type_.replace('_', ' ')} {tail}"
-        for i, (head, type_, tail) in enumerate(statements)
-    ]
-    lines.append(f"{chr(ord('A') + len(statements))}. {NONE_CHOICE} of these")
-    return "\n".join(lines)
+    return lettered([f"{head} {type_.replace('_', ' ')} {tail}" for head, type_, tail in statements])
 
 
 def build_messages(q: _Question, relation_types: str) -> list[Message]:

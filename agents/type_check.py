@@ -17,9 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from factloom.agents.context import AgentContext
+from factloom.agents.relation_pairs import lettered
 from factloom.agents.schema_prompt import entity_types_text
 from factloom.tools.errors import LLMOutputError
-from factloom.tools.extraction.output_models import NONE_CHOICE, reasoned_choice_output_model
+from factloom.tools.extraction.output_models import reasoned_choice_output_model
 from factloom.tools.llm.base import CallTag, Message, Sampling, Usage
 
 log = logging.getLogger(__name__)
@@ -51,19 +52,18 @@ class Argument:
 
 def build_messages(arg: Argument, type_names: Sequence[str], entity_types: str) -> list[Message]:
     """Return the prompt of one type question; the system prefix is shared by every question of a schema."""
-    lines = [f"{chr(ord('A') + i)}. {name}" for i, name in enumerate(type_names)]
-    lines.append(f"{chr(ord('A') + len(type_names))}. {NONE_CHOICE} of these")
-    user = USER_TEMPLATE.format(context=arg.context, name=arg.name, options="\n".join(lines))
+    user = USER_TEMPLATE.format(context=arg.context, name=arg.name, options=lettered(type_names))
     return [
         Message(role="system", content=SYSTEM_TEMPLATE.format(entity_types=entity_types)),
         Message(role="user", content=user),
     ]
 
 
-async def _ask(arg: Argument, ctx: AgentContext, doc_id: str) -> tuple[str | None, Usage]:
+async def _ask(
+    arg: Argument, names: Sequence[str], entity_types: str, ctx: AgentContext, doc_id: str
+) -> tuple[str | None, Usage]:
     """Return the type the model picks for ``arg`` ("" for none of these; None: no usable answer)."""
-    names = [t.name for t in ctx.schema.entity_types]
-    messages = build_messages(arg, names, entity_types_text(ctx.schema))
+    messages = build_messages(arg, names, entity_types)
     output = reasoned_choice_output_model(len(names) + 1)
     try:
         completion = await ctx.llm.complete(
@@ -83,7 +83,8 @@ async def check_types(
 
     Each distinct (name, type) is asked once, in the context of its first fact.
     """
-    known = {t.name for t in ctx.schema.entity_types}
+    names = [t.name for t in ctx.schema.entity_types]
+    known = set(names)
     if not known or len(known) > MAX_TYPES:
         return [None] * len(arguments), Usage()
     distinct: dict[tuple[str, str], Argument] = {}
@@ -91,7 +92,8 @@ async def check_types(
         for arg in pair:
             if arg.type in known:
                 distinct.setdefault((arg.name, arg.type), arg)
-    answers = await asyncio.gather(*(_ask(arg, ctx, doc_id) for arg in distinct.values()))
+    entity_types = entity_types_text(ctx.schema)
+    answers = await asyncio.gather(*(_ask(a, names, entity_types, ctx, doc_id) for a in distinct.values()))
     usage = Usage()
     picked: dict[tuple[str, str], str | None] = {}
     for key, (answer, used) in zip(distinct, answers, strict=True):

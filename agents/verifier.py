@@ -88,17 +88,14 @@ def _widened(span: Span, names: Sequence[str], chunk: Chunk, mentions: Sequence[
     away) to the quote, and the verifier judges that passage. Names with no mention that near stay lacking.
     """
     start, end = span.start, span.end
+    in_chunk = [m for m in mentions if chunk.start <= m.start and m.end <= chunk.end]
     for name in names:
-        near = [
-            m
-            for m in mentions
-            if m.text.casefold() == name.casefold()
-            and chunk.start <= m.start
-            and m.end <= chunk.end
-            and max(m.start - end, start - m.end) <= reach
-        ]
+        gaps = {
+            m: max(m.start - end, start - m.end) for m in in_chunk if m.text.casefold() == name.casefold()
+        }
+        near = [m for m, gap in gaps.items() if gap <= reach]
         if near:
-            m = min(near, key=lambda m: max(m.start - span.end, span.start - m.end))
+            m = min(near, key=gaps.__getitem__)
             start, end = min(start, m.start), max(end, m.end)
     if (start, end) == (span.start, span.end):
         return span

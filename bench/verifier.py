@@ -66,6 +66,12 @@ Item = tuple[int, Statement, str]
 """(sentence index, statement, kind)."""
 
 
+def _order(item: Item) -> tuple[int, int, str, str]:
+    """Sort statements by sentence, kind, head and relation type."""
+    i, s, kind = item
+    return i, KINDS.index(kind), s.head, s.type
+
+
 def statements(docs: list[GoldDoc], schema: Schema, seed: int = SEED) -> list[Item]:
     """Return the labelled statements of ``docs`` (true ones, then as many false ones, see the module).
 
@@ -106,7 +112,7 @@ def statements(docs: list[GoldDoc], schema: Schema, seed: int = SEED) -> list[It
     rng = random.Random(seed)
     hard = rng.sample(hard, min(len(hard), len(true)))
     fill = rng.sample(unrelated, min(len(unrelated), len(true) - len(hard)))
-    return sorted(true + hard + fill, key=lambda x: (x[0], KINDS.index(x[2]), x[1].head, x[1].type))
+    return sorted(true + hard + fill, key=_order)
 
 
 def mistyped(items: list[Item], schema: Schema, seed: int = SEED) -> list[Item]:
@@ -120,7 +126,7 @@ def mistyped(items: list[Item], schema: Schema, seed: int = SEED) -> list[Item]:
         else:
             s = replace(s, tail_type=rng.choice([t for t in types if t != s.tail_type]))
         extra.append((i, s, "mistyped"))
-    return sorted(items + extra, key=lambda x: (x[0], KINDS.index(x[2]), x[1].head, x[1].type))
+    return sorted(items + extra, key=_order)
 
 
 async def run_style(
